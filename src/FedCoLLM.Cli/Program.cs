@@ -1,0 +1,8 @@
+using Spectre.Console.Cli;
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("fedcollm");
+});
+return app.Run(args);
