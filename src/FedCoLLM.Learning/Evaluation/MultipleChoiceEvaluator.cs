@@ -1,0 +1,73 @@
+using FedCoLLM.Learning.Data;
+using FedCoLLM.Learning.Losses;
+using FedCoLLM.Learning.Models;
+using static TorchSharp.torch;
+
+namespace FedCoLLM.Learning.Evaluation;
+
+/// <summary>A question whose choices are already tokenized as prompt ⊕ " choice".</summary>
+public sealed record ScoredQuestion(IReadOnlyList<TokenizedExample> Choices, IReadOnlyList<int> ChoiceCharLengths, int AnswerIndex);
+
+/// <summary>
+/// Zero-shot multiple choice by log-likelihood, as lm-evaluation-harness scores ARC, OpenBookQA and
+/// CommonsenseQA: every choice is scored by Σ log p(choice tokens | prompt); acc takes the argmax,
+/// acc_norm the argmax of that sum divided by the choice's length in characters.
+/// </summary>
+public static class MultipleChoiceEvaluator
+{
+    public static MultipleChoiceResult Evaluate(
+        CausalLanguageModel model,
+        IReadOnlyList<ScoredQuestion> questions,
+        int batchSize,
+        int maxLength,
+        ComputeOptions compute,
+        CancellationToken cancellation = default)
+    {
+        var flat = questions.SelectMany(q => q.Choices).ToList();
+        var logLikelihoods = LogLikelihoods(model, flat, batchSize, maxLength, compute, cancellation);
+        int correct = 0, correctNorm = 0, offset = 0;
+        foreach (var q in questions)
+        {
+            int best = 0, bestNorm = 0;
+            for (int c = 1; c < q.Choices.Count; c++)
+            {
+                // Ties go to the first choice, as numpy's argmax in the harness.
+                if (logLikelihoods[offset + c] > logLikelihoods[offset + best]) best = c;
+                if (logLikelihoods[offset + c] / Math.Max(1, q.ChoiceCharLengths[c]) >
+                    logLikelihoods[offset + bestNorm] / Math.Max(1, q.ChoiceCharLengths[bestNorm])) bestNorm = c;
+            }
+            if (best == q.AnswerIndex) correct++;
+            if (bestNorm == q.AnswerIndex) correctNorm++;
+            offset += q.Choices.Count;
+        }
+        return new MultipleChoiceResult(questions.Count, correct, correctNorm);
+    }
+
+    /// <summary>Σ log p(answer tokens | prompt) for every example, in input order.</summary>
+    public static double[] LogLikelihoods(
+        CausalLanguageModel model,
+        IReadOnlyList<TokenizedExample> examples,
+        int batchSize,
+        int maxLength,
+        ComputeOptions compute,
+        CancellationToken cancellation = default)
+    {
+        compute.Apply();
+        var device = compute.TorchDevice;
+        var builder = new BatchBuilder(maxLength, padId: 0);
+        var result = new double[examples.Count];
+        model.eval();
+        using var _ = no_grad();
+        foreach (var indices in builder.PlanInOrder(examples, batchSize))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            using var batch = builder.Build(examples, indices, device);
+            var logits = model.forward(batch.InputIds, batch.AttentionMask);
+            var (sums, _) = AnswerCrossEntropy.RowLogLikelihoods(logits, batch.Labels);
+            var values = sums.to(float64).cpu().data<double>().ToArray();
+            for (int i = 0; i < indices.Length; i++) result[indices[i]] = values[i];
+        }
+        return result;
+    }
+}

@@ -1,0 +1,39 @@
+using FedCoLLM.Learning.Data;
+using FedCoLLM.Learning.Losses;
+using FedCoLLM.Learning.Models;
+using static TorchSharp.torch;
+
+namespace FedCoLLM.Learning.Training;
+
+/// <summary>
+/// One direction of FedCoLLM's mutual distillation on the public set (LLM → SLM, then SLM → LLM):
+/// the student minimises CE on the public labels plus λ·KL(p_teacher ‖ q_student) on the teacher's
+/// stored top-k logits (fedcollm.md §1.4; the KD term keeps its gradient, unlike FATE-LLM's B7).
+/// </summary>
+public static class Distillation
+{
+    public static TrainingReport Train(
+        string phase,
+        CausalLanguageModel student,
+        IReadOnlyList<TokenizedExample> examples,
+        IReadOnlyList<TeacherTopK> teacher,
+        TrainingSettings settings,
+        DistillationSettings distillation,
+        ComputeOptions compute,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellation = default)
+    {
+        distillation.Validate();
+        if (teacher.Count != examples.Count)
+            throw new ArgumentException($"{phase}: {teacher.Count} teacher entries for {examples.Count} examples; extract the teacher logits on the same public set.", nameof(teacher));
+        return TrainingLoop.Run(phase, student, examples, settings, compute, (batch, logits) =>
+        {
+            var ce = AnswerCrossEntropy.Compute(logits, batch.Labels);
+            if (distillation.Lambda == 0) return ce;
+            var studentRows = AnswerPositions.Gather(logits, batch.Labels);
+            var (indices, teacherLogits) = TeacherTopKBatch.Assemble(teacher, batch, logits.device);
+            var kd = TopKDistillationLoss.Compute(studentRows, indices, teacherLogits, distillation.Kd);
+            return ce + distillation.Lambda * kd;
+        }, progress, cancellation);
+    }
+}

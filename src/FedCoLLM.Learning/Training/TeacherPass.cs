@@ -1,0 +1,42 @@
+using FedCoLLM.Learning.Data;
+using FedCoLLM.Learning.Losses;
+using FedCoLLM.Learning.Models;
+using static TorchSharp.torch;
+
+namespace FedCoLLM.Learning.Training;
+
+/// <summary>Runs a frozen model over a dataset and keeps only its top-k logits at the answer positions
+/// (FedCoLLM steps 6 and 9). Memory is O(answer tokens · k), never O(tokens · V).</summary>
+public static class TeacherPass
+{
+    public static TeacherTopK[] Extract(
+        CausalLanguageModel model,
+        IReadOnlyList<TokenizedExample> examples,
+        int topK,
+        int batchSize,
+        int maxLength,
+        ComputeOptions compute,
+        CancellationToken cancellation = default)
+    {
+        if (topK < 1 || topK > model.VocabSize)
+            throw new ArgumentException($"topK = {topK}; it must be in [1, vocab size {model.VocabSize}].", nameof(topK));
+        compute.Apply();
+        var device = compute.TorchDevice;
+        var builder = new BatchBuilder(maxLength, padId: 0);
+        var result = new TeacherTopK[examples.Count];
+        model.eval();
+        using var _ = no_grad();
+        foreach (var indices in builder.PlanInOrder(examples, batchSize))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            using var batch = builder.Build(examples, indices, device);
+            var logits = model.forward(batch.InputIds, batch.AttentionMask);
+            var rows = AnswerPositions.Gather(logits, batch.Labels);
+            var (topIdx, topLogits) = TopKTeacher.Extract(rows, topK);
+            var perExample = TeacherTopKBatch.Split(topIdx, topLogits, batch);
+            for (int i = 0; i < indices.Length; i++) result[indices[i]] = perExample[i];
+        }
+        return result;
+    }
+}

@@ -1,0 +1,86 @@
+using FedCoLLM.Learning.Data;
+using FedCoLLM.Learning.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FedCoLLM.Learning.Training;
+
+/// <summary>
+/// The one optimisation loop every phase shares (client SFT, SLM and LLM distillation): AdamW over the
+/// trainable (LoRA) parameters, a learning-rate schedule, gradient accumulation and clipping.
+/// What differs between phases is only the loss of a micro-batch.
+/// </summary>
+public static class TrainingLoop
+{
+    public static TrainingReport Run(
+        string phase,
+        CausalLanguageModel model,
+        IReadOnlyList<TokenizedExample> examples,
+        TrainingSettings settings,
+        ComputeOptions compute,
+        Func<Batch, Tensor, Tensor> microBatchLoss,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellation = default)
+    {
+        settings.Validate();
+        if (examples.Count == 0) throw new ArgumentException($"{phase}: the training set is empty.", nameof(examples));
+        var trainable = model.parameters().Where(p => p.requires_grad).ToList();
+        if (trainable.Count == 0)
+            throw new InvalidOperationException($"{phase}: the model has no trainable parameters; apply a LoRA config first.");
+
+        compute.Apply(settings.Seed);
+        var device = compute.TorchDevice;
+        var builder = new BatchBuilder(settings.MaxLength, padId: 0);
+        int microPerEpoch = builder.PlanBucketed(examples, settings.BatchSize, settings.Seed).Count;
+        int stepsPerEpoch = (microPerEpoch + settings.GradientAccumulationSteps - 1) / settings.GradientAccumulationSteps;
+        int totalSteps = Math.Min(stepsPerEpoch * settings.Epochs, settings.MaxSteps ?? int.MaxValue);
+        int warmup = LearningRateSchedule.WarmupSteps(settings.Optimizer, totalSteps);
+
+        var o = settings.Optimizer;
+        using var optimizer = optim.AdamW(trainable, o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay);
+        var losses = new List<double>(totalSteps);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        model.train();
+        int step = 0;
+        try
+        {
+            for (int epoch = 0; epoch < settings.Epochs && step < totalSteps; epoch++)
+            {
+                var plan = builder.PlanBucketed(examples, settings.BatchSize, settings.Seed + epoch);
+                for (int start = 0; start < plan.Count && step < totalSteps; start += settings.GradientAccumulationSteps)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    double lr = o.LearningRate * LearningRateSchedule.Factor(o.Schedule, step, totalSteps, warmup);
+                    foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                    optimizer.zero_grad();
+
+                    int micro = Math.Min(settings.GradientAccumulationSteps, plan.Count - start);
+                    double stepLoss = 0;
+                    for (int m = 0; m < micro; m++)
+                    {
+                        using var scope = NewDisposeScope();
+                        using var batch = builder.Build(examples, plan[start + m], device);
+                        using var logits = model.forward(batch.InputIds, batch.AttentionMask);
+                        var loss = microBatchLoss(batch, logits);
+                        double value = loss.item<float>();
+                        if (!double.IsFinite(value))
+                            throw new ArithmeticException($"{phase}: loss became {value} at step {step} (epoch {epoch}); lower the learning rate.");
+                        (micro == 1 ? loss : loss / micro).backward();
+                        stepLoss += value / micro;
+                    }
+                    if (o.MaxGradNorm > 0) nn.utils.clip_grad_norm_(trainable, o.MaxGradNorm);
+                    optimizer.step();
+                    losses.Add(stepLoss);
+                    step++;
+                    progress?.Report(new TrainingProgress(phase, step, totalSteps, epoch, stepLoss, lr));
+                }
+            }
+        }
+        finally
+        {
+            optimizer.zero_grad();
+            model.eval();
+        }
+        return new TrainingReport(phase, step, examples.Count, losses, clock.Elapsed);
+    }
+}
