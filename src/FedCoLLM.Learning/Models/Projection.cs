@@ -100,6 +100,8 @@ public sealed class Projection : Module<Tensor, Tensor>
         register_module("lora_A", lora_A);
         register_module("lora_B", lora_B);
         register_module("lora_dropout", lora_dropout);
+        // New modules start in training mode; a model already in eval() must not start dropping out.
+        lora_A.train(training); lora_B.train(training); lora_dropout.train(training);
         weight.requires_grad = false;
         if (bias is not null) bias.requires_grad = false;
     }
