@@ -103,6 +103,45 @@ public sealed class PeftAdapterFileTests : IDisposable
     }
 
     [Fact]
+    public void Adapter_config_json_is_byte_identical_to_peft_json_dumps_output()
+    {
+        // Expected text produced by Python: json.dumps(<PEFT LoraConfig dict>, indent=2, sort_keys=True).
+        const string expected = """
+            {
+              "alpha_pattern": {},
+              "auto_mapping": null,
+              "base_model_name_or_path": "gpt2",
+              "bias": "none",
+              "fan_in_fan_out": true,
+              "inference_mode": true,
+              "init_lora_weights": true,
+              "layer_replication": null,
+              "layers_pattern": null,
+              "layers_to_transform": null,
+              "loftq_config": {},
+              "lora_alpha": 16,
+              "lora_dropout": 0.05,
+              "megatron_config": null,
+              "megatron_core": "megatron.core",
+              "modules_to_save": null,
+              "peft_type": "LORA",
+              "r": 8,
+              "rank_pattern": {},
+              "revision": null,
+              "target_modules": [
+                "c_attn"
+              ],
+              "task_type": "CAUSAL_LM",
+              "use_dora": false,
+              "use_rslora": false
+            }
+            """;
+        var config = new PeftAdapterConfig(LoraConfig.ForModelType("gpt2"), FanInFanOut: true, BaseModelNameOrPath: "gpt2");
+        Assert.Equal(expected, Encoding.UTF8.GetString(PeftAdapterFile.ConfigJson(config)));
+        Assert.Equal(config, PeftAdapterFile.ParseConfig(expected));
+    }
+
+    [Fact]
     public void Fan_in_fan_out_is_false_when_only_linear_layers_are_targeted()
     {
         var (model, adapter) = Trained(5, "q_proj", "v_proj");
