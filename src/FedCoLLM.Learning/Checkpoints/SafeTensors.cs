@@ -23,6 +23,25 @@ public static class SafeTensors
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var tmp = path + ".tmp";
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+            Write(fs, tensors, metadata);
+        File.Move(tmp, path, overwrite: true); // never leave a half-written checkpoint behind
+    }
+
+    /// <summary>The exact bytes <see cref="Save"/> would write.</summary>
+    public static byte[] ToBytes(IReadOnlyDictionary<string, Tensor> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        using var ms = new MemoryStream();
+        Write(ms, tensors, metadata);
+        return ms.ToArray();
+    }
+
+    public static void Write(Stream output, IReadOnlyDictionary<string, Tensor> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
         var names = tensors.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
         var header = new JsonObject();
         var meta = new JsonObject();
@@ -46,16 +65,10 @@ public static class SafeTensors
         }
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var tmp = path + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
-        {
-            fs.Write(BitConverter.GetBytes((ulong)padded));
-            fs.Write(json);
-            for (int i = json.Length; i < padded; i++) fs.WriteByte((byte)' ');
-            foreach (var b in blobs) fs.Write(b);
-        }
-        File.Move(tmp, path, overwrite: true); // never leave a half-written checkpoint behind
+        output.Write(BitConverter.GetBytes((ulong)padded));
+        output.Write(json);
+        for (int i = json.Length; i < padded; i++) output.WriteByte((byte)' ');
+        foreach (var b in blobs) output.Write(b);
     }
 
     public static Header ReadHeader(string path)
@@ -70,6 +83,19 @@ public static class SafeTensors
     public static Dictionary<string, Tensor> Load(string path, Func<string, bool> include)
     {
         using var fs = File.OpenRead(path);
+        return Read(fs, path, include);
+    }
+
+    /// <summary>Loads every tensor from bytes in the safetensors format; <paramref name="source"/>
+    /// names them in error messages.</summary>
+    public static Dictionary<string, Tensor> FromBytes(byte[] data, string source = "<bytes>")
+    {
+        using var ms = new MemoryStream(data, writable: false);
+        return Read(ms, source, _ => true);
+    }
+
+    static Dictionary<string, Tensor> Read(Stream fs, string path, Func<string, bool> include)
+    {
         var header = ReadHeader(fs, path);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var e in header.Entries.Where(e => include(e.Name)))

@@ -49,11 +49,13 @@ public sealed class Projection : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
+        // y is created inside the scope: MoveToOuterDisposeScope on a tensor owned by the caller's
+        // scope would move it one scope too far out (and leak it past the caller's scope).
+        using var scope = NewDisposeScope();
         var y = WeightIsInputMajor
             ? (bias is null ? matmul(x, weight) : addmm_like(x, weight, bias))
             : functional.linear(x, weight, bias);
-        if (lora_A is null || IsMerged) return y;
-        using var scope = NewDisposeScope();
+        if (lora_A is null || IsMerged) return y.MoveToOuterDisposeScope();
         var delta = lora_B!.forward(lora_A.forward(lora_dropout!.forward(x))).mul_(loraScaling);
         return y.add_(delta).MoveToOuterDisposeScope();
     }
@@ -70,20 +72,36 @@ public sealed class Projection : Module<Tensor, Tensor>
     }
 
     /// <summary>Adds a LoRA branch initialised as PEFT does: A ~ kaiming-uniform(a=√5), B = 0,
-    /// so the layer's output is unchanged. Freezes the base weight and bias.</summary>
-    public void AddLora(int rank, double alpha, double dropout)
+    /// so the layer's output is unchanged. Freezes the base weight and bias. With a
+    /// <paramref name="generator"/>, A is drawn from it alone, so the draw does not depend on the
+    /// global RNG state.</summary>
+    public void AddLora(int rank, double alpha, double dropout, Generator? generator = null)
     {
         if (HasLora) throw new InvalidOperationException($"{GetName()} already has a LoRA branch.");
         if (rank < 1) throw new ArgumentException($"LoRA rank r = {rank}; it must be at least 1.");
+        if (!(dropout >= 0 && dropout < 1)) throw new ArgumentException($"LoRA dropout = {dropout}; it must be in [0, 1).");
         var device = weight.device;
         lora_A = Linear(InFeatures, rank, hasBias: false, device: device);
         lora_B = Linear(rank, OutFeatures, hasBias: false, device: device);
-        using (no_grad()) lora_B.weight!.zero_();
+        using (no_grad())
+        {
+            // kaiming_uniform_(a = √5) on [r, in] is U(−1/√in, 1/√in), as nn.Linear and PEFT use.
+            double bound = 1.0 / Math.Sqrt(InFeatures);
+            if (generator is not null)
+            {
+                // Drawn on the CPU, so a seed gives the same A on every device.
+                using var a = empty(rank, InFeatures).uniform_(-bound, bound, generator);
+                lora_A.weight!.copy_(a);
+            }
+            lora_B.weight!.zero_();
+        }
         lora_dropout = Dropout(dropout);
         loraScaling = alpha / rank;
         register_module("lora_A", lora_A);
         register_module("lora_B", lora_B);
         register_module("lora_dropout", lora_dropout);
+        // New modules start in training mode; a model already in eval() must not start dropping out.
+        lora_A.train(training); lora_B.train(training); lora_dropout.train(training);
         weight.requires_grad = false;
         if (bias is not null) bias.requires_grad = false;
     }
