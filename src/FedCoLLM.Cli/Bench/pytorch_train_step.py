@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""PyTorch side of `fedcollm bench train-step`: one LoRA SFT step on a GPT-2-shaped model.
+
+Plain PyTorch (Debian's python3-torch 1.13 with OpenBLAS), written from the GPT-2 equations so the
+comparison does not depend on transformers/peft. Prints one JSON object on stdout.
+"""
+import argparse, json, math, os, statistics, sys, time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Conv1D(nn.Module):
+    """GPT-2's Conv1D (weight [in, out]) with an optional LoRA branch, as PEFT wraps it."""
+
+    def __init__(self, n_in, n_out, lora_r=0, lora_alpha=16):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_in, n_out) * 0.02)
+        self.bias = nn.Parameter(torch.zeros(n_out))
+        self.lora_r = lora_r
+        if lora_r:
+            self.lora_A = nn.Linear(n_in, lora_r, bias=False)
+            self.lora_B = nn.Linear(lora_r, n_out, bias=False)
+            nn.init.zeros_(self.lora_B.weight)
+            self.scaling = lora_alpha / lora_r
+
+    def forward(self, x):
+        y = torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight).view(*x.shape[:-1], -1)
+        if self.lora_r:
+            y = y + self.lora_B(self.lora_A(x)) * self.scaling
+        return y
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads, lora_r):
+        super().__init__()
+        self.heads = heads
+        self.ln_1 = nn.LayerNorm(d, eps=1e-5)
+        self.c_attn = Conv1D(d, 3 * d, lora_r)
+        self.c_proj = Conv1D(d, d)
+        self.ln_2 = nn.LayerNorm(d, eps=1e-5)
+        self.c_fc = Conv1D(d, 4 * d)
+        self.mlp_proj = Conv1D(4 * d, d)
+
+    def forward(self, x, mask):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(C // self.heads)
+        att = att.masked_fill(mask, torch.finfo(att.dtype).min).softmax(-1)
+        x = x + self.c_proj((att @ v).transpose(1, 2).reshape(B, T, C))
+        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+
+
+class Gpt2(nn.Module):
+    def __init__(self, vocab, ctx, d, layers, heads, lora_r):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, d)
+        self.wpe = nn.Embedding(ctx, d)
+        self.h = nn.ModuleList(Block(d, heads, lora_r) for _ in range(layers))
+        self.ln_f = nn.LayerNorm(d, eps=1e-5)
+
+    def forward(self, ids, attention_mask):
+        B, T = ids.shape
+        causal = torch.ones(T, T, dtype=torch.bool).triu(1)
+        mask = causal[None, None] | (attention_mask[:, None, None, :] == 0)
+        x = self.wte(ids) + self.wpe(torch.arange(T))[None]
+        for block in self.h:
+            x = block(x, mask)
+        return self.ln_f(x) @ self.wte.weight.t()  # tied head
+
+
+def main():
+    p = argparse.ArgumentParser()
+    for name, default in [("vocab", 4096), ("ctx", 128), ("d", 256), ("layers", 4), ("heads", 4),
+                          ("batch", 8), ("seq", 128), ("steps", 10), ("warmup", 2), ("threads", 2),
+                          ("lora-r", 8), ("seed", 0)]:
+        p.add_argument("--" + name, type=int, default=default)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    model = Gpt2(a.vocab, a.ctx, a.d, a.layers, a.heads, a.lora_r)
+    for n, prm in model.named_parameters():
+        prm.requires_grad = "lora_" in n
+    params = [prm for prm in model.parameters() if prm.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0)
+    ids = torch.randint(0, a.vocab, (a.batch, a.seq))
+    mask = torch.ones(a.batch, a.seq, dtype=torch.long)
+    labels = ids.clone()
+    labels[:, : a.seq // 2] = -100  # first half is "prompt"
+    times, loss = [], float("nan")
+    for step in range(a.warmup + a.steps):
+        t0 = time.perf_counter()
+        logits = model(ids, mask)
+        l = F.cross_entropy(logits[:, :-1].reshape(-1, a.vocab), labels[:, 1:].reshape(-1), ignore_index=-100)
+        opt.zero_grad()
+        l.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        loss = l.item()
+        if step >= a.warmup:
+            times.append(time.perf_counter() - t0)
+    median = statistics.median(times)
+    json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(),
+               "blas": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+               "step_seconds_median": median, "tokens_per_second": a.batch * a.seq / median,
+               "loss": loss}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
