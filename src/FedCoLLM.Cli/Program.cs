@@ -1,8 +1,15 @@
+using FedCoLLM.Cli.Bench;
 using Spectre.Console.Cli;
 
 var app = new CommandApp();
 app.Configure(config =>
 {
     config.SetApplicationName("fedcollm");
+    config.AddBranch<CommandSettings>("bench", bench =>
+    {
+        bench.SetDescription("Micro-benchmarks of the learning kernels.");
+        bench.AddCommand<KdBenchCommand>("kd")
+             .WithDescription("Sparse top-k KD loss (forward+backward) vs a dense [N,V] teacher reconstruction (FATE's approach).");
+    });
 });
 return app.Run(args);

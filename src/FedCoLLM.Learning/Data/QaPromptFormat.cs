@@ -1,0 +1,33 @@
+namespace FedCoLLM.Learning.Data;
+
+/// <summary>
+/// The one prompt format shared by training, teacher passes and evaluation — if they differ, teacher rows no
+/// longer line up with answer positions. Default is lm-eval-harness's ARC style: prompt
+/// "Question: {question}\nAnswer:" and continuation " {choice text}" (the leading space belongs to the answer,
+/// so GPT-2 BPE tokenizes prompt and answer identically whether encoded jointly or apart).
+/// </summary>
+public sealed record QaPromptFormat(string PromptTemplate = "Question: {question}\nAnswer:", string AnswerTemplate = " {answer}")
+{
+    public static QaPromptFormat Default { get; } = new();
+
+    public string Prompt(MultipleChoiceItem item) => PromptTemplate.Replace("{question}", item.Question, StringComparison.Ordinal);
+
+    public string Answer(MultipleChoiceItem item, int choiceIndex)
+    {
+        if ((uint)choiceIndex >= (uint)item.Choices.Count)
+            throw new ArgumentOutOfRangeException(nameof(choiceIndex), choiceIndex, $"item {item.Id} has {item.Choices.Count} choices.");
+        return AnswerTemplate.Replace("{answer}", item.Choices[choiceIndex].Text, StringComparison.Ordinal);
+    }
+
+    /// <summary>Prompt ⊕ one choice, tokenized with <paramref name="encode"/> (prompt and answer encoded separately).</summary>
+    public TokenizedExample Tokenize(MultipleChoiceItem item, int choiceIndex, Func<string, int[]> encode)
+    {
+        var example = new TokenizedExample(encode(Prompt(item)), encode(Answer(item, choiceIndex)));
+        if (example.AnswerIds.Length == 0)
+            throw new ArgumentException($"item {item.Id} choice {choiceIndex} tokenizes to no answer tokens; there is nothing to learn or score.", nameof(item));
+        return example;
+    }
+
+    /// <summary>The supervised example: prompt ⊕ the correct answer.</summary>
+    public TokenizedExample TrainingExample(MultipleChoiceItem item, Func<string, int[]> encode) => Tokenize(item, item.AnswerIndex, encode);
+}
