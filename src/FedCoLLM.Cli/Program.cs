@@ -10,6 +10,8 @@ app.Configure(config =>
         bench.SetDescription("Micro-benchmarks of the learning kernels.");
         bench.AddCommand<KdBenchCommand>("kd")
              .WithDescription("Sparse top-k KD loss (forward+backward) vs a dense [N,V] teacher reconstruction (FATE's approach).");
+        bench.AddCommand<TrainStepBenchCommand>("train-step")
+             .WithDescription("LoRA SFT step on a GPT-2-shaped model: TorchSharp vs PyTorch, tokens/s.");
     });
 });
 return app.Run(args);

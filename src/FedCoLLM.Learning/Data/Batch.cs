@@ -14,6 +14,15 @@ public sealed record Batch(Tensor InputIds, Tensor AttentionMask, Tensor Labels,
     public long Rows => InputIds.shape[0];
     public long Length => InputIds.shape[1];
 
+    /// <summary>The same batch on <paramref name="device"/>; returns this batch when it is already there.</summary>
+    public Batch To(Device device)
+    {
+        if (InputIds.device_type == device.type && InputIds.device_index == device.index) return this;
+        var moved = new Batch(InputIds.to(device), AttentionMask.to(device), Labels.to(device), ExampleIndices);
+        Dispose();
+        return moved;
+    }
+
     public void Dispose()
     {
         InputIds.Dispose();

@@ -24,7 +24,15 @@ public static class MultipleChoiceEvaluator
         CancellationToken cancellation = default)
     {
         var flat = questions.SelectMany(q => q.Choices).ToList();
-        var logLikelihoods = LogLikelihoods(model, flat, batchSize, maxLength, compute, cancellation);
+        return Tally(questions, LogLikelihoods(model, flat, batchSize, maxLength, compute, cancellation));
+    }
+
+    /// <summary>Turns per-choice log-likelihoods (questions' choices concatenated in order) into acc and acc_norm.</summary>
+    public static MultipleChoiceResult Tally(IReadOnlyList<ScoredQuestion> questions, IReadOnlyList<double> logLikelihoods)
+    {
+        int expected = questions.Sum(q => q.Choices.Count);
+        if (logLikelihoods.Count != expected)
+            throw new ArgumentException($"{logLikelihoods.Count} log-likelihoods for {expected} choices.", nameof(logLikelihoods));
         int correct = 0, correctNorm = 0, offset = 0;
         foreach (var q in questions)
         {
@@ -43,6 +51,13 @@ public static class MultipleChoiceEvaluator
         return new MultipleChoiceResult(questions.Count, correct, correctNorm);
     }
 
+    /// <summary>Tokenizes every choice of every item with the shared prompt format.</summary>
+    public static IReadOnlyList<ScoredQuestion> Prepare(IReadOnlyList<MultipleChoiceItem> items, QaPromptFormat format, Func<string, int[]> encode) =>
+        items.Select(item => new ScoredQuestion(
+            Enumerable.Range(0, item.Choices.Count).Select(c => format.Tokenize(item, c, encode)).ToList(),
+            item.Choices.Select(c => c.Text.Length).ToList(),
+            item.AnswerIndex)).ToList();
+
     /// <summary>Σ log p(answer tokens | prompt) for every example, in input order.</summary>
     public static double[] LogLikelihoods(
         CausalLanguageModel model,
@@ -54,17 +69,17 @@ public static class MultipleChoiceEvaluator
     {
         compute.Apply();
         var device = compute.TorchDevice;
-        var builder = new BatchBuilder(maxLength, padId: 0);
+        var builder = new BatchBuilder(PadId: 0, maxLength);
         var result = new double[examples.Count];
         model.eval();
         using var _ = no_grad();
-        foreach (var indices in builder.PlanInOrder(examples, batchSize))
+        foreach (var indices in BatchPlan.InOrder(examples.Count, batchSize))
         {
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            using var batch = builder.Build(examples, indices, device);
+            using var batch = builder.Build(examples, indices).To(device);
             var logits = model.forward(batch.InputIds, batch.AttentionMask);
-            var (sums, _) = AnswerCrossEntropy.RowLogLikelihoods(logits, batch.Labels);
+            var (sums, _) = AnswerCrossEntropy.TokenLogProbs(logits, batch.Labels);
             var values = sums.to(float64).cpu().data<double>().ToArray();
             for (int i = 0; i < indices.Length; i++) result[indices[i]] = values[i];
         }

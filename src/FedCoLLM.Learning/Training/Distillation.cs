@@ -24,15 +24,16 @@ public static class Distillation
         CancellationToken cancellation = default)
     {
         distillation.Validate();
+        var kdLoss = new TopKDistillationLoss(distillation.Kd);
         if (teacher.Count != examples.Count)
             throw new ArgumentException($"{phase}: {teacher.Count} teacher entries for {examples.Count} examples; extract the teacher logits on the same public set.", nameof(teacher));
         return TrainingLoop.Run(phase, student, examples, settings, compute, (batch, logits) =>
         {
-            var ce = AnswerCrossEntropy.Compute(logits, batch.Labels);
+            var ce = AnswerCrossEntropy.Mean(logits, batch.Labels);
             if (distillation.Lambda == 0) return ce;
-            var studentRows = AnswerPositions.Gather(logits, batch.Labels);
-            var (indices, teacherLogits) = TeacherTopKBatch.Assemble(teacher, batch, logits.device);
-            var kd = TopKDistillationLoss.Compute(studentRows, indices, teacherLogits, distillation.Kd);
+            var studentRows = AnswerPositions.Select(logits, batch.Labels);
+            var (indices, teacherLogits) = TopKTeacher.Assemble(batch.ExampleIndices.Select(i => teacher[i]).ToList(), batch);
+            var kd = kdLoss.Compute(studentRows, indices.to(logits.device), teacherLogits.to(logits.device));
             return ce + distillation.Lambda * kd;
         }, progress, cancellation);
     }

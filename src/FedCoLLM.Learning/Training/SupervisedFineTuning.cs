@@ -15,6 +15,6 @@ public static class SupervisedFineTuning
         IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellation = default) =>
         TrainingLoop.Run("sft", model, examples, settings, compute,
-            (batch, logits) => AnswerCrossEntropy.Compute(logits, batch.Labels),
+            (batch, logits) => AnswerCrossEntropy.Mean(logits, batch.Labels),
             progress, cancellation);
 }

@@ -22,19 +22,19 @@ public static class TeacherPass
             throw new ArgumentException($"topK = {topK}; it must be in [1, vocab size {model.VocabSize}].", nameof(topK));
         compute.Apply();
         var device = compute.TorchDevice;
-        var builder = new BatchBuilder(maxLength, padId: 0);
+        var builder = new BatchBuilder(PadId: 0, maxLength);
         var result = new TeacherTopK[examples.Count];
         model.eval();
         using var _ = no_grad();
-        foreach (var indices in builder.PlanInOrder(examples, batchSize))
+        foreach (var indices in BatchPlan.InOrder(examples.Count, batchSize))
         {
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            using var batch = builder.Build(examples, indices, device);
+            using var batch = builder.Build(examples, indices).To(device);
             var logits = model.forward(batch.InputIds, batch.AttentionMask);
-            var rows = AnswerPositions.Gather(logits, batch.Labels);
+            var rows = AnswerPositions.Select(logits, batch.Labels);
             var (topIdx, topLogits) = TopKTeacher.Extract(rows, topK);
-            var perExample = TeacherTopKBatch.Split(topIdx, topLogits, batch);
+            var perExample = TopKTeacher.Split(topIdx.cpu(), topLogits.cpu(), batch.Labels.cpu());
             for (int i = 0; i < indices.Length; i++) result[indices[i]] = perExample[i];
         }
         return result;

@@ -30,8 +30,9 @@ public static class TrainingLoop
 
         compute.Apply(settings.Seed);
         var device = compute.TorchDevice;
-        var builder = new BatchBuilder(settings.MaxLength, padId: 0);
-        int microPerEpoch = builder.PlanBucketed(examples, settings.BatchSize, settings.Seed).Count;
+        var builder = new BatchBuilder(PadId: 0, settings.MaxLength);
+        var lengths = builder.FittedLengths(examples);
+        int microPerEpoch = BatchPlan.LengthBucketed(lengths, settings.BatchSize, EpochSeed(settings.Seed, 0)).Count;
         int stepsPerEpoch = (microPerEpoch + settings.GradientAccumulationSteps - 1) / settings.GradientAccumulationSteps;
         int totalSteps = Math.Min(stepsPerEpoch * settings.Epochs, settings.MaxSteps ?? int.MaxValue);
         int warmup = LearningRateSchedule.WarmupSteps(settings.Optimizer, totalSteps);
@@ -46,7 +47,7 @@ public static class TrainingLoop
         {
             for (int epoch = 0; epoch < settings.Epochs && step < totalSteps; epoch++)
             {
-                var plan = builder.PlanBucketed(examples, settings.BatchSize, settings.Seed + epoch);
+                var plan = BatchPlan.LengthBucketed(lengths, settings.BatchSize, EpochSeed(settings.Seed, epoch));
                 for (int start = 0; start < plan.Count && step < totalSteps; start += settings.GradientAccumulationSteps)
                 {
                     cancellation.ThrowIfCancellationRequested();
@@ -59,7 +60,7 @@ public static class TrainingLoop
                     for (int m = 0; m < micro; m++)
                     {
                         using var scope = NewDisposeScope();
-                        using var batch = builder.Build(examples, plan[start + m], device);
+                        using var batch = builder.Build(examples, plan[start + m]).To(device);
                         using var logits = model.forward(batch.InputIds, batch.AttentionMask);
                         var loss = microBatchLoss(batch, logits);
                         double value = loss.item<float>();
@@ -83,4 +84,7 @@ public static class TrainingLoop
         }
         return new TrainingReport(phase, step, examples.Count, losses, clock.Elapsed);
     }
+
+    /// <summary>A distinct, reproducible shuffling seed per epoch.</summary>
+    static int EpochSeed(long seed, int epoch) => unchecked((int)(seed * 1_000_003 + epoch));
 }
