@@ -22,10 +22,10 @@ public sealed record ClientSplit(
 public sealed record FederatedSplit(IReadOnlyList<ClientSplit> Clients, IReadOnlyList<Synset> Public)
 {
     /// <summary>
-    /// Splits askable synsets: each client domain is shuffled and cut into test, validation and train (in that
-    /// order, so a small domain loses training data, never evaluation data); the public set is a uniform sample
-    /// of every noun synset left over — client domains included — so the server sees all topics, but never a
-    /// synset a client holds privately or is tested on.
+    /// Splits askable synsets: each client domain is shuffled and its test and validation sets are cut first (a small
+    /// domain loses training data, never evaluation data); then the public set is drawn uniformly from every askable
+    /// noun synset not yet taken — client domains included, so the server sees all topics — and finally each client
+    /// trains on what is left of its domain, up to the cap.
     /// </summary>
     public static FederatedSplit Create(IEnumerable<Synset> askable, IReadOnlyList<string> clientDomains, SplitSizes sizes, int seed)
     {
@@ -35,30 +35,34 @@ public sealed record FederatedSplit(IReadOnlyList<ClientSplit> Clients, IReadOnl
         }
 
         var candidates = askable.OrderBy(s => s.Offset).ToArray();
-        var taken = new HashSet<int>();
-        var clients = new List<ClientSplit>();
+        var evaluation = sizes.TestPerClient + sizes.ValidationPerClient;
+        var pools = new List<Synset[]>();
         foreach (var domain in clientDomains)
         {
             var number = LexicographerFiles.NumberOf(domain);
             var pool = candidates.Where(s => s.LexicographerFile == number).ToArray();
-            Shuffle(pool, new Random(unchecked((seed * 31) + number)));
-            var evaluation = sizes.TestPerClient + sizes.ValidationPerClient;
             if (pool.Length <= evaluation)
             {
                 throw new InvalidOperationException(
                     $"{domain} has {pool.Length} askable synsets, not enough for {sizes.TestPerClient} test + {sizes.ValidationPerClient} validation + training");
             }
 
-            var test = pool[..sizes.TestPerClient];
-            var validation = pool[sizes.TestPerClient..evaluation];
-            var train = pool[evaluation..Math.Min(pool.Length, evaluation + sizes.TrainPerClient)];
-            taken.UnionWith(test.Concat(validation).Concat(train).Select(s => s.Offset));
-            clients.Add(new ClientSplit(domain, train, validation, test));
+            Shuffle(pool, new Random(unchecked((seed * 31) + number)));
+            pools.Add(pool);
         }
 
-        var rest = candidates.Where(s => !taken.Contains(s.Offset)).ToArray();
+        var heldOut = pools.SelectMany(pool => pool[..evaluation]).Select(s => s.Offset).ToHashSet();
+        var rest = candidates.Where(s => !heldOut.Contains(s.Offset)).ToArray();
         Shuffle(rest, new Random(unchecked((seed * 31) - 1)));
-        return new FederatedSplit(clients, rest[..Math.Min(rest.Length, sizes.Public)]);
+        var publicSet = rest[..Math.Min(rest.Length, sizes.Public)];
+        var inPublic = publicSet.Select(s => s.Offset).ToHashSet();
+
+        var clients = clientDomains.Select((domain, i) => new ClientSplit(
+            domain,
+            Train: pools[i][evaluation..].Where(s => !inPublic.Contains(s.Offset)).Take(sizes.TrainPerClient).ToArray(),
+            Validation: pools[i][sizes.TestPerClient..evaluation],
+            Test: pools[i][..sizes.TestPerClient])).ToArray();
+        return new FederatedSplit(clients, publicSet);
     }
 
     private static void Shuffle<T>(T[] items, Random random)

@@ -122,12 +122,15 @@ public static class WordNetBenchmark
         Line();
         Line("## Splits");
         Line();
-        Line("One client per lexicographer domain. Each domain's askable synsets are shuffled and cut into test, validation");
+        Line("One client per lexicographer domain. Each domain's askable synsets are shuffled; test and validation are cut");
         Line(string.Create(CultureInfo.InvariantCulture,
-            $"and train, in that order ({sizes.TestPerClient} test, {sizes.ValidationPerClient} validation, train capped at {sizes.TrainPerClient}), so clients differ in size."));
+            $"first ({sizes.TestPerClient} and {sizes.ValidationPerClient}). The server's public set is then a uniform sample of {sizes.Public} askable synsets from"));
+        Line("all noun domains (client domains included) minus those held out, and each client trains on the rest of its domain,");
         Line(string.Create(CultureInfo.InvariantCulture,
-            $"The server's public set is a uniform sample of {sizes.Public} askable noun synsets from all domains that no client holds."));
-        Line("No synset appears in more than one file.");
+            $"capped at {sizes.TrainPerClient}, so clients differ in size. No synset appears in more than one file (questions are disjoint by synset;"));
+        Line("a distractor may be another question's answer). A question about a synset is the same in every split it could land in.");
+        Line();
+        Line("\"Askable\" synsets: those with a definition that does not contain one of the synset's own lemmas.");
         Line();
         Line("| owner | split | file | questions |");
         Line("|---|---|---|---:|");

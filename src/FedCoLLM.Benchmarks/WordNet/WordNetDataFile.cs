@@ -32,7 +32,7 @@ public static class WordNetDataFile
                 string line;
                 try
                 {
-                    line = StrictUtf8.GetString(lineBytes);
+                    line = StrictUtf8.GetString(lineBytes).TrimEnd(' '); // every data line ends in two spaces
                 }
                 catch (DecoderFallbackException)
                 {
