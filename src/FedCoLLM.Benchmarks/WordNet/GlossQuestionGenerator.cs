@@ -14,23 +14,33 @@ public sealed class GlossQuestionGenerator
     private const int MaxDrawsPerQuestion = 10_000;
 
     private readonly Dictionary<int, Synset[]> _synsetsByDomain;
+    private readonly HashSet<string> _sharedDefinitions;
 
     /// <param name="synsets">Every synset distractors may come from (all nouns, not only askable ones).</param>
     public GlossQuestionGenerator(IEnumerable<Synset> synsets)
     {
-        _synsetsByDomain = synsets
+        var all = synsets.ToArray();
+        _synsetsByDomain = all
             .GroupBy(s => s.LexicographerFile)
             .ToDictionary(g => g.Key, g => g.OrderBy(s => s.Offset).ToArray());
+        _sharedDefinitions = all
+            .GroupBy(s => s.Definition, StringComparer.OrdinalIgnoreCase)
+            .Where(g => g.Count() > 1)
+            .Select(g => g.Key)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>
-    /// Whether a synset makes a fair question: it has a definition and the definition does not already
-    /// contain one of the synset's own lemmas as a whole phrase (which would give the answer away).
+    /// Whether a synset makes a fair question: it has a definition; the definition does not contain one of the
+    /// synset's own lemmas as a whole phrase (which would give the answer away); and no other synset has the same
+    /// definition ("a genus of protoctist" defines dozens — another of them could be drawn as a distractor).
     /// </summary>
-    public static bool IsAskable(Synset synset)
+    public bool IsAskable(Synset synset)
     {
         var definition = synset.Definition;
-        return definition.Length > 0 && !synset.Lemmas.Any(lemma => WholePhrase.Occurs(definition, lemma));
+        return definition.Length > 0
+            && !_sharedDefinitions.Contains(definition)
+            && !synset.Lemmas.Any(lemma => WholePhrase.Occurs(definition, lemma));
     }
 
     /// <summary>Question id for a synset, unique across all splits: "wn-noun.animal-02084071".</summary>

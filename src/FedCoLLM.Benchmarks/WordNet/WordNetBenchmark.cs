@@ -35,7 +35,7 @@ public static class WordNetBenchmark
         var parsed = clock.Elapsed;
 
         var generator = new GlossQuestionGenerator(nouns);
-        var split = FederatedSplit.Create(nouns.Where(GlossQuestionGenerator.IsAskable), options.ClientDomains, options.Sizes, options.Seed);
+        var split = FederatedSplit.Create(nouns.Where(generator.IsAskable), options.ClientDomains, options.Sizes, options.Seed);
         var counts = new List<SplitCount>();
         void WriteQuestions(string relativePath, string owner, string part, IReadOnlyList<Synset> synsets)
         {
@@ -114,7 +114,8 @@ public static class WordNetBenchmark
         Line("before any quoted example), the answer is the synset's first lemma, and three distractors are first lemmas of");
         Line("other synsets from the same lexicographer domain (never a lemma of the answer synset; no two choices alike).");
         Line("The answer's position among A–D is uniformly random. Synsets whose definition contains one of their own lemmas");
-        Line("are left out (the stem would give the answer away). Files use the AI2 multiple-choice JSONL schema:");
+        Line("(the stem would give the answer away) or is shared with another synset (two right answers) are left out.");
+        Line("Files use the AI2 multiple-choice JSONL schema:");
         Line();
         Line("```json");
         Line("{\"id\":\"wn-noun.animal-01234567\",\"question\":{\"stem\":\"…\",\"choices\":[{\"label\":\"A\",\"text\":\"…\"},…]},\"answerKey\":\"C\"}");
@@ -130,7 +131,8 @@ public static class WordNetBenchmark
             $"capped at {sizes.TrainPerClient}, so clients differ in size. No synset appears in more than one file (questions are disjoint by synset;"));
         Line("a distractor may be another question's answer). A question about a synset is the same in every split it could land in.");
         Line();
-        Line("\"Askable\" synsets: those with a definition that does not contain one of the synset's own lemmas.");
+        Line("\"Askable\" synsets have a definition that no other noun synset shares and that does not contain one of the");
+        Line("synset's own lemmas.");
         Line();
         Line("| owner | split | file | questions |");
         Line("|---|---|---|---:|");

@@ -37,6 +37,16 @@ public sealed class BytePairEncodingTrainerTests
     }
 
     [Fact]
+    public void Incremental_training_learns_the_same_merges_as_recounting_every_pair_each_step()
+    {
+        var text = string.Concat(Enumerable.Repeat(Text, 3)) + " aaaa aaa abab ababab";
+
+        var bpe = BytePairEncodingTrainer.Train(text, vocabularySize: 400);
+
+        Assert.Equal(ReferenceMerges(text, bpe.Merges.Count), bpe.Merges);
+    }
+
+    [Fact]
     public void Training_twice_gives_identical_files()
     {
         var first = Files(BytePairEncodingTrainer.Train(Text, 320));
@@ -76,6 +86,46 @@ public sealed class BytePairEncodingTrainerTests
         var ids = tokenizer.EncodeToIds(" dog");
 
         Assert.Equal([bpe.Tokens.ToList().IndexOf("Ġdog")], ids);
+    }
+
+    /// <summary>Textbook BPE: recount all pairs before every merge. Slow, obviously right.</summary>
+    private static List<(string, string)> ReferenceMerges(string text, int count)
+    {
+        var words = BytePairEncodingTrainer.CountPreTokens(text).Select(w => (
+            Symbols: Encoding.UTF8.GetBytes(w.Key).Select(b => ByteLevelAlphabet.ToChar(b).ToString()).ToList(),
+            Count: w.Value)).ToList();
+        var merges = new List<(string, string)>();
+        while (merges.Count < count)
+        {
+            var pairs = new Dictionary<(string, string), long>();
+            foreach (var (symbols, n) in words)
+            {
+                for (var i = 0; i + 1 < symbols.Count; i++)
+                {
+                    pairs[(symbols[i], symbols[i + 1])] = pairs.GetValueOrDefault((symbols[i], symbols[i + 1])) + n;
+                }
+            }
+
+            var best = pairs
+                .OrderByDescending(p => p.Value)
+                .ThenBy(p => p.Key.Item1, StringComparer.Ordinal)
+                .ThenBy(p => p.Key.Item2, StringComparer.Ordinal)
+                .First().Key;
+            merges.Add(best);
+            foreach (var (symbols, _) in words)
+            {
+                for (var i = 0; i + 1 < symbols.Count; i++)
+                {
+                    if (symbols[i] == best.Item1 && symbols[i + 1] == best.Item2)
+                    {
+                        symbols[i] += symbols[i + 1];
+                        symbols.RemoveAt(i + 1);
+                    }
+                }
+            }
+        }
+
+        return merges;
     }
 
     private static (byte[] Vocabulary, byte[] Merges) Files(BytePairEncoding bpe)

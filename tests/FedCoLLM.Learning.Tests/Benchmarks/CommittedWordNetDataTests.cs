@@ -78,6 +78,33 @@ public sealed class CommittedWordNetDataTests(InstalledWordNet wordNet)
         Assert.Equal(ids.Length, ids.Distinct(StringComparer.Ordinal).Count());
     }
 
+    [Fact]
+    public void Committed_stems_are_unique_so_every_question_has_one_right_answer()
+    {
+        var stems = Directory.EnumerateFiles(WordNetFixtures.CommittedData, "*.jsonl", SearchOption.AllDirectories)
+            .SelectMany(File.ReadLines)
+            .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("question").GetProperty("stem").GetString())
+            .ToArray();
+
+        Assert.Equal(stems.Length, stems.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+    }
+
+    [Fact]
+    public void Committed_tokenizer_loads_in_Microsoft_ML_Tokenizers_and_round_trips_the_corpus()
+    {
+        var directory = Path.Combine(WordNetFixtures.CommittedData, "tokenizer");
+        using var vocabulary = File.OpenRead(Path.Combine(directory, "vocab.json"));
+        using var merges = File.OpenRead(Path.Combine(directory, "merges.txt"));
+        var tokenizer = Microsoft.ML.Tokenizers.CodeGenTokenizer.Create(vocabulary, merges, addPrefixSpace: false, addBeginOfSentence: false, addEndOfSentence: false);
+        var sample = string.Join('\n', File.ReadLines(Path.Combine(WordNetFixtures.CommittedData, "corpus", "pretrain.txt")).Take(2000));
+
+        var ids = tokenizer.EncodeToIds(sample);
+
+        Assert.Equal(sample, tokenizer.Decode(ids));
+        Assert.All(ids, id => Assert.InRange(id, 0, 4095));
+        Assert.True(sample.Length > 2.5 * ids.Count, $"{(double)sample.Length / ids.Count:F2} characters per token (3.3 expected for 4096 tokens); are the merges applied?");
+    }
+
     private static Dictionary<string, string> Hashes(string root) =>
         Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).ToDictionary(
             path => Path.GetRelativePath(root, path).Replace('\\', '/'),

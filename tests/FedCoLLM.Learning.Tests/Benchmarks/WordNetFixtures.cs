@@ -52,7 +52,7 @@ public sealed class InstalledWordNet
         Assert.True(File.Exists(dataFile),
             $"WordNet 3.0 is not installed ({dataFile} is missing): run `apt-get install wordnet-base` (as .ci/run does).");
         Nouns = WordNetDataFile.Read(dataFile);
-        Askable = Nouns.Where(GlossQuestionGenerator.IsAskable).ToArray();
+        Askable = Nouns.Where(new GlossQuestionGenerator(Nouns).IsAskable).ToArray();
     }
 
     public IReadOnlyList<Synset> Nouns { get; }
