@@ -21,10 +21,6 @@ public static class LexicographerFiles
     /// <summary>Number of lexicographer files (00–44).</summary>
     public static int Count => Names.Length;
 
-    /// <summary>All noun domains ("noun.Tops" … "noun.time") in file-number order.</summary>
-    public static IReadOnlyList<string> NounDomains { get; } =
-        Names.Where(name => name.StartsWith("noun.", StringComparison.Ordinal)).ToArray();
-
     /// <summary>The lexicographer file name for a file number, e.g. 5 → "noun.animal".</summary>
     public static string NameOf(int number) =>
         number >= 0 && number < Names.Length

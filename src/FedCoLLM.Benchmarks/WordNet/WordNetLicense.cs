@@ -4,7 +4,8 @@ namespace FedCoLLM.Benchmarks.WordNet;
 
 /// <summary>
 /// The WordNet 3.0 licence must accompany every copy of the database and of derived data; it is taken from
-/// the "License: WordNet3.0" paragraph of Debian's machine-readable copyright file.
+/// the "License: WordNet3.0" paragraph of Debian's machine-readable copyright file, or from any other file
+/// (WordNet's own LICENSE) verbatim.
 /// </summary>
 public static class WordNetLicense
 {
@@ -19,7 +20,8 @@ public static class WordNetLicense
         var start = Array.FindIndex(lines, line => line.StartsWith("License: WordNet", StringComparison.Ordinal));
         if (start < 0)
         {
-            throw new InvalidDataException($"{copyrightFile} has no 'License: WordNet…' paragraph");
+            // Not a Debian copyright file: WordNet's own LICENSE, copied as it is (line endings normalised).
+            return string.Concat(lines.Select(line => line + "\n"));
         }
 
         // Debian copyright format: continuation lines start with a space; " ." stands for an empty line.

@@ -17,6 +17,11 @@ public sealed class WordNetCommand : Command<WordNetCommand.Settings>
         [DefaultValue(WordNetBenchmarkOptions.DebianSourceDirectory)]
         public string Source { get; init; } = WordNetBenchmarkOptions.DebianSourceDirectory;
 
+        [CommandOption("--license <FILE>")]
+        [Description("WordNet licence: Debian's copyright file (its WordNet paragraph is extracted) or WordNet's own LICENSE file.")]
+        [DefaultValue(WordNetBenchmarkOptions.DebianCopyrightFile)]
+        public string License { get; init; } = WordNetBenchmarkOptions.DebianCopyrightFile;
+
         [CommandOption("--out <DIR>")]
         [Description("Output directory.")]
         [DefaultValue("data/wordnet")]
@@ -40,17 +45,17 @@ public sealed class WordNetCommand : Command<WordNetCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var options = new WordNetBenchmarkOptions { SourceDirectory = settings.Source, Seed = settings.Seed, VocabularySize = settings.VocabSize };
+        var options = new WordNetBenchmarkOptions { SourceDirectory = settings.Source, CopyrightFile = settings.License, Seed = settings.Seed, VocabularySize = settings.VocabSize };
         var report = WordNetBenchmark.Generate(options, settings.Out);
 
-        var table = new Table().AddColumns("owner", "split", "file").AddColumn(new TableColumn("questions").RightAligned());
+        var table = new Table().AddColumns("owner", "split").AddColumn(new TableColumn("size").RightAligned());
         foreach (var split in report.Splits)
         {
-            table.AddRow(Markup.Escape(split.Owner), split.Split, Markup.Escape(split.RelativePath), split.Questions.ToString(CultureInfo.InvariantCulture));
+            table.AddRow(Markup.Escape(split.Owner), split.Split, $"{split.Questions.ToString(CultureInfo.InvariantCulture)} questions");
         }
 
-        table.AddRow("server", "pre-training", "corpus/pretrain.txt", $"{report.CorpusSentences.ToString(CultureInfo.InvariantCulture)} sentences");
-        table.AddRow("all", "tokenizer", "tokenizer/{vocab.json,merges.txt}", $"{report.VocabularySize.ToString(CultureInfo.InvariantCulture)} tokens");
+        table.AddRow("all", "pre-training corpus", $"{report.CorpusSentences.ToString(CultureInfo.InvariantCulture)} sentences");
+        table.AddRow("all", "tokenizer", $"{report.VocabularySize.ToString(CultureInfo.InvariantCulture)} tokens");
         AnsiConsole.Write(table);
 
         var t = report.Timings;
