@@ -1,5 +1,6 @@
 using FedCoLLM.Cli.Bench;
 using FedCoLLM.Cli.Data;
+using FedCoLLM.Cli.Models;
 using Spectre.Console.Cli;
 
 var app = new CommandApp();
@@ -11,6 +12,8 @@ app.Configure(config =>
         data.SetDescription("Build benchmark data sets.");
         data.AddCommand<WordNetCommand>("wordnet").WithDescription("Federated WordNet 3.0 benchmark, pre-training corpus and tokenizer.");
     });
+    config.AddCommand<PretrainCommand>("pretrain").WithDescription("Pre-train the built-in LLM or SLM on the WordNet corpus (resumable).");
+    config.AddCommand<EvalCommand>("eval").WithDescription("Zero-shot multiple-choice accuracy (acc, acc_norm) of a model, optionally with a LoRA adapter.");
     config.AddBranch<CommandSettings>("bench", bench =>
     {
         bench.SetDescription("Micro-benchmarks of the learning kernels.");

@@ -1,8 +1,8 @@
 namespace FedCoLLM.Benchmarks.WordNet;
 
 /// <summary>
-/// Plain encyclopedic sentences from every synset — definition, other names, what it is a kind of:
-/// "A dog is a member of the genus Canis … . A dog is a kind of canine." This is the world knowledge a
+/// Plain encyclopedic sentences from every synset — definition (both ways round), other names, what it is a kind of:
+/// "A dog is a member of the genus Canis … . A member of the genus Canis … is called a dog. A dog is a kind of canine." This is the world knowledge a
 /// language model memorises in pre-training (a larger model memorises more of it); it is deliberately
 /// prose, never question/answer pairs.
 /// </summary>
@@ -19,6 +19,10 @@ public static class PretrainingCorpus
             if (definition.Length > 0)
             {
                 yield return $"{subject} is {definition}.";
+                // The same fact read the other way round: a model trained only on "name is definition"
+                // does not learn definition → name (the reversal curse, Berglund et al. 2023), and the
+                // benchmark's questions ask exactly that direction.
+                yield return $"{char.ToUpperInvariant(definition[0])}{definition[1..]} is called {WithArticle(synset.HeadLemma, sentenceStart: false)}.";
             }
 
             var otherNames = synset.Lemmas.Skip(1).Distinct(StringComparer.Ordinal).ToArray();

@@ -91,7 +91,7 @@ public static class PretrainedModels
     /// <summary>Copies every checkpoint tensor into its parameter, one tensor at a time (read straight into
     /// native memory, converted to float32 if needed, copied, freed), so a checkpoint never sits in memory
     /// beside the model. Fails naming the tensor on a missing, unexpected or mis-shaped tensor.</summary>
-    static void LoadWeights(CausalLanguageModel model, string directory)
+    public static void LoadWeights(CausalLanguageModel model, string directory)
     {
         var parameters = model.state_dict().Where(p => !IsLoraTensor(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         var loaded = new HashSet<string>(StringComparer.Ordinal);

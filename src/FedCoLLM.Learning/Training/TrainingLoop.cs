@@ -20,7 +20,8 @@ public static class TrainingLoop
         ComputeOptions compute,
         Func<Batch, Tensor, Tensor> microBatchLoss,
         IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default,
+        TrainingCheckpoints? checkpoints = null)
     {
         settings.Validate();
         if (examples.Count == 0) throw new ArgumentException($"{phase}: the training set is empty.", nameof(examples));
@@ -40,9 +41,12 @@ public static class TrainingLoop
         var o = settings.Optimizer;
         using var optimizer = optim.AdamW(trainable, o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay);
         var losses = new List<double>(totalSteps);
+        int step = 0;
+        var before = TimeSpan.Zero; // training time spent before a resume
+        if (checkpoints?.HasCheckpoint == true) (step, losses, before) = checkpoints.Restore(totalSteps, optimizer);
+        int resumedAt = step;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         model.train();
-        int step = 0;
         try
         {
             for (int epoch = 0; epoch < settings.Epochs && step < totalSteps; epoch++)
@@ -50,7 +54,10 @@ public static class TrainingLoop
                 var plan = BatchPlan.LengthBucketed(lengths, settings.BatchSize, EpochSeed(settings.Seed, epoch));
                 for (int start = 0; start < plan.Count && step < totalSteps; start += settings.GradientAccumulationSteps)
                 {
+                    if (epoch * stepsPerEpoch + start / settings.GradientAccumulationSteps < resumedAt) continue;
                     cancellation.ThrowIfCancellationRequested();
+                    // Dropout's randomness depends on (seed, step) only, so a resumed run replays it exactly.
+                    manual_seed(StepSeed(settings.Seed, step));
                     double lr = o.LearningRate * LearningRateSchedule.Factor(o.Schedule, step, totalSteps, warmup);
                     foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
                     optimizer.zero_grad();
@@ -73,6 +80,8 @@ public static class TrainingLoop
                     optimizer.step();
                     losses.Add(stepLoss);
                     step++;
+                    if (checkpoints is not null && (step % checkpoints.Every == 0 || step == totalSteps))
+                        checkpoints.Save(step, totalSteps, losses, before + clock.Elapsed, optimizer);
                     progress?.Report(new TrainingProgress(phase, step, totalSteps, epoch, stepLoss, lr));
                 }
             }
@@ -82,9 +91,11 @@ public static class TrainingLoop
             optimizer.zero_grad();
             model.eval();
         }
-        return new TrainingReport(phase, step, examples.Count, losses, clock.Elapsed);
+        return new TrainingReport(phase, step, examples.Count, losses, before + clock.Elapsed);
     }
 
     /// <summary>A distinct, reproducible shuffling seed per epoch.</summary>
     static int EpochSeed(long seed, int epoch) => unchecked((int)(seed * 1_000_003 + epoch));
+
+    static long StepSeed(long seed, int step) => unchecked(seed * 6_364_136_223_846_793_005L + step);
 }
