@@ -38,6 +38,7 @@ public static class Pretrainer
 
         compute.Apply(seed);
         using var model = new Gpt2Model(preset.ModelConfig(tokenizer.VocabSize));
+        model.InitializeForPretraining();
         int stepsPerEpoch = (sequences.Count + preset.BatchSize - 1) / preset.BatchSize;
         var settings = new TrainingSettings
         {
