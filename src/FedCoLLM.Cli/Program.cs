@@ -13,6 +13,8 @@ app.Configure(config =>
         data.AddCommand<WordNetCommand>("wordnet").WithDescription("Federated WordNet 3.0 benchmark, pre-training corpus and tokenizer.");
     });
     config.AddCommand<PretrainCommand>("pretrain").WithDescription("Pre-train the built-in LLM or SLM on the WordNet corpus (resumable).");
+    config.AddCommand<ModelCardCommand>("model-card").WithDescription("Evaluate a pre-trained built-in model on every client domain and write its model card.");
+    config.AddCommand<ConvertCommand>("convert").WithDescription("Re-save a checkpoint's weights as float16, bfloat16 or float32.");
     config.AddCommand<EvalCommand>("eval").WithDescription("Zero-shot multiple-choice accuracy (acc, acc_norm) of a model, optionally with a LoRA adapter.");
     config.AddBranch<CommandSettings>("bench", bench =>
     {

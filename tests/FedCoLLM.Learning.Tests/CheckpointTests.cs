@@ -117,6 +117,20 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void Saving_as_float16_stores_half_precision_and_loads_back_as_its_float32_widening()
+    {
+        using var dir = new TempDirectory();
+        using var model = PretrainedModels.Load(Fixtures.Reference("llama-tiny"), Fixtures.Cpu);
+        PretrainedModels.Save(model, dir.Path, ScalarType.Float16);
+
+        Assert.All(SafeTensors.ReadHeader(Path.Combine(dir.Path, "model.safetensors")).Entries, e => Assert.Equal(ScalarType.Float16, e.DType));
+        using var reloaded = PretrainedModels.Load(dir.Path, Fixtures.Cpu);
+        var original = model.state_dict();
+        foreach (var (name, tensor) in reloaded.state_dict())
+            Assert.True(Fixtures.BitEqual(tensor, original[name].to(ScalarType.Float16).to(ScalarType.Float32)), name);
+    }
+
+    [Fact]
     public void Original_openai_gpt2_names_without_transformer_prefix_and_mask_buffers_load()
     {
         using var dir = new TempDirectory();

@@ -66,8 +66,12 @@ public static class PretrainedModels
     /// <summary>Writes <c>config.json</c> and <c>model.safetensors</c> as <c>save_pretrained</c> would:
     /// HF names, float32, metadata {"format":"pt"}, and no tied <c>lm_head.weight</c>. LoRA branches
     /// are not part of a base checkpoint; merge them first (<see cref="Projection.Merge"/>) to export merged weights.</summary>
-    public static void Save(CausalLanguageModel model, string directory)
+    /// <param name="dtype">Storage type of the weights: float32 (default, bit-exact), or float16/bfloat16 to halve the
+    /// file (loading converts back to float32).</param>
+    public static void Save(CausalLanguageModel model, string directory, ScalarType dtype = ScalarType.Float32)
     {
+        if (dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
+            throw new ArgumentException($"dtype {dtype} is not a checkpoint storage type; use Float32, Float16 or BFloat16.", nameof(dtype));
         var unmerged = model.Projections().Where(p => p.Layer.HasLora && !p.Layer.IsMerged).Select(p => p.Path).ToList();
         if (unmerged.Count > 0)
             throw new InvalidOperationException(
@@ -81,7 +85,7 @@ public static class PretrainedModels
         };
         var tensors = model.state_dict()
             .Where(p => !IsLoraTensor(p.Key))
-            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+            .ToDictionary(p => p.Key, p => dtype == p.Value.dtype ? p.Value : p.Value.to(dtype), StringComparer.Ordinal);
         SafeTensors.Save(Path.Combine(directory, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         File.WriteAllText(Path.Combine(directory, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }

@@ -10,7 +10,7 @@ public sealed record PretrainResult(string OutputDirectory, long Parameters, int
 
 /// <summary>
 /// Pre-trains a preset from scratch on a plain-text corpus (one sentence per line) and writes a Hugging Face
-/// directory: config.json, model.safetensors, the tokenizer files and training.json. Checkpoints every
+/// directory: config.json, model.safetensors (float16), the tokenizer files and training.json. Checkpoints every
 /// <c>checkpointEvery</c> steps under OUT/checkpoint; running again with the same arguments resumes from there.
 /// </summary>
 public static class Pretrainer
@@ -60,7 +60,8 @@ public static class Pretrainer
         var report = TrainingLoop.Run($"pretrain-{preset.Name}", model, sequences, settings, compute,
             (batch, logits) => Losses.AnswerCrossEntropy.Mean(logits, batch.Labels), progress, cancellation, checkpoints);
 
-        PretrainedModels.Save(model, outputDirectory);
+        // Stored as float16: half the repository size for the committed built-in models; loading widens to float32.
+        PretrainedModels.Save(model, outputDirectory, TorchSharp.torch.ScalarType.Float16);
         foreach (var name in TokenizerFileNames)
         {
             var source = Path.Combine(tokenizerDirectory, name);
