@@ -2,7 +2,7 @@ namespace FedCoLLM.Benchmarks.WordNet;
 
 /// <summary>
 /// Plain encyclopedic sentences from every synset — definition (both ways round), other names, what it is a kind of:
-/// "A dog is a member of the genus Canis … . A member of the genus Canis … is called a dog. A dog is a kind of canine." This is the world knowledge a
+/// "A dog is a member of the genus Canis … . The name for a member of the genus Canis … is dog. A dog is a kind of canine." This is the world knowledge a
 /// language model memorises in pre-training (a larger model memorises more of it); it is deliberately
 /// prose, never question/answer pairs.
 /// </summary>
@@ -22,7 +22,7 @@ public static class PretrainingCorpus
                 // The same fact read the other way round: a model trained only on "name is definition"
                 // does not learn definition → name (the reversal curse, Berglund et al. 2023), and the
                 // benchmark's questions ask exactly that direction.
-                yield return $"{char.ToUpperInvariant(definition[0])}{definition[1..]} is called {WithArticle(synset.HeadLemma, sentenceStart: false)}.";
+                yield return $"The name for {definition} is {synset.HeadLemma}.";
             }
 
             var otherNames = synset.Lemmas.Skip(1).Distinct(StringComparer.Ordinal).ToArray();

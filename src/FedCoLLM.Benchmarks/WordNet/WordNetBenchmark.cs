@@ -19,6 +19,12 @@ public static class WordNetBenchmark
 {
     public const string NounDataFile = "data.noun";
 
+    /// <summary>The benchmark's prompt (written to prompt.json): a cloze in the corpus' own words, so a pre-trained
+    /// model can answer zero-shot from what it memorised; "Question: … Answer:" is a format it has never read.</summary>
+    public const string PromptTemplate = "The name for {question} is";
+    public const string AnswerTemplate = " {answer}";
+    public const string PromptFile = "prompt.json";
+
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     public static WordNetBenchmarkReport Generate(WordNetBenchmarkOptions options, string outputDirectory)
@@ -55,7 +61,14 @@ public static class WordNetBenchmark
         WriteQuestions("public/train.jsonl", "server", "public", split.Public);
         var questionsWritten = clock.Elapsed;
 
-        var corpus = string.Concat(PretrainingCorpus.Sentences(nouns).Select(sentence => sentence + "\n"));
+        // The federation's world: every synset of the client domains and of the server's public set. Small models on
+        // two CPU cores see all of it a few times within the pre-training budget, where all 82k noun synsets
+        // would be read less than once — too little for any model to memorise facts.
+        var publicOffsets = split.Public.Select(s => s.Offset).ToHashSet();
+        var world = nouns.Where(s => options.ClientDomains.Contains(s.Domain) || publicOffsets.Contains(s.Offset)).ToList();
+        var corpus = string.Concat(PretrainingCorpus.Sentences(world).Select(sentence => sentence + "\n"));
+        File.WriteAllText(Path.Combine(outputDirectory, PromptFile),
+            $"{{\"prompt\": \"{PromptTemplate}\", \"answer\": \"{AnswerTemplate}\"}}\n", Utf8);
         var corpusPath = Path.Combine(outputDirectory, "corpus", "pretrain.txt");
         Directory.CreateDirectory(Path.GetDirectoryName(corpusPath)!);
         File.WriteAllText(corpusPath, corpus, Utf8);
@@ -147,14 +160,18 @@ public static class WordNetBenchmark
         Line("## Pre-training corpus and tokenizer");
         Line();
         Line(string.Create(CultureInfo.InvariantCulture,
-            $"`corpus/pretrain.txt` holds {corpusLines} sentences, one per line, about every noun synset: its definition"));
-        Line("(\"A dog is a member of the genus Canis … .\"), its other names and what it is a kind or an instance of. It is");
+            $"`corpus/pretrain.txt` holds {corpusLines} sentences, one per line, about every noun synset of the client domains and"));
+        Line("of the public set: its definition both ways round (\"A dog is a member of the genus Canis … .\", \"The name for a");
+        Line("member of the genus Canis … is dog.\"), its other names and what it is a kind or an instance of. It is");
         Line("factual prose, not question/answer pairs; it does contain the definitions that test stems are made of, which is");
         Line("the point: a model answers the test from what it memorised in pre-training.");
         Line();
         Line(string.Create(CultureInfo.InvariantCulture,
             $"`tokenizer/` is a GPT-2-format byte-level BPE trained on the corpus: {tokenizer.Tokens.Count} tokens (256 bytes, {tokenizer.Merges.Count} merges,"));
         Line("`<|endoftext|>` last), loadable by Microsoft.ML.Tokenizers' `CodeGenTokenizer.Create(vocab, merges)`.");
+        Line();
+        Line(string.Create(CultureInfo.InvariantCulture, $"`{PromptFile}` gives the benchmark's prompt: \"{PromptTemplate}\" with answer \"{AnswerTemplate}\", a cloze"));
+        Line("in the corpus' words (`fedcollm eval --prompt data/wordnet/prompt.json`).");
         Line();
         Line("## Licence");
         Line();

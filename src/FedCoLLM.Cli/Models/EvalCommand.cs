@@ -21,6 +21,8 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         public string? Adapter { get; init; }
         [CommandOption("--data <FILE>")] [Description("Multiple-choice JSONL (AI2 ARC/OBQA/CQA schema or the flattened HF rows); repeatable.")]
         public string[] Data { get; init; } = [];
+        [CommandOption("--prompt <FILE>")] [Description("prompt.json of the benchmark (default: lm-evaluation-harness's \"Question: …\\nAnswer:\").")]
+        public string? Prompt { get; init; }
         [CommandOption("--batch <N>")] [DefaultValue(16)] public int Batch { get; init; }
         [CommandOption("--max-length <N>")] [DefaultValue(512)] public int MaxLength { get; init; }
         [CommandOption("--threads <N>")] [DefaultValue(2)] public int Threads { get; init; }
@@ -43,7 +45,8 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         foreach (var file in s.Data)
         {
             var items = MultipleChoiceJsonl.Load(file);
-            var questions = MultipleChoiceEvaluator.Prepare(items, QaPromptFormat.Default, tokenizer.Encode);
+            var format = s.Prompt is null ? QaPromptFormat.Default : QaPromptFormat.Load(s.Prompt);
+            var questions = MultipleChoiceEvaluator.Prepare(items, format, tokenizer.Encode);
             var r = MultipleChoiceEvaluator.Evaluate(model, questions, s.Batch, s.MaxLength, compute, cancellation);
             table.AddRow(Markup.Escape(file), $"{r.Total}", Percent(r.Accuracy), Interval(r.AccuracyInterval),
                 Percent(r.AccuracyNormalized), Interval(r.AccuracyNormalizedInterval));

@@ -33,12 +33,13 @@ public sealed class ModelCardCommand : Command<ModelCardCommand.Settings>
         var compute = new ComputeOptions("cpu", s.Threads);
         using var model = PretrainedModels.Load(s.Model, compute);
         var tokenizer = TokenizerFiles.Load(s.Model);
+        var format = QaPromptFormat.Load(Path.Combine(s.Data, "prompt.json"));
         var accuracy = new List<DomainAccuracy>();
         foreach (var split in new[] { "validation", "test" })
             foreach (var domainDir in Directory.GetDirectories(Path.Combine(s.Data, "clients")).Order(StringComparer.Ordinal))
             {
                 var items = MultipleChoiceJsonl.Load(Path.Combine(domainDir, split + ".jsonl"));
-                var r = MultipleChoiceEvaluator.Evaluate(model, MultipleChoiceEvaluator.Prepare(items, QaPromptFormat.Default, tokenizer.Encode),
+                var r = MultipleChoiceEvaluator.Evaluate(model, MultipleChoiceEvaluator.Prepare(items, format, tokenizer.Encode),
                     batchSize: 32, maxLength: model.Config.MaxSequenceLength, compute, cancellation);
                 accuracy.Add(new DomainAccuracy(Path.GetFileName(domainDir), split, r.Total, r.Accuracy,
                     r.AccuracyInterval.Low, r.AccuracyInterval.High, r.AccuracyNormalized));

@@ -10,6 +10,22 @@ public sealed record QaPromptFormat(string PromptTemplate = "Question: {question
 {
     public static QaPromptFormat Default { get; } = new();
 
+    /// <summary>Reads a benchmark's prompt.json: <c>{"prompt": "… {question} …", "answer": " {answer}"}</c>.</summary>
+    public static QaPromptFormat Load(string path)
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?.AsObject()
+                   ?? throw new InvalidDataException($"'{path}' is empty; it should hold {{\"prompt\": \"… {{question}} …\", \"answer\": \" {{answer}}\"}}.");
+        string Field(string name, string placeholder)
+        {
+            var value = json[name]?.GetValue<string>()
+                        ?? throw new InvalidDataException($"'{path}' has no \"{name}\" field; add one containing {placeholder}.");
+            if (!value.Contains(placeholder, StringComparison.Ordinal))
+                throw new InvalidDataException($"'{path}': \"{name}\" = \"{value}\" lacks the {placeholder} placeholder.");
+            return value;
+        }
+        return new QaPromptFormat(Field("prompt", "{question}"), Field("answer", "{answer}"));
+    }
+
     public string Prompt(MultipleChoiceItem item) => PromptTemplate.Replace("{question}", item.Question, StringComparison.Ordinal);
 
     public string Answer(MultipleChoiceItem item, int choiceIndex)

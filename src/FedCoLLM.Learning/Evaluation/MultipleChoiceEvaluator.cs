@@ -1,6 +1,7 @@
 using FedCoLLM.Learning.Data;
 using FedCoLLM.Learning.Losses;
 using FedCoLLM.Learning.Models;
+using FedCoLLM.Learning.Training;
 using static TorchSharp.torch;
 
 namespace FedCoLLM.Learning.Evaluation;
@@ -67,22 +68,13 @@ public static class MultipleChoiceEvaluator
         ComputeOptions compute,
         CancellationToken cancellation = default)
     {
-        compute.Apply();
-        var device = compute.TorchDevice;
-        var builder = new BatchBuilder(PadId: 0, maxLength);
         var result = new double[examples.Count];
-        model.eval();
-        using var _ = no_grad();
-        foreach (var indices in BatchPlan.InOrder(examples.Count, batchSize))
+        InferencePass.Run(model, examples, batchSize, maxLength, compute, (batch, logits) =>
         {
-            cancellation.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            using var batch = builder.Build(examples, indices).To(device);
-            var logits = model.forward(batch.InputIds, batch.AttentionMask);
             var (sums, _) = AnswerCrossEntropy.TokenLogProbs(logits, batch.Labels);
             var values = sums.to(float64).cpu().data<double>().ToArray();
-            for (int i = 0; i < indices.Length; i++) result[indices[i]] = values[i];
-        }
+            for (int i = 0; i < batch.ExampleIndices.Length; i++) result[batch.ExampleIndices[i]] = values[i];
+        }, cancellation);
         return result;
     }
 }

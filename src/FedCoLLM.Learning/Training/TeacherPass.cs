@@ -20,23 +20,14 @@ public static class TeacherPass
     {
         if (topK < 1 || topK > model.VocabSize)
             throw new ArgumentException($"topK = {topK}; it must be in [1, vocab size {model.VocabSize}].", nameof(topK));
-        compute.Apply();
-        var device = compute.TorchDevice;
-        var builder = new BatchBuilder(PadId: 0, maxLength);
         var result = new TeacherTopK[examples.Count];
-        model.eval();
-        using var _ = no_grad();
-        foreach (var indices in BatchPlan.InOrder(examples.Count, batchSize))
+        InferencePass.Run(model, examples, batchSize, maxLength, compute, (batch, logits) =>
         {
-            cancellation.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            using var batch = builder.Build(examples, indices).To(device);
-            var logits = model.forward(batch.InputIds, batch.AttentionMask);
             var rows = AnswerPositions.Select(logits, batch.Labels);
             var (topIdx, topLogits) = TopKTeacher.Extract(rows, topK);
             var perExample = TopKTeacher.Split(topIdx.cpu(), topLogits.cpu(), batch.Labels.cpu());
-            for (int i = 0; i < indices.Length; i++) result[indices[i]] = perExample[i];
-        }
+            for (int i = 0; i < batch.ExampleIndices.Length; i++) result[batch.ExampleIndices[i]] = perExample[i];
+        }, cancellation);
         return result;
     }
 }

@@ -23,18 +23,18 @@ public sealed class PretrainingCorpusTests
         Assert.Equal(
             [
                 "A canine is any of various fissiped mammals.",
-                "Any of various fissiped mammals is called a canine.",
+                "The name for any of various fissiped mammals is canine.",
                 "A canine is also called canid.",
                 "A dog is a member of the genus Canis.",
-                "A member of the genus Canis is called a dog.",
+                "The name for a member of the genus Canis is dog.",
                 "A dog is also called domestic dog.",
                 "A dog is a kind of canine.",
                 "Paris is the capital and largest city of France.",
-                "The capital and largest city of France is called Paris.",
+                "The name for the capital and largest city of France is Paris.",
                 "Paris is also called City of Light.",
                 "Paris is a national capital.",
                 "A national capital is the capital city of a nation.",
-                "The capital city of a nation is called a national capital.",
+                "The name for the capital city of a nation is national capital.",
             ],
             sentences);
     }

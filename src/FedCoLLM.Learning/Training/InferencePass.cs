@@ -1,0 +1,36 @@
+using FedCoLLM.Learning.Data;
+using FedCoLLM.Learning.Models;
+using static TorchSharp.torch;
+
+namespace FedCoLLM.Learning.Training;
+
+/// <summary>
+/// Runs a frozen model over a dataset in dataset order, batch by batch, in evaluation mode and without
+/// gradients — the shared core of teacher passes and log-likelihood scoring. Each batch's tensors are freed
+/// when <c>onBatch</c> returns, so it must copy out what it keeps.
+/// </summary>
+public static class InferencePass
+{
+    public static void Run(
+        CausalLanguageModel model,
+        IReadOnlyList<TokenizedExample> examples,
+        int batchSize,
+        int maxLength,
+        ComputeOptions compute,
+        Action<Batch, Tensor> onBatch,
+        CancellationToken cancellation = default)
+    {
+        compute.Apply();
+        var device = compute.TorchDevice;
+        var builder = new BatchBuilder(PadId: 0, maxLength);
+        model.eval();
+        using var _ = no_grad();
+        foreach (var indices in BatchPlan.InOrder(examples.Count, batchSize))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            using var batch = builder.Build(examples, indices).To(device);
+            onBatch(batch, model.forward(batch.InputIds, batch.AttentionMask));
+        }
+    }
+}
