@@ -21,6 +21,7 @@ public sealed record ModelCardFacts(
     string Machine,
     string Date,
     IReadOnlyList<double> StepLosses,
+    string Prompt,
     IReadOnlyList<DomainAccuracy> Accuracy);
 
 /// <summary>Writes README.md (the model card) and loss.png next to a built-in model.</summary>
@@ -35,7 +36,7 @@ public static class ModelCard
         var md = new StringBuilder();
         md.AppendLine(c, $"# {f.Name}");
         md.AppendLine();
-        md.AppendLine(c, $"{f.Architecture}, {f.Parameters:N0} parameters, pre-trained from scratch on the WordNet 3.0 noun corpus");
+        md.AppendLine(c, $"{f.Architecture}, {f.Parameters:N0} parameters, pre-trained from scratch on the WordNet 3.0 corpus");
         md.AppendLine("(`data/wordnet/corpus/pretrain.txt`) with the benchmark's byte-level BPE tokenizer (4096 tokens). Hugging Face layout:");
         md.AppendLine("`config.json`, `model.safetensors`, `vocab.json`, `merges.txt`; `training.json` holds every step's loss.");
         md.AppendLine();
@@ -59,7 +60,8 @@ public static class ModelCard
         md.AppendLine("## Zero-shot accuracy on the client domains");
         md.AppendLine();
         md.AppendLine("Multiple choice among 4 lemmas (chance = 25 %), scored by log-likelihood as lm-evaluation-harness does");
-        md.AppendLine("(`fedcollm eval`); 95 % Wilson intervals. Validation was used for choices; test is reported, never tuned on.");
+        md.AppendLine(c, $"(`fedcollm eval`) with the benchmark's prompt {f.Prompt}; 95 % Wilson intervals.");
+        md.AppendLine("Validation was used for choices; test is reported, never tuned on.");
         md.AppendLine();
         md.AppendLine("| domain | split | questions | acc | 95 % CI | acc_norm |");
         md.AppendLine("|---|---|---:|---:|---|---:|");

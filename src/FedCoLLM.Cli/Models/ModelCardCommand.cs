@@ -64,6 +64,7 @@ public sealed class ModelCardCommand : Command<ModelCardCommand.Settings>
             Machine: MachineDescription(),
             Date: File.GetLastWriteTimeUtc(Path.Combine(s.Model, Pretrainer.HistoryFile)).ToString("yyyy-MM-dd"),
             StepLosses: history["step_losses"]!.AsArray().Select(x => x!.GetValue<double>()).ToList(),
+            Prompt: $"(`{Path.Combine(s.Data, "prompt.json")}`: \"{format.PromptTemplate}\" → \"{format.AnswerTemplate}\")",
             Accuracy: accuracy);
         ModelCard.Write(s.Model, facts);
         AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(Path.Combine(s.Model, "README.md"))} and {ModelCard.LossPlotFile}");

@@ -9,7 +9,7 @@ public sealed class ModelCardTests
     {
         using var dir = new TempDirectory();
         var facts = new ModelCardFacts("wordnet-test", "GPT-2 (1 layer)", 1234, "fedcollm pretrain --preset slm --seed 7", 7, 3, 600, 0.5, 1.25, 2,
-            "AMD EPYC, 2 cores", "2026-11-25", [8.3, 6.1, 5.2],
+            "AMD EPYC, 2 cores", "2026-11-25", [8.3, 6.1, 5.2], "(cloze)",
             [new DomainAccuracy("noun.animal", "test", 400, 0.4, 0.35, 0.45, 0.38), new DomainAccuracy("noun.plant", "test", 400, 0.3, 0.26, 0.35, 0.31)]);
 
         ModelCard.Write(dir.Path, facts);
