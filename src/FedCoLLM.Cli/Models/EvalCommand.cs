@@ -56,5 +56,5 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
     }
 
     static string Percent(double x) => $"{100 * x:F1} %";
-    static string Interval((double Low, double High) ci) => $"[{100 * ci.Low:F1}, {100 * ci.High:F1}]";
+    static string Interval((double Low, double High) ci) => Markup.Escape($"[{100 * ci.Low:F1}, {100 * ci.High:F1}]");
 }

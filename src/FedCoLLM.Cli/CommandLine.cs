@@ -1,0 +1,32 @@
+using FedCoLLM.Cli.Bench;
+using FedCoLLM.Cli.Data;
+using FedCoLLM.Cli.Models;
+using Spectre.Console.Cli;
+
+namespace FedCoLLM.Cli;
+
+/// <summary>The `fedcollm` verbs, in one place so tests drive the same command line users do.</summary>
+public static class CommandLine
+{
+    public static void Configure(IConfigurator config)
+    {
+        config.SetApplicationName("fedcollm");
+        config.AddBranch("data", data =>
+        {
+            data.SetDescription("Build benchmark data sets.");
+            data.AddCommand<WordNetCommand>("wordnet").WithDescription("Federated WordNet 3.0 benchmark, pre-training corpus and tokenizer.");
+        });
+        config.AddCommand<PretrainCommand>("pretrain").WithDescription("Pre-train the built-in LLM or SLM on the WordNet corpus (resumable).");
+        config.AddCommand<ModelCardCommand>("model-card").WithDescription("Evaluate a pre-trained built-in model on every client domain and write its model card.");
+        config.AddCommand<ConvertCommand>("convert").WithDescription("Re-save a checkpoint's weights as float16, bfloat16 or float32.");
+        config.AddCommand<EvalCommand>("eval").WithDescription("Zero-shot multiple-choice accuracy (acc, acc_norm) of a model, optionally with a LoRA adapter.");
+        config.AddBranch<CommandSettings>("bench", bench =>
+        {
+            bench.SetDescription("Micro-benchmarks of the learning kernels.");
+            bench.AddCommand<KdBenchCommand>("kd")
+                 .WithDescription("Sparse top-k KD loss (forward+backward) vs a dense [N,V] teacher reconstruction (FATE's approach).");
+            bench.AddCommand<TrainStepBenchCommand>("train-step")
+                 .WithDescription("LoRA SFT step on a GPT-2-shaped model: TorchSharp vs PyTorch, tokens/s.");
+        });
+    }
+}

@@ -1,0 +1,52 @@
+using Spectre.Console;
+using Spectre.Console.Cli.Testing;
+using Spectre.Console.Testing;
+
+namespace FedCoLLM.Cli.Tests;
+
+public class EvalCommandTests
+{
+    static string Repo()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "FedCoLLM.Actors.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("repository root not found above " + AppContext.BaseDirectory);
+    }
+
+    static CommandAppTester App()
+    {
+        var app = new CommandAppTester();
+        app.Configure(CommandLine.Configure);
+        return app;
+    }
+
+    /// <summary>Commands write through the static AnsiConsole; capture it (wide, so tables do not wrap).</summary>
+    static TestConsole CaptureConsole()
+    {
+        var console = new TestConsole().Width(200);
+        AnsiConsole.Console = console;
+        return console;
+    }
+
+    [Fact]
+    public void Eval_prints_accuracy_with_its_interval_for_the_built_in_slm()
+    {
+        var root = Repo();
+        var console = CaptureConsole();
+        var result = App().Run("eval", "--model", Path.Combine(root, "models", "wordnet-slm"),
+            "--prompt", Path.Combine(root, "data", "wordnet", "prompt.json"),
+            "--data", Path.Combine(root, "data", "wordnet", "clients", "noun.body", "validation.jsonl"));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("200", console.Output);           // questions
+        Assert.Matches(@"\[\d+\.\d, \d+\.\d\]", console.Output); // a 95 % interval, printed literally
+    }
+
+    [Fact]
+    public void Eval_without_data_says_which_option_is_missing()
+    {
+        var result = App().Run("eval", "--model", "somewhere");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--data is required", result.Output);
+    }
+}
