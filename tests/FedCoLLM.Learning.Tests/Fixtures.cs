@@ -8,15 +8,15 @@ static class Fixtures
 {
     public static readonly ComputeOptions Cpu = new();
 
-    static readonly Lazy<string> ReferenceRoot = new(() =>
+    /// <summary>The repository root, found from the test binary's location.</summary>
+    public static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "reference");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException("tests/reference not found above " + AppContext.BaseDirectory);
-    });
+            if (File.Exists(Path.Combine(dir.FullName, "FedCoLLM.Actors.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException($"no FedCoLLM.Actors.sln above {AppContext.BaseDirectory}");
+    }
+
+    static readonly Lazy<string> ReferenceRoot = new(() => Path.Combine(RepositoryRoot(), "tests", "reference"));
 
     public static string Reference(string name) => Path.Combine(ReferenceRoot.Value, name);
 

@@ -23,21 +23,7 @@ internal static class WordNetFixtures
     public static Synset Noun(int offset, string domain, string gloss, params string[] words) =>
         new(offset, LexicographerFiles.NumberOf(domain), 'n', words, [], gloss);
 
-    /// <summary>The repository root, found from the test binary's location.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FedCoLLM.Actors.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no FedCoLLM.Actors.sln above {AppContext.BaseDirectory}");
-    }
-
-    public static string CommittedData => Path.Combine(RepositoryRoot(), "data", "wordnet");
+    public static string CommittedData => Path.Combine(Fixtures.RepositoryRoot(), "data", "wordnet");
 }
 
 /// <summary>

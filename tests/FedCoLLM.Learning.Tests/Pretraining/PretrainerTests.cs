@@ -9,15 +9,7 @@ public class PretrainerTests
 {
     static readonly PretrainPreset Tiny = new("tiny", Width: 16, Layers: 1, Heads: 2, Context: 16, BatchSize: 4, Steps: 6, LearningRate: 1e-2);
 
-    static string WordNetTokenizer()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "data", "wordnet", "tokenizer");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException("data/wordnet/tokenizer not found; run `fedcollm data wordnet`.");
-    }
+    static string WordNetTokenizer() => Path.Combine(Fixtures.RepositoryRoot(), "data", "wordnet", "tokenizer");
 
     [Fact]
     public void Packing_concatenates_lines_with_eos_and_cuts_equal_sequences()
