@@ -49,7 +49,6 @@ public sealed class KdBenchCommand : Command<KdBenchSettings>
 {
     private sealed record Row(string Method, double MedianMs, double MinMs, double MedianCpuMs, long? PeakRssGrowthBytes, double Loss);
 
-    private static double Median(List<double> xs) { var a = xs.Order().ToArray(); return a[a.Length / 2]; }
 
     public override int Execute(CommandContext context, KdBenchSettings s, CancellationToken cancellationToken)
     {
@@ -94,7 +93,7 @@ public sealed class KdBenchCommand : Command<KdBenchSettings>
                 wall[m].Add(sw.Elapsed.TotalMilliseconds);
                 peaks[m] = peaks[m] is null ? p : Math.Max(peaks[m]!.Value, p ?? 0);
             }
-        var rows = methods.Select((m, i) => new Row(m.Name, Median(wall[i]), wall[i].Min(), Median(cpu[i]), peaks[i], losses[i])).ToList();
+        var rows = methods.Select((m, i) => new Row(m.Name, Statistics.Median(wall[i]), wall[i].Min(), Statistics.Median(cpu[i]), peaks[i], losses[i])).ToList();
 
         double ours = rows[0].MedianMs, dense = rows[2].MedianMs;
         double speedup = dense / ours;

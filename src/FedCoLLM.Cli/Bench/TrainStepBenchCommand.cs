@@ -66,11 +66,11 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
             theirs.Add(pytorchInfo["step_seconds_median"]!.GetValue<double>());
         }
         double tokens = shape.Batch * shape.Seq;
-        double oursTps = tokens / Median(ours), theirsTps = tokens / Median(theirs);
+        double oursTps = tokens / Statistics.Median(ours), theirsTps = tokens / Statistics.Median(theirs);
 
         var table = new Table().AddColumns("implementation", "step (ms, median)", "tokens/s");
-        table.AddRow("TorchSharp 0.107 (libtorch 2.10)", $"{Median(ours) * 1000:F1}", $"{oursTps:F0}");
-        table.AddRow($"PyTorch {pytorchInfo?["torch"]} (best thread setting)", $"{Median(theirs) * 1000:F1}", $"{theirsTps:F0}");
+        table.AddRow("TorchSharp 0.107 (libtorch 2.10)", $"{Statistics.Median(ours) * 1000:F1}", $"{oursTps:F0}");
+        table.AddRow($"PyTorch {pytorchInfo?["torch"]} (best thread setting)", $"{Statistics.Median(theirs) * 1000:F1}", $"{theirsTps:F0}");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"GPT-2 shape: vocab {shape.Vocab}, {shape.Layers} layers, d {shape.Width}, {shape.Heads} heads, batch {shape.Batch}×{shape.Seq}, LoRA r={s.LoraRank} on c_attn, {s.Threads} threads");
         AnsiConsole.MarkupLine($"torchsharp_over_pytorch = [bold]{oursTps / theirsTps:F2}[/]");
@@ -138,12 +138,6 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
             throw new InvalidOperationException($"the PyTorch reference failed (exit {p.ExitCode}); is PyTorch installed for {python}? " +
                                                 $"(Debian: apt-get install python3-torch libopenblas0-pthread)\n{stderr}");
         return JsonNode.Parse(stdout)!;
-    }
-
-    static double Median(List<double> xs)
-    {
-        var sorted = xs.OrderBy(x => x).ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>Synchronous IProgress that timestamps every optimizer step (Progress&lt;T&gt; would post asynchronously).</summary>

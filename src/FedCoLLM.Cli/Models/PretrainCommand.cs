@@ -48,7 +48,7 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
             .Start(ctx =>
             {
                 var task = ctx.AddTask($"pretrain {preset.Name}", maxValue: preset.Steps);
-                var progress = new InlineProgress(p =>
+                var progress = new InlineProgress<TrainingProgress>(p =>
                 {
                     task.Value = p.Step;
                     task.Description = $"pretrain {preset.Name}  step {p.Step}/{p.TotalSteps}  loss {p.Loss:F3}  lr {p.LearningRate:0.0e0}";
@@ -63,10 +63,4 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
                                $"{r.Report.Elapsed.TotalMinutes:F1} min → {Markup.Escape(output)}");
         return 0;
     }
-}
-
-/// <summary>Calls back on the training thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
-sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-{
-    public void Report(TrainingProgress value) => report(value);
 }

@@ -12,3 +12,10 @@ public sealed record TrainingReport(string Phase, int Steps, int Examples, IRead
     public double TailLoss => StepLosses.Count == 0 ? double.NaN
         : StepLosses.Skip(StepLosses.Count - Math.Max(1, StepLosses.Count / 10)).Average();
 }
+
+/// <summary>Calls back on the reporting (training) thread, in step order; <see cref="Progress{T}"/> would post
+/// to the thread pool, out of order and after the step it reports.</summary>
+public sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}

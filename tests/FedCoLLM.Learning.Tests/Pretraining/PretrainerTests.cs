@@ -31,7 +31,7 @@ public class PretrainerTests
         var outDir = Path.Combine(dir.Path, "resumed");
         using var cts = new CancellationTokenSource();
         Assert.Throws<OperationCanceledException>(() => Pretrainer.Run(Tiny, corpus, WordNetTokenizer(), outDir, seed: 3, Fixtures.Cpu,
-            checkpointEvery: 2, new Training.CallbackProgress(p => { if (p.Step == 3) cts.Cancel(); }), cts.Token));
+            checkpointEvery: 2, new Learning.Training.InlineProgress<Learning.Training.TrainingProgress>(p => { if (p.Step == 3) cts.Cancel(); }), cts.Token));
         Pretrainer.Run(Tiny, corpus, WordNetTokenizer(), outDir, seed: 3, Fixtures.Cpu, checkpointEvery: 2);
 
         Assert.Equal(File.ReadAllBytes(Path.Combine(straight.OutputDirectory, PretrainedModels.WeightsFile)),

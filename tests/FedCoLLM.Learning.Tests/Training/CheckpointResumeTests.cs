@@ -25,7 +25,7 @@ public class CheckpointResumeTests
         var checkpointDir = Path.Combine(dir.Path, "ckpt");
         var (first, firstAdapter) = TinyTask.ModelWithLora(dropout: 0.2);
         using var cts = new CancellationTokenSource();
-        var stopAfterFive = new CallbackProgress(p => { if (p.Step == 5) cts.Cancel(); });
+        var stopAfterFive = new InlineProgress<TrainingProgress>(p => { if (p.Step == 5) cts.Cancel(); });
         Assert.Throws<OperationCanceledException>(() => TrainingLoop.Run("sft", first, examples, Settings, Fixtures.Cpu,
             (b, logits) => FedCoLLM.Learning.Losses.AnswerCrossEntropy.Mean(logits, b.Labels), stopAfterFive, cts.Token, Checkpoints(checkpointDir, firstAdapter)));
 
@@ -54,9 +54,4 @@ public class CheckpointResumeTests
             (b, logits) => FedCoLLM.Learning.Losses.AnswerCrossEntropy.Mean(logits, b.Labels), checkpoints: Checkpoints(checkpointDir, adapter)));
         Assert.Contains("delete the checkpoint directory", ex.Message);
     }
-}
-
-sealed class CallbackProgress(Action<TrainingProgress> onReport) : IProgress<TrainingProgress>
-{
-    public void Report(TrainingProgress value) => onReport(value);
 }

@@ -89,10 +89,11 @@ public class TrainingTests
     {
         var (model, _) = TinyTask.ModelWithLora();
         using var cts = new CancellationTokenSource();
-        var progress = new SynchronousProgress(p => { if (p.Step == 2) cts.Cancel(); });
+        int reports = 0;
+        var progress = new InlineProgress<TrainingProgress>(p => { reports++; if (p.Step == 2) cts.Cancel(); });
         Assert.Throws<OperationCanceledException>(() =>
             SupervisedFineTuning.Train(model, TinyTask.Examples(40), Short, Fixtures.Cpu, progress, cts.Token));
-        Assert.Equal(2, progress.Reports);
+        Assert.Equal(2, reports);
     }
 
     [Fact]
@@ -156,11 +157,5 @@ public class TrainingTests
         using var logits = student.forward(batch.InputIds, batch.AttentionMask);
         var (idx, lg) = TopKTeacher.Assemble(teacher, batch);
         return new TopKDistillationLoss(kd.Kd).Compute(AnswerPositions.Select(logits, batch.Labels), idx, lg).item<float>();
-    }
-
-    sealed class SynchronousProgress(Action<TrainingProgress> onReport) : IProgress<TrainingProgress>
-    {
-        public int Reports { get; private set; }
-        public void Report(TrainingProgress value) { Reports++; onReport(value); }
     }
 }
