@@ -1,0 +1,42 @@
+using FedCoLLM.Actors.Blobs;
+
+namespace FedCoLLM.Actors.Rounds;
+
+/// <summary>An input to <see cref="RoundState.Decide"/>.</summary>
+public interface IRoundCommand { }
+
+public sealed record StartJob(JobSpec Spec) : IRoundCommand;
+
+/// <summary>A client's fine-tuned SLM adapter for a round (its bytes are already in the server's store).</summary>
+public sealed record SubmitUpdate(int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss) : IRoundCommand;
+
+/// <summary>The client deadline of the open round passed.</summary>
+public sealed record CloseTraining(int Round, int Attempt) : IRoundCommand;
+
+/// <summary>A server-side step of <paramref name="Phase"/> finished.</summary>
+public sealed record CompleteStep(int Round, RoundPhase Phase, StepResult Result) : IRoundCommand;
+
+public sealed record RecordBroadcast(int Round, IReadOnlyList<string> Recipients) : IRoundCommand;
+
+/// <summary>A step failed beyond its retries; the job stops with this reason.</summary>
+public sealed record FailJob(string Reason) : IRoundCommand;
+
+public enum Outcome
+{
+    /// <summary>Events follow; the command changed the job.</summary>
+    Accepted,
+    /// <summary>Already applied (a resend); acknowledge again, change nothing.</summary>
+    Duplicate,
+    /// <summary>For a round or phase that is over; acknowledge so the sender stops, change nothing.</summary>
+    Late,
+    /// <summary>Invalid (unknown client, other spec, job not running): the detail says why.</summary>
+    Rejected,
+}
+
+public sealed record RoundDecision(IReadOnlyList<IRoundEvent> Events, Outcome Outcome, string? Detail = null)
+{
+    public static RoundDecision Of(IRoundEvent e) => new([e], Outcome.Accepted);
+    public static RoundDecision Duplicate(string detail) => new([], Outcome.Duplicate, detail);
+    public static RoundDecision Late(string detail) => new([], Outcome.Late, detail);
+    public static RoundDecision Rejected(string detail) => new([], Outcome.Rejected, detail);
+}

@@ -1,0 +1,35 @@
+using FedCoLLM.Actors.Blobs;
+
+namespace FedCoLLM.Actors.Rounds;
+
+/// <summary>A persisted fact about a federation job: one per state transition. Events carry ids, content
+/// addresses and numbers, never tensors or actor refs. <see cref="At"/> is when it was decided; deadlines
+/// derive from it, so replaying the journal yields the same absolute deadlines.</summary>
+public interface IRoundEvent
+{
+    DateTimeOffset At { get; }
+}
+
+public sealed record JobStarted(JobSpec Spec, DateTimeOffset At) : IRoundEvent;
+
+/// <summary>The seeded initial LoRA adapters exist; round 1 opens.</summary>
+public sealed record AdaptersInitialized(BlobRef Slm, BlobRef Llm, DateTimeOffset At) : IRoundEvent;
+
+public sealed record ClientUpdateAccepted(int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss, DateTimeOffset At) : IRoundEvent;
+
+/// <summary>The client deadline passed with a quorum of updates; the missing clients sit this round out.</summary>
+public sealed record TrainingClosed(int Round, IReadOnlyList<string> Missing, DateTimeOffset At) : IRoundEvent;
+
+/// <summary>The deadline passed below the quorum; the round reopens from its start as attempt + 1.</summary>
+public sealed record RoundAbandoned(int Round, int Attempt, string Reason, DateTimeOffset At) : IRoundEvent;
+
+/// <summary>A server-side phase (aggregation, teacher logits, a distillation) produced its output.</summary>
+public sealed record PhaseCompleted(int Round, RoundPhase Phase, BlobRef Output, IReadOnlyDictionary<string, double> Metrics, DateTimeOffset At) : IRoundEvent;
+
+/// <summary>The distilled SLM adapter was offered to these clients (delivery is also implied by the next round's task).</summary>
+public sealed record SlmBroadcast(int Round, BlobRef Slm, IReadOnlyList<string> Recipients, DateTimeOffset At) : IRoundEvent;
+
+/// <summary>Evaluation finished: the round's SLM and LLM adapters become the global ones.</summary>
+public sealed record RoundCommitted(int Round, BlobRef Slm, BlobRef Llm, IReadOnlyDictionary<string, double> Metrics, DateTimeOffset At) : IRoundEvent;
+
+public sealed record JobFailed(string Reason, DateTimeOffset At) : IRoundEvent;

@@ -1,0 +1,232 @@
+using System.Collections.Immutable;
+using FedCoLLM.Actors.Blobs;
+
+namespace FedCoLLM.Actors.Rounds;
+
+public sealed record AcceptedUpdate(BlobRef Update, long SampleCount, double TrainLoss);
+
+public sealed record CommittedRound(
+    int Round, int Attempt, IReadOnlyList<string> Participants, IReadOnlyList<string> Missing,
+    BlobRef Slm, BlobRef Llm, IReadOnlyDictionary<string, double> Metrics, DateTimeOffset At);
+
+/// <summary>
+/// The federation job's round state machine as an immutable value: <see cref="Decide"/> turns a command
+/// into events (or a refusal), <see cref="Apply"/> folds one event in. Both are pure, so the ServerActor
+/// is a thin persistence shell and tests drive every transition without an ActorSystem.
+/// </summary>
+public sealed record RoundState
+{
+    public static RoundState Empty { get; } = new();
+
+    public JobSpec? Job { get; init; }
+    public RoundPhase Phase { get; init; } = RoundPhase.NotStarted;
+    public int Round { get; init; }
+    public int Attempt { get; init; }
+    /// <summary>The adapters the current round started from (the last commit).</summary>
+    public BlobRef? GlobalSlm { get; init; }
+    public BlobRef? GlobalLlm { get; init; }
+    /// <summary>The round's working adapters and teacher logits, replaced phase by phase.</summary>
+    public BlobRef? Slm { get; init; }
+    public BlobRef? Llm { get; init; }
+    public BlobRef? LlmLogits { get; init; }
+    public BlobRef? SlmLogits { get; init; }
+    public DateTimeOffset? ClientDeadline { get; init; }
+    public ImmutableDictionary<string, AcceptedUpdate> Updates { get; init; } = ImmutableDictionary<string, AcceptedUpdate>.Empty;
+    public ImmutableList<string> Missing { get; init; } = [];
+    public ImmutableDictionary<string, double> RoundMetrics { get; init; } = ImmutableDictionary<string, double>.Empty;
+    public ImmutableList<CommittedRound> History { get; init; } = [];
+    public string? FailureReason { get; init; }
+
+    public bool IsRunning => Phase is not (RoundPhase.NotStarted or RoundPhase.Completed or RoundPhase.Failed);
+
+    /// <summary>Clients of the open round that have not submitted yet, in ordinal order.</summary>
+    public IReadOnlyList<string> Waiting =>
+        Phase == RoundPhase.ClientsTraining && Job is not null
+            ? Job.ClientIds.Where(c => !Updates.ContainsKey(c)).ToArray()
+            : [];
+
+    // ---- Decide -------------------------------------------------------------------------------
+
+    public RoundDecision Decide(IRoundCommand command, DateTimeOffset now) => command switch
+    {
+        StartJob c => DecideStart(c, now),
+        SubmitUpdate c => DecideUpdate(c, now),
+        CloseTraining c => DecideClose(c, now),
+        CompleteStep c => DecideStep(c, now),
+        RecordBroadcast c => Phase == RoundPhase.SlmBroadcast && c.Round == Round
+            ? RoundDecision.Of(new SlmBroadcast(Round, Slm!, c.Recipients.Order(StringComparer.Ordinal).ToArray(), now))
+            : RoundDecision.Late($"broadcast of round {c.Round}, but the job is at round {Round}, {Phase}"),
+        FailJob c => IsRunning ? RoundDecision.Of(new JobFailed(c.Reason, now)) : RoundDecision.Late($"job already {Phase}"),
+        _ => throw new ArgumentException($"Unknown round command {command.GetType().Name}.", nameof(command)),
+    };
+
+    RoundDecision DecideStart(StartJob c, DateTimeOffset now)
+    {
+        c.Spec.Validate();
+        if (Job is null) return RoundDecision.Of(new JobStarted(c.Spec, now));
+        var diff = Job.FirstDifference(c.Spec);
+        return diff is null
+            ? RoundDecision.Duplicate($"job {Job.JobId} already started; it is at round {Round}, {Phase}")
+            : RoundDecision.Rejected($"job {Job.JobId} was started with different settings: {diff}. Use a new --out directory (or job id) for new settings, or rerun with the original ones to resume.");
+    }
+
+    RoundDecision DecideUpdate(SubmitUpdate c, DateTimeOffset now)
+    {
+        if (Job is null) return RoundDecision.Rejected("no job has started");
+        if (!Job.ClientIds.Contains(c.ClientId))
+            return RoundDecision.Rejected($"client \"{c.ClientId}\" is not part of job {Job.JobId} (clients: {string.Join(", ", Job.ClientIds)})");
+        if (c.SampleCount < 1)
+            return RoundDecision.Rejected($"update from \"{c.ClientId}\" has SampleCount = {c.SampleCount}; FedAvg weights need at least 1 sample");
+        if (c.Round == Round && Updates.TryGetValue(c.ClientId, out var previous))
+            return previous.Update == c.Update
+                ? RoundDecision.Duplicate($"update of {c.ClientId} for round {Round} already accepted")
+                : RoundDecision.Rejected($"client {c.ClientId} already submitted {previous.Update} for round {Round}; a different update {c.Update} is refused (training is deterministic, so this means the client's data or settings changed)");
+        if (c.Round != Round || Phase != RoundPhase.ClientsTraining)
+            return RoundDecision.Late($"update for round {c.Round}, but the job is at round {Round}, {Phase}");
+        return RoundDecision.Of(new ClientUpdateAccepted(c.Round, c.ClientId, c.Update, c.SampleCount, c.TrainLoss, now));
+    }
+
+    RoundDecision DecideClose(CloseTraining c, DateTimeOffset now)
+    {
+        if (Phase != RoundPhase.ClientsTraining || c.Round != Round || c.Attempt != Attempt)
+            return RoundDecision.Late($"deadline of round {c.Round} attempt {c.Attempt}, but the job is at round {Round} attempt {Attempt}, {Phase}");
+        if (Updates.Count >= Job!.MinUpdates)
+            return RoundDecision.Of(new TrainingClosed(Round, Waiting.ToArray(), now));
+        var reason = $"only {Updates.Count} of {Job.ClientIds.Count} clients answered before the deadline; the quorum is {Job.MinUpdates}";
+        return Attempt >= Job.MaxRoundAttempts
+            ? RoundDecision.Of(new JobFailed($"round {Round}: {reason}, after {Attempt} attempts", now))
+            : RoundDecision.Of(new RoundAbandoned(Round, Attempt, reason, now));
+    }
+
+    RoundDecision DecideStep(CompleteStep c, DateTimeOffset now)
+    {
+        if (c.Round != Round || c.Phase != Phase)
+            return RoundDecision.Late($"{c.Phase} result for round {c.Round}, but the job is at round {Round}, {Phase}");
+        var outputs = c.Result.Outputs;
+        string? Need(int count) => outputs.Count == count ? null : $"{c.Phase} must produce {count} output(s), got {outputs.Count}";
+        switch (Phase)
+        {
+            case RoundPhase.Initializing:
+                return Need(2) is { } e0 ? RoundDecision.Rejected(e0) : RoundDecision.Of(new AdaptersInitialized(outputs[0], outputs[1], now));
+            case RoundPhase.Aggregating or RoundPhase.LlmTeacherLogits or RoundPhase.SlmDistillation
+                or RoundPhase.SlmTeacherLogits or RoundPhase.LlmDistillation:
+                return Need(1) is { } e1 ? RoundDecision.Rejected(e1) : RoundDecision.Of(new PhaseCompleted(Round, Phase, outputs[0], c.Result.Metrics, now));
+            case RoundPhase.Evaluating:
+                return RoundDecision.Of(new RoundCommitted(Round, Slm!, Llm!, c.Result.Metrics, now));
+            default:
+                return RoundDecision.Rejected($"phase {Phase} has no server step");
+        }
+    }
+
+    // ---- Apply --------------------------------------------------------------------------------
+
+    public RoundState Apply(IRoundEvent e) => e switch
+    {
+        JobStarted s => this with { Job = s.Spec, Phase = RoundPhase.Initializing },
+        AdaptersInitialized a => (this with { GlobalSlm = a.Slm, GlobalLlm = a.Llm }).OpenRound(1, 1, a.At),
+        ClientUpdateAccepted u => WithUpdate(u),
+        TrainingClosed t => (this with { Missing = [.. t.Missing] }).Advance(),
+        RoundAbandoned r => OpenRound(r.Round, r.Attempt + 1, r.At),
+        PhaseCompleted p => WithPhaseOutput(p).Advance(),
+        SlmBroadcast => Advance(),
+        RoundCommitted c => Commit(c),
+        JobFailed f => this with { Phase = RoundPhase.Failed, FailureReason = f.Reason },
+        _ => throw new ArgumentException($"Unknown round event {e.GetType().Name}.", nameof(e)),
+    };
+
+    RoundState OpenRound(int round, int attempt, DateTimeOffset openedAt) => this with
+    {
+        Round = round,
+        Attempt = attempt,
+        Phase = RoundPhase.ClientsTraining,
+        Slm = GlobalSlm,
+        Llm = GlobalLlm,
+        LlmLogits = null,
+        SlmLogits = null,
+        ClientDeadline = openedAt + Job!.ClientTimeout,
+        Updates = ImmutableDictionary<string, AcceptedUpdate>.Empty,
+        Missing = [],
+        RoundMetrics = ImmutableDictionary<string, double>.Empty,
+    };
+
+    RoundState WithUpdate(ClientUpdateAccepted u)
+    {
+        var next = this with
+        {
+            Updates = Updates.SetItem(u.ClientId, new AcceptedUpdate(u.Update, u.SampleCount, u.TrainLoss)),
+            RoundMetrics = RoundMetrics.SetItem($"client/{u.ClientId}/train_loss", u.TrainLoss),
+        };
+        return next.Updates.Count == Job!.ClientIds.Count ? next.Advance() : next;
+    }
+
+    RoundState WithPhaseOutput(PhaseCompleted p)
+    {
+        var metrics = RoundMetrics.SetItems(p.Metrics);
+        return p.Phase switch
+        {
+            RoundPhase.Aggregating or RoundPhase.SlmDistillation => this with { Slm = p.Output, RoundMetrics = metrics },
+            RoundPhase.LlmDistillation => this with { Llm = p.Output, RoundMetrics = metrics },
+            RoundPhase.LlmTeacherLogits => this with { LlmLogits = p.Output, RoundMetrics = metrics },
+            RoundPhase.SlmTeacherLogits => this with { SlmLogits = p.Output, RoundMetrics = metrics },
+            _ => throw new ArgumentException($"PhaseCompleted for {p.Phase}, which has no output.", nameof(p)),
+        };
+    }
+
+    /// <summary>Moves to the phase after the current one in the job's plan.</summary>
+    RoundState Advance()
+    {
+        var plan = Job!.Phases;
+        int i = plan.ToList().IndexOf(Phase);
+        return this with { Phase = plan[i + 1], ClientDeadline = null };
+    }
+
+    RoundState Commit(RoundCommitted c)
+    {
+        var record = new CommittedRound(c.Round, Attempt, Updates.Keys.Order(StringComparer.Ordinal).ToArray(), Missing,
+            c.Slm, c.Llm, RoundMetrics.SetItems(c.Metrics), c.At);
+        var committed = this with { History = History.Add(record), GlobalSlm = c.Slm, GlobalLlm = c.Llm };
+        return c.Round >= Job!.Rounds
+            ? committed with { Phase = RoundPhase.Completed, Slm = null, Llm = null, LlmLogits = null, SlmLogits = null, Updates = committed.Updates.Clear(), RoundMetrics = committed.RoundMetrics.Clear() }
+            : committed.OpenRound(c.Round + 1, 1, c.At);
+    }
+
+    // ---- What the actor must do now -----------------------------------------------------------
+
+    /// <summary>The side effect the current state calls for. The actor re-derives it after every persist and
+    /// after recovery, so a crash anywhere re-issues exactly the pending work.</summary>
+    public RoundWork NextWork()
+    {
+        if (Job is null) return RoundWork.Nothing;
+        StepRequest Step(params BlobRef[] inputs) => new(Job.JobId, Round, Phase, inputs, StepSeeds.For(Job.Seed, Round, Phase));
+        switch (Phase)
+        {
+            case RoundPhase.Initializing:
+                return new RunServerStep(new StepRequest(Job.JobId, 0, Phase, [], StepSeeds.For(Job.Seed, 0, Phase)));
+            case RoundPhase.ClientsTraining:
+                return new CollectUpdates(Round, Attempt, Slm!, Waiting, ClientDeadline!.Value);
+            case RoundPhase.Aggregating:
+                var ids = Updates.Keys.Order(StringComparer.Ordinal).ToArray();
+                return new RunAggregation(new StepRequest(Job.JobId, Round, Phase, ids.Select(i => Updates[i].Update).ToArray(),
+                    StepSeeds.For(Job.Seed, Round, Phase), SampleCounts: ids.Select(i => Updates[i].SampleCount).ToArray()));
+            case RoundPhase.LlmTeacherLogits: return new RunServerStep(Step(Llm!));
+            case RoundPhase.SlmDistillation: return new RunServerStep(Step(Slm!, LlmLogits!));
+            case RoundPhase.SlmBroadcast: return new BroadcastSlm(Round, Slm!);
+            case RoundPhase.SlmTeacherLogits: return new RunServerStep(Step(Slm!));
+            case RoundPhase.LlmDistillation: return new RunServerStep(Step(Llm!, SlmLogits!));
+            case RoundPhase.Evaluating: return new RunServerStep(Step(Slm!, Llm!));
+            default: return RoundWork.Nothing;
+        }
+    }
+}
+
+/// <summary>A side effect requested by <see cref="RoundState.NextWork"/>.</summary>
+public abstract record RoundWork
+{
+    public static RoundWork Nothing { get; } = new NoWork();
+}
+
+public sealed record NoWork : RoundWork;
+public sealed record RunServerStep(StepRequest Request) : RoundWork;
+public sealed record RunAggregation(StepRequest Request) : RoundWork;
+public sealed record CollectUpdates(int Round, int Attempt, BlobRef GlobalSlm, IReadOnlyList<string> Waiting, DateTimeOffset Deadline) : RoundWork;
+public sealed record BroadcastSlm(int Round, BlobRef Slm) : RoundWork;

@@ -1,0 +1,37 @@
+using System.Security.Cryptography;
+using System.Text;
+using FedCoLLM.Actors.Blobs;
+using FedCoLLM.Actors.Protocol;
+
+namespace FedCoLLM.Actors.Rounds;
+
+/// <summary>One unit of TorchSharp work: a pure function of its inputs (content addresses) and seed, so
+/// re-running it after a crash yields the same output bytes. <see cref="Phase"/> names the work
+/// (ClientsTraining = one client's local fine-tuning).</summary>
+public sealed record StepRequest(
+    string JobId,
+    int Round,
+    RoundPhase Phase,
+    IReadOnlyList<BlobRef> Inputs,
+    long Seed,
+    string? ClientId = null,
+    IReadOnlyList<long>? SampleCounts = null) : IWireMessage
+{
+    public override string ToString() =>
+        $"{JobId} round {Round} {Phase}{(ClientId is null ? "" : " " + ClientId)} [{string.Join(", ", Inputs)}]";
+}
+
+/// <summary>What a step produced: output blobs (already in the local store) and scalar metrics.</summary>
+public sealed record StepResult(IReadOnlyList<BlobRef> Outputs, IReadOnlyDictionary<string, double> Metrics, long SampleCount = 0) : IWireMessage;
+
+/// <summary>Per-step seeds derived from the job seed by a stable hash (never string.GetHashCode, which is
+/// randomised per process), so every process computes the same seed for the same step.</summary>
+public static class StepSeeds
+{
+    public static long For(long jobSeed, int round, RoundPhase phase, string? clientId = null)
+    {
+        var text = $"{jobSeed}/{round}/{phase}/{clientId}";
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
+        return BitConverter.ToInt64(hash, 0) & long.MaxValue;
+    }
+}
