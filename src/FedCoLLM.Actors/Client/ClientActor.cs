@@ -1,0 +1,145 @@
+using Akka.Actor;
+using Akka.Event;
+using FedCoLLM.Actors.Hosting;
+using FedCoLLM.Actors.Protocol;
+using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Workers;
+
+namespace FedCoLLM.Actors.Client;
+
+/// <summary>
+/// One data silo: holds the path to its private training file (which never leaves this node; only the
+/// fine-tuned adapter does, by content address) and fine-tunes the global SLM adapter when the job asks.
+/// Registers with the job's ServerActor through the shard region on start and then as a heartbeat, so it
+/// finds the job again after the entity moves or restarts. Updates are resent until acknowledged; a task it
+/// already finished is answered from memory, so duplicate tasks cost nothing.
+/// </summary>
+public sealed class ClientActor : ReceiveActor, IWithTimers
+{
+    public static Props Props(string jobId, string clientId, string dataPath, IActorRef servers, NodeServices services) =>
+        Akka.Actor.Props.Create(() => new ClientActor(jobId, clientId, dataPath, servers, services));
+
+    sealed record RegisterTick : INoSerializationVerificationNeeded { public static readonly RegisterTick Instance = new(); }
+    sealed record ResendTick(int Round) : INoSerializationVerificationNeeded;
+    sealed record SlmFetched(TrainRound Task) : INoSerializationVerificationNeeded;
+    sealed record SlmFetchFailed(TrainRound Task, string Error) : INoSerializationVerificationNeeded;
+    sealed record RetryTask(TrainRound Task) : INoSerializationVerificationNeeded;
+
+    static readonly TimeSpan RegisterInterval = TimeSpan.FromSeconds(1);
+    static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
+    static readonly TimeSpan ResendInterval = TimeSpan.FromSeconds(3);
+
+    readonly string jobId;
+    readonly string clientId;
+    readonly string dataPath;
+    readonly IActorRef servers;
+    readonly NodeServices services;
+    readonly ILoggingAdapter log = Context.GetLogger();
+    readonly Dictionary<int, (Blobs.BlobRef From, SubmitClientUpdate Update)> finished = new();
+    IActorRef worker = ActorRefs.Nobody;
+    TrainRound? current;
+    bool registered;
+    int failedAttempts;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public ClientActor(string jobId, string clientId, string dataPath, IActorRef servers, NodeServices services)
+    {
+        this.jobId = jobId;
+        this.clientId = clientId;
+        this.dataPath = dataPath;
+        this.servers = servers;
+        this.services = services;
+
+        Receive<RegisterTick>(_ => servers.Tell(new RegisterClient(jobId, clientId, Self)));
+        Receive<ClientRegistered>(_ =>
+        {
+            if (registered) return;
+            registered = true;
+            Timers.StartPeriodicTimer("register", RegisterTick.Instance, HeartbeatInterval);
+        });
+        Receive<TrainRound>(OnTask);
+        Receive<SlmFetched>(f =>
+        {
+            if (current != f.Task) return;
+            var request = new StepRequest(jobId, f.Task.Round, RoundPhase.ClientsTraining, [f.Task.GlobalSlm], f.Task.Seed, clientId);
+            worker.Tell(new TrainingWorker.RunStep(request, dataPath));
+        });
+        Receive<SlmFetchFailed>(f => Fail(f.Task, $"fetching the global SLM adapter {f.Task.GlobalSlm} failed: {f.Error}"));
+        Receive<RetryTask>(r =>
+        {
+            if (current == r.Task) Start(r.Task);
+        });
+        Receive<TrainingWorker.StepSucceeded>(OnTrained);
+        Receive<TrainingWorker.StepFailed>(f =>
+        {
+            if (current is { } task && task.Round == f.Request.Round) Fail(task, f.Error);
+        });
+        Receive<TrainingWorker.StepProgressed>(p => servers.Tell(new ReportProgress(jobId,
+            new LiveProgress(clientId, p.Request.Round, RoundPhase.ClientsTraining, p.Progress.Step, p.Progress.TotalSteps, p.Progress.Loss))));
+        Receive<ResendTick>(t =>
+        {
+            if (finished.TryGetValue(t.Round, out var done)) servers.Tell(done.Update);
+            else Timers.Cancel($"resend-{t.Round}");
+        });
+        Receive<UpdateAcknowledged>(ack =>
+        {
+            Timers.Cancel($"resend-{ack.Round}");
+            if (ack.Outcome == Outcome.Rejected) log.Error("Client {0}: round {1} update refused: {2}", clientId, ack.Round, ack.Detail);
+        });
+        Receive<GlobalSlmReady>(ready =>
+            // Prefetch, so the next round starts without waiting for the transfer; failures surface then.
+            services.EnsureLocalAsync(Context.System, ready.Slm, ready.Holder).ContinueWith(
+                t => { if (t.IsFaulted) log.Warning("Prefetch of {0} failed: {1}", ready.Slm, t.Exception?.GetBaseException().Message); },
+                TaskScheduler.Default));
+    }
+
+    protected override void PreStart()
+    {
+        worker = Context.ActorOf(TrainingWorker.Props(services.Runner), "worker");
+        Timers.StartPeriodicTimer("register", RegisterTick.Instance, TimeSpan.Zero, RegisterInterval);
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(maxNrOfRetries: -1, withinTimeRange: Timeout.InfiniteTimeSpan, _ => Directive.Restart);
+
+    void OnTask(TrainRound task)
+    {
+        if (finished.TryGetValue(task.Round, out var done) && done.From == task.GlobalSlm)
+        {
+            servers.Tell(done.Update);
+            return;
+        }
+        if (current is not null && current.Round == task.Round && current.Attempt == task.Attempt && current.GlobalSlm == task.GlobalSlm) return;
+        failedAttempts = 0;
+        Start(task);
+    }
+
+    void Start(TrainRound task)
+    {
+        current = task;
+        services.EnsureLocalAsync(Context.System, task.GlobalSlm, task.Holder).PipeTo(Self,
+            success: _ => new SlmFetched(task),
+            failure: e => new SlmFetchFailed(task, e.Message));
+    }
+
+    void OnTrained(TrainingWorker.StepSucceeded s)
+    {
+        if (current is not { } task || task.Round != s.Request.Round) return;
+        var loss = s.Result.Metrics.TryGetValue("train_loss", out var l) ? l : double.NaN;
+        var update = new SubmitClientUpdate(jobId, task.Round, clientId, s.Result.Outputs[0], s.Result.SampleCount, loss, services.BlobServerPath);
+        foreach (var old in finished.Keys.Where(r => r < task.Round - 1).ToList()) finished.Remove(old);
+        finished[task.Round] = (task.GlobalSlm, update);
+        servers.Tell(update);
+        Timers.StartPeriodicTimer($"resend-{task.Round}", new ResendTick(task.Round), ResendInterval);
+    }
+
+    void Fail(TrainRound task, string error)
+    {
+        failedAttempts++;
+        var delay = services.Retries.DelayAfter(failedAttempts);
+        // A client keeps retrying: giving up is the server's call (its deadline), not the client's.
+        log.Warning("Client {0}: round {1} failed (attempt {2}), retrying in {3}: {4}", clientId, task.Round, failedAttempts, delay, error);
+        Timers.StartSingleTimer("retry", new RetryTask(task), delay);
+    }
+}

@@ -1,0 +1,57 @@
+using Akka.Actor;
+using FedCoLLM.Actors.Blobs;
+using FedCoLLM.Actors.Rounds;
+
+namespace FedCoLLM.Actors.Protocol;
+
+/// <summary>A message for one federation job's ServerActor; the shard region routes by <see cref="JobId"/>.</summary>
+public interface IJobMessage : IWireMessage
+{
+    string JobId { get; }
+}
+
+// ---- host → server ----------------------------------------------------------------------------
+
+/// <summary>Starts the job, or resumes it when the journal already holds the same spec. Reply: <see cref="JobAccepted"/>.</summary>
+public sealed record StartFederation(string JobId, JobSpec Spec) : IJobMessage;
+
+public sealed record JobAccepted(string JobId, Outcome Outcome, string? Detail) : IWireMessage;
+
+/// <summary>Reply: <see cref="JobStatus"/>.</summary>
+public sealed record GetJobStatus(string JobId) : IJobMessage;
+
+/// <summary>The persisted state plus what is happening right now (not persisted).</summary>
+public sealed record JobStatus(string JobId, RoundState State, IReadOnlyList<LiveProgress> Live) : IWireMessage;
+
+/// <summary>Training progress of a running step: a client's fine-tuning or a server phase.</summary>
+public sealed record LiveProgress(string Worker, int Round, RoundPhase Phase, int Step, int TotalSteps, double Loss) : IWireMessage;
+
+// ---- client ↔ server --------------------------------------------------------------------------
+
+/// <summary>Sent on start and as a heartbeat, so a client finds the job again after the server entity moves. Reply: <see cref="ClientRegistered"/>.</summary>
+public sealed record RegisterClient(string JobId, string ClientId, IActorRef Client) : IJobMessage;
+
+public sealed record ClientRegistered(string JobId, string ClientId) : IWireMessage;
+
+/// <summary>Train round <paramref name="Round"/> from <paramref name="GlobalSlm"/>, fetched from the blob server at <paramref name="Holder"/>.</summary>
+public sealed record TrainRound(string JobId, int Round, int Attempt, BlobRef GlobalSlm, long Seed, string Holder) : IWireMessage;
+
+/// <summary>A client's update; resent until acknowledged. Reply: <see cref="UpdateAcknowledged"/>.</summary>
+public sealed record SubmitClientUpdate(string JobId, int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss, string Holder) : IJobMessage;
+
+/// <summary>Duplicate and late updates are acknowledged too, so the client stops resending; Rejected carries the reason.</summary>
+public sealed record UpdateAcknowledged(string JobId, int Round, string ClientId, Outcome Outcome, string? Detail) : IWireMessage;
+
+public sealed record ReportProgress(string JobId, LiveProgress Progress) : IJobMessage;
+
+/// <summary>The distilled SLM adapter of a round; clients prefetch it into their store.</summary>
+public sealed record GlobalSlmReady(string JobId, int Round, BlobRef Slm, string Holder) : IWireMessage;
+
+// ---- server ↔ aggregator ----------------------------------------------------------------------
+
+/// <summary>FedAvg of the request's inputs (fetched from <paramref name="Holder"/>). Reply: <see cref="Aggregated"/> or <see cref="AggregationFailed"/>.</summary>
+public sealed record AggregateUpdates(string JobId, StepRequest Request, string Holder) : IJobMessage;
+
+public sealed record Aggregated(string JobId, StepRequest Request, StepResult Result, string Holder) : IWireMessage;
+
+public sealed record AggregationFailed(string JobId, StepRequest Request, string Error) : IWireMessage;

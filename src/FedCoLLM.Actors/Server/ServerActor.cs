@@ -1,0 +1,294 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using FedCoLLM.Actors.Hosting;
+using FedCoLLM.Actors.Protocol;
+using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Workers;
+
+namespace FedCoLLM.Actors.Server;
+
+/// <summary>
+/// One federation job: a sharded, event-sourced entity around <see cref="RoundState"/>. It holds no round
+/// logic: commands go through <see cref="RoundState.Decide"/>, events are persisted one per transition and
+/// folded with <see cref="RoundState.Apply"/>, and only then does <see cref="Reconcile"/> perform the side
+/// effect <see cref="RoundState.NextWork"/> asks for. Recovery replays the journal and calls the same
+/// <see cref="Reconcile"/>, so a crash at any point re-issues exactly the pending work; deadlines are
+/// re-armed from their persisted absolute times. Client refs live only in memory and are rebuilt by the
+/// clients' registration heartbeat.
+/// </summary>
+public sealed class ServerActor : ReceivePersistentActor, IWithTimers
+{
+    public static Props Props(string jobId, NodeServices services, IActorRef aggregators) =>
+        Akka.Actor.Props.Create(() => new ServerActor(jobId, services, aggregators));
+
+    // Timer ticks: local, never serialized.
+    sealed record DeadlineDue(int Round, int Attempt) : INoSerializationVerificationNeeded;
+    sealed record RetryDue(string Key) : INoSerializationVerificationNeeded;
+    sealed record UpdateFetched(SubmitClientUpdate Update, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
+    sealed record UpdateFetchFailed(SubmitClientUpdate Update, string Error) : INoSerializationVerificationNeeded;
+    sealed record AggregateFetched(Aggregated Result) : INoSerializationVerificationNeeded;
+
+    static readonly TimeSpan AggregationTimeout = TimeSpan.FromMinutes(5);
+
+    readonly string jobId;
+    readonly NodeServices services;
+    readonly IActorRef aggregators;
+    readonly ILoggingAdapter log = Context.GetLogger();
+    readonly Dictionary<string, IActorRef> clients = new(StringComparer.Ordinal);
+    readonly Dictionary<string, LiveProgress> live = new(StringComparer.Ordinal);
+    readonly HashSet<string> fetchingUpdates = new(StringComparer.Ordinal);
+    IActorRef worker = ActorRefs.Nobody;
+    RoundState state = RoundState.Empty;
+    string? inFlight;
+    string? armedDeadline;
+    string? taskedRound;
+    int failedAttempts;
+
+    public override string PersistenceId => $"federation-job-{jobId}";
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public ServerActor(string jobId, NodeServices services, IActorRef aggregators)
+    {
+        this.jobId = jobId;
+        this.services = services;
+        this.aggregators = aggregators;
+
+        Recover<SnapshotOffer>(offer => state = (RoundState)offer.Snapshot);
+        Recover<IRoundEvent>(e => state = state.Apply(e));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            log.Info("Job {0} recovered at round {1}, {2}", jobId, state.Round, state.Phase);
+            Reconcile();
+        });
+
+        Command<StartFederation>(OnStart);
+        Command<GetJobStatus>(_ => Sender.Tell(new JobStatus(jobId, state, live.Values.OrderBy(p => p.Worker, StringComparer.Ordinal).ToArray())));
+        Command<RegisterClient>(OnRegister);
+        Command<SubmitClientUpdate>(OnUpdate);
+        Command<UpdateFetched>(OnUpdateFetched);
+        Command<UpdateFetchFailed>(f =>
+        {
+            fetchingUpdates.Remove(f.Update.ClientId);
+            log.Warning("Could not fetch the update of {0} for round {1} ({2}); waiting for the client's resend", f.Update.ClientId, f.Update.Round, f.Error);
+        });
+        Command<ReportProgress>(p => live[p.Progress.Worker] = p.Progress);
+        Command<DeadlineDue>(d => Decide(new CloseTraining(d.Round, d.Attempt)));
+        Command<RetryDue>(r =>
+        {
+            if (inFlight == r.Key) inFlight = null;
+            Reconcile();
+        });
+        Command<TrainingWorker.StepSucceeded>(s => OnStepSucceeded(s.Request, s.Result));
+        Command<TrainingWorker.StepFailed>(f => OnStepFailed(f.Request, f.Error));
+        Command<TrainingWorker.StepProgressed>(p =>
+            live["server"] = new LiveProgress("server", p.Request.Round, p.Request.Phase, p.Progress.Step, p.Progress.TotalSteps, p.Progress.Loss));
+        Command<Aggregated>(OnAggregated);
+        Command<AggregateFetched>(f => OnStepSucceeded(f.Result.Request, f.Result.Result));
+        Command<AggregationFailed>(f => OnStepFailed(f.Request, f.Error));
+        Command<Terminated>(t =>
+        {
+            foreach (var id in clients.Where(kv => kv.Value.Equals(t.ActorRef)).Select(kv => kv.Key).ToList()) clients.Remove(id);
+        });
+        Command<SaveSnapshotSuccess>(s => log.Debug("Snapshot at sequence {0}", s.Metadata.SequenceNr));
+        Command<SaveSnapshotFailure>(f => log.Warning("Snapshot failed ({0}); recovery will replay more events", f.Cause.Message));
+    }
+
+    protected override void PreStart()
+    {
+        worker = Context.ActorOf(TrainingWorker.Props(services.Runner), "worker");
+        base.PreStart();
+    }
+
+    // A worker that throws after reporting StepFailed is restarted; the retry is this actor's decision.
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(maxNrOfRetries: -1, withinTimeRange: Timeout.InfiniteTimeSpan, _ => Directive.Restart);
+
+    // ---- commands ------------------------------------------------------------------------------
+
+    void OnStart(StartFederation start)
+    {
+        var replyTo = Sender;
+        RoundDecision decision;
+        try
+        {
+            decision = state.Decide(new StartJob(start.Spec), DateTimeOffset.UtcNow);
+        }
+        catch (ArgumentException e)
+        {
+            replyTo.Tell(new JobAccepted(jobId, Outcome.Rejected, e.Message));
+            return;
+        }
+        Persist(decision, d => replyTo.Tell(new JobAccepted(jobId, d.Outcome, d.Detail)));
+    }
+
+    void OnRegister(RegisterClient register)
+    {
+        if (!clients.TryGetValue(register.ClientId, out var known) || !known.Equals(register.Client))
+        {
+            clients[register.ClientId] = register.Client;
+            Context.Watch(register.Client);
+        }
+        Sender.Tell(new ClientRegistered(jobId, register.ClientId));
+        // The heartbeat doubles as the task resend: a client that lost its task (or restarted) gets it again;
+        // clients ignore a task they are already working on.
+        if (state.NextWork() is CollectUpdates c && c.Waiting.Contains(register.ClientId))
+            SendTask(c, register.ClientId, register.Client);
+        Reconcile();
+    }
+
+    void OnUpdate(SubmitClientUpdate update)
+    {
+        var command = new SubmitUpdate(update.Round, update.ClientId, update.Update, update.SampleCount, update.TrainLoss);
+        var decision = state.Decide(command, DateTimeOffset.UtcNow);
+        if (decision.Outcome != Outcome.Accepted)
+        {
+            Sender.Tell(new UpdateAcknowledged(jobId, update.Round, update.ClientId, decision.Outcome, decision.Detail));
+            return;
+        }
+        // The bytes must be in this node's store before the journal says the update was accepted.
+        if (!fetchingUpdates.Add(update.ClientId)) return;
+        var replyTo = Sender;
+        services.EnsureLocalAsync(Context.System, update.Update, update.Holder).PipeTo(Self,
+            success: _ => new UpdateFetched(update, replyTo),
+            failure: e => new UpdateFetchFailed(update, e.Message));
+    }
+
+    void OnUpdateFetched(UpdateFetched fetched)
+    {
+        fetchingUpdates.Remove(fetched.Update.ClientId);
+        var u = fetched.Update;
+        Persist(state.Decide(new SubmitUpdate(u.Round, u.ClientId, u.Update, u.SampleCount, u.TrainLoss), DateTimeOffset.UtcNow),
+            d => fetched.ReplyTo.Tell(new UpdateAcknowledged(jobId, u.Round, u.ClientId, d.Outcome, d.Detail)));
+    }
+
+    void OnAggregated(Aggregated aggregated)
+    {
+        if (inFlight != KeyOf(aggregated.Request)) return;
+        services.EnsureLocalAsync(Context.System, aggregated.Result.Outputs[0], aggregated.Holder).PipeTo(Self,
+            success: _ => new AggregateFetched(aggregated),
+            failure: e => new AggregationFailed(jobId, aggregated.Request, $"fetching the aggregate failed: {e.Message}"));
+    }
+
+    void OnStepSucceeded(StepRequest request, StepResult result)
+    {
+        if (inFlight != KeyOf(request)) return;
+        inFlight = null;
+        failedAttempts = 0;
+        Timers.Cancel("step-timeout");
+        live.Remove("server");
+        Decide(new CompleteStep(request.Round, request.Phase, result));
+    }
+
+    void OnStepFailed(StepRequest request, string error)
+    {
+        if (inFlight != KeyOf(request)) return;
+        failedAttempts++;
+        Timers.Cancel("step-timeout");
+        if (failedAttempts >= services.Retries.MaxAttempts)
+        {
+            log.Error("Step {0} failed {1} times, giving up: {2}", request, failedAttempts, error);
+            inFlight = null;
+            Decide(new FailJob($"{request.Phase} of round {request.Round} failed {failedAttempts} times; last error: {error}"));
+            return;
+        }
+        var delay = services.Retries.DelayAfter(failedAttempts);
+        log.Warning("Step {0} failed (attempt {1} of {2}), retrying in {3}: {4}", request, failedAttempts, services.Retries.MaxAttempts, delay, error);
+        Timers.StartSingleTimer("retry", new RetryDue(inFlight), delay);
+    }
+
+    // ---- persistence -----------------------------------------------------------------------------
+
+    void Decide(IRoundCommand command) => Persist(state.Decide(command, DateTimeOffset.UtcNow), d =>
+    {
+        if (d.Outcome is Outcome.Rejected) log.Warning("{0} refused: {1}", command.GetType().Name, d.Detail);
+    });
+
+    /// <summary>Persists the decision's event (at most one), folds it in, then runs <paramref name="after"/> and
+    /// the side effects; a decision without events runs <paramref name="after"/> at once.</summary>
+    void Persist(RoundDecision decision, Action<RoundDecision> after)
+    {
+        if (decision.Events.Count == 0)
+        {
+            after(decision);
+            return;
+        }
+        PersistAll(decision.Events, e =>
+        {
+            state = state.Apply(e);
+            if (e is RoundCommitted committed)
+            {
+                SaveSnapshot(state);
+                log.Info("Job {0} committed round {1}", jobId, committed.Round);
+            }
+            if (ReferenceEquals(e, decision.Events[^1]))
+            {
+                after(decision);
+                Reconcile();
+            }
+        });
+    }
+
+    // ---- side effects ----------------------------------------------------------------------------
+
+    void Reconcile()
+    {
+        switch (state.NextWork())
+        {
+            case RunServerStep s:
+                Dispatch(s.Request, () => worker.Tell(new TrainingWorker.RunStep(s.Request)));
+                break;
+            case RunAggregation a:
+                Dispatch(a.Request, () =>
+                {
+                    aggregators.Tell(new AggregateUpdates(jobId, a.Request, services.BlobServerPath));
+                    // An aggregator that died with the request is asked again.
+                    Timers.StartSingleTimer("step-timeout", new RetryDue(KeyOf(a.Request)), AggregationTimeout);
+                });
+                break;
+            case CollectUpdates c:
+                CollectUpdates(c);
+                break;
+            case BroadcastSlm b:
+                var recipients = clients.Keys.Order(StringComparer.Ordinal).ToArray();
+                foreach (var id in recipients) clients[id].Tell(new GlobalSlmReady(jobId, b.Round, b.Slm, services.BlobServerPath));
+                Decide(new RecordBroadcast(b.Round, recipients));
+                break;
+            default:
+                Timers.CancelAll();
+                break;
+        }
+    }
+
+    void Dispatch(StepRequest request, Action send)
+    {
+        var key = KeyOf(request);
+        if (inFlight == key) return;
+        if (inFlight is not null) failedAttempts = 0;
+        inFlight = key;
+        send();
+    }
+
+    void CollectUpdates(CollectUpdates c)
+    {
+        var roundKey = $"{c.Round}/{c.Attempt}";
+        if (armedDeadline != roundKey)
+        {
+            armedDeadline = roundKey;
+            var delay = c.Deadline - DateTimeOffset.UtcNow;
+            Timers.StartSingleTimer("deadline", new DeadlineDue(c.Round, c.Attempt), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+        }
+        if (taskedRound == roundKey) return;
+        taskedRound = roundKey;
+        foreach (var id in c.Waiting)
+            if (clients.TryGetValue(id, out var client)) SendTask(c, id, client);
+    }
+
+    void SendTask(CollectUpdates c, string clientId, IActorRef client)
+    {
+        var seed = StepSeeds.For(state.Job!.Seed, c.Round, RoundPhase.ClientsTraining, clientId);
+        client.Tell(new TrainRound(jobId, c.Round, c.Attempt, c.GlobalSlm, seed, services.BlobServerPath));
+    }
+
+    static string KeyOf(StepRequest r) => $"{r.Round}/{r.Phase}";
+}
