@@ -1,0 +1,3 @@
+namespace FedCoLLM.Actors.Protocol;
+
+public interface IWireMessage { }
