@@ -1,0 +1,23 @@
+using Akka.Streams;
+using FedCoLLM.Actors.Protocol;
+
+namespace FedCoLLM.Actors.Blobs;
+
+/// <summary>Ask a node's <see cref="BlobServerActor"/> for a blob. Answered by <see cref="BlobOffer"/> or <see cref="BlobMissing"/>.</summary>
+public sealed record FetchBlob(BlobRef Blob) : IWireMessage;
+
+/// <summary>
+/// The holder has the blob: <see cref="Chunks"/> streams its bytes in chunks of at most
+/// <see cref="BlobServerActor.DefaultChunkSize"/> bytes, each chunk its own remoting message (well below the
+/// 128,000-byte default frame). Single-shot: materialize it once, within the stream-ref subscription timeout
+/// (<c>akka.stream.materializer.stream-ref.subscription-timeout</c>, 30 s by default).
+/// </summary>
+/// <remarks>
+/// Chunks are <c>byte[]</c>, not <c>Akka.IO.ByteString</c>: Akka.NET 1.5.73 has no serializer bound to
+/// ByteString, so it would fall through to the JSON serializer (as an array of numbers, several times the frame),
+/// while <c>byte[]</c> is bound to the built-in ByteArraySerializer.
+/// </remarks>
+public sealed record BlobOffer(BlobRef Blob, ISourceRef<byte[]> Chunks) : IWireMessage;
+
+/// <summary>The holder does not have the blob (or its copy is damaged and it will not serve it).</summary>
+public sealed record BlobMissing(BlobRef Blob) : IWireMessage;

@@ -1,0 +1,120 @@
+using Akka;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.Util;
+
+namespace FedCoLLM.Actors.Blobs;
+
+/// <summary>
+/// Serves this node's <see cref="IBlobStore"/> to other nodes: answers <see cref="FetchBlob"/> with a
+/// <see cref="BlobOffer"/> whose stream ref carries the file in chunks (each its own remoting message, far below the
+/// frame size), or with <see cref="BlobMissing"/>. One per node, by convention at <c>/user/blobs</c>
+/// (<see cref="DefaultName"/>). Clients use <see cref="BlobFetcher"/>.
+/// </summary>
+/// <remarks>
+/// The server does not re-hash before serving (that would read every blob twice); the receiver verifies. A copy of
+/// the wrong size is refused (<see cref="BlobMissing"/>, and an error in this node's log naming the file); a copy of
+/// the right size with wrong bytes is served and rejected by the receiver's <see cref="IBlobStore.PutAsync"/>.
+/// Streams run on this actor's materializer, so they stop with the actor.
+/// </remarks>
+public sealed class BlobServerActor : ReceiveActor
+{
+    /// <summary>Conventional actor name: <c>/user/blobs</c>.</summary>
+    public const string DefaultName = "blobs";
+
+    /// <summary>64 KiB: half the default 128,000-byte frame, leaving room for the envelope.</summary>
+    public const int DefaultChunkSize = 64 * 1024;
+
+    /// <summary>Largest chunk accepted: stays below the default frame size with room for the envelope.</summary>
+    public const int MaxChunkSize = 120_000;
+
+    private readonly IBlobStore _store;
+    private readonly int _chunkSize;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IMaterializer? _materializer;
+
+    public BlobServerActor(IBlobStore store, int chunkSize)
+    {
+        _store = store;
+        _chunkSize = chunkSize;
+        Receive<FetchBlob>(Handle);
+    }
+
+    public static Props Props(IBlobStore store, int chunkSize = DefaultChunkSize)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(chunkSize, MaxChunkSize);
+        return Akka.Actor.Props.Create(() => new BlobServerActor(store, chunkSize));
+    }
+
+    protected override void PreStart() => _materializer = Context.Materializer();
+
+    private void Handle(FetchBlob request)
+    {
+        var blob = request.Blob;
+        try
+        {
+            blob.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            _log.Warning("Ignoring FetchBlob from {0} with a malformed ref: {1}", Sender, e.Message);
+            return;
+        }
+
+        if (!_store.Contains(blob))
+        {
+            _log.Debug("{0} requested by {1}: not here", blob, Sender);
+            Sender.Tell(new BlobMissing(blob));
+            return;
+        }
+
+        Stream file;
+        try
+        {
+            file = _store.OpenRead(blob);
+        }
+        catch (IOException e)
+        {
+            // Deleted since Contains, or damaged: either way this node cannot serve it.
+            _log.Error(e, "Cannot serve {0}: {1}", blob, e.Message);
+            Sender.Tell(new BlobMissing(blob));
+            return;
+        }
+
+        var chunkSize = _chunkSize;
+        var chunks = Source.UnfoldResourceAsync<byte[], Stream>(
+            create: () => Task.FromResult(file),
+            read: stream => ReadChunkAsync(stream, chunkSize),
+            close: async stream =>
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                return Done.Instance;
+            });
+
+        Task<ISourceRef<byte[]>> offered;
+        try
+        {
+            offered = chunks.RunWith(StreamRefs.SourceRef<byte[]>(), _materializer!);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+        offered.PipeTo(Sender, success: chunkRef => new BlobOffer(blob, chunkRef),
+            failure: e => new Status.Failure(e));
+    }
+
+    private static async Task<Option<byte[]>> ReadChunkAsync(Stream stream, int chunkSize)
+    {
+        var buffer = new byte[chunkSize];
+        var n = await stream.ReadAtLeastAsync(buffer, chunkSize, throwOnEndOfStream: false).ConfigureAwait(false);
+        if (n == 0)
+            return Option<byte[]>.None;
+        return n == chunkSize ? buffer : buffer[..n];
+    }
+}

@@ -1,0 +1,76 @@
+using Akka.Streams;
+
+namespace FedCoLLM.Actors.Blobs;
+
+/// <summary>
+/// Read-only <see cref="Stream"/> over a <see cref="ISinkQueue{T}"/> of byte chunks, so a remote stream ref can be
+/// fed to <see cref="IBlobStore.PutAsync"/> without blocking a thread while the next chunk is on its way.
+/// Disposing it before the end shuts the stream down (which cancels the sender's side).
+/// </summary>
+internal sealed class ChunkStream(ISinkQueue<byte[]> queue, IKillSwitch killSwitch) : Stream
+{
+    private byte[] _chunk = [];
+    private int _offset;
+    private bool _ended;
+    private bool _disposed;
+
+    public override bool CanRead => !_disposed;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (buffer.Length == 0)
+            return 0;
+        while (_offset == _chunk.Length)
+        {
+            if (_ended)
+                return 0;
+            var next = await queue.PullAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!next.HasValue)
+            {
+                _ended = true;
+                return 0;
+            }
+            _chunk = next.Value ?? [];
+            _offset = 0;
+        }
+        var n = Math.Min(buffer.Length, _chunk.Length - _offset);
+        _chunk.AsMemory(_offset, n).CopyTo(buffer);
+        _offset += n;
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) =>
+        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            if (!_ended)
+                killSwitch.Shutdown();
+        }
+        base.Dispose(disposing);
+    }
+}
