@@ -4,7 +4,7 @@ using FedCoLLM.Actors.Protocol;
 namespace FedCoLLM.Actors.Hosting;
 
 /// <summary>Routes job messages to the entity named by their JobId. The shard count must never change for a
-/// cluster's lifetime (remembered entities are stored per shard).</summary>
+/// cluster's lifetime (remembered entities are stored per shard). StartEntity is unwrapped by the base class.</summary>
 public sealed class JobMessageExtractor() : HashCodeMessageExtractor(MaxShards)
 {
     public const int MaxShards = 30;
@@ -12,7 +12,6 @@ public sealed class JobMessageExtractor() : HashCodeMessageExtractor(MaxShards)
     public override string? EntityId(object message) => message switch
     {
         IJobMessage m => m.JobId,
-        ShardRegion.StartEntity s => s.EntityId,
         _ => null,
     };
 }
