@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using FedCoLLM.Actors.Blobs;
@@ -25,13 +27,14 @@ public sealed record StepRequest(
 public sealed record StepResult(IReadOnlyList<BlobRef> Outputs, IReadOnlyDictionary<string, double> Metrics, long SampleCount = 0) : IWireMessage;
 
 /// <summary>Per-step seeds derived from the job seed by a stable hash (never string.GetHashCode, which is
-/// randomised per process), so every process computes the same seed for the same step.</summary>
+/// randomised per process), so every process computes the same seed for the same step: the text is formatted with the
+/// invariant culture (a culture's minus sign would change it) and the hash read little-endian on every platform.</summary>
 public static class StepSeeds
 {
     public static long For(long jobSeed, int round, RoundPhase phase, string? clientId = null)
     {
-        var text = $"{jobSeed}/{round}/{phase}/{clientId}";
+        var text = string.Create(CultureInfo.InvariantCulture, $"{jobSeed}/{round}/{phase}/{clientId}");
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
-        return BitConverter.ToInt64(hash, 0) & long.MaxValue;
+        return BinaryPrimitives.ReadInt64LittleEndian(hash) & long.MaxValue;
     }
 }

@@ -1,0 +1,149 @@
+using System.Text;
+using FedCoLLM.Actors.Blobs;
+using FedCoLLM.Actors.Rounds;
+
+namespace FedCoLLM.Actors.Tests.Rounds;
+
+/// <summary>Fake but valid content addresses: the SHA-256 of a readable name, so a failing assertion says which blob it saw.</summary>
+static class Blobs
+{
+    public static BlobRef Named(string name) => BlobRef.Of(Encoding.UTF8.GetBytes(name));
+    public static BlobRef InitialSlm { get; } = Named("init/slm");
+    public static BlobRef InitialLlm { get; } = Named("init/llm");
+    public static BlobRef Update(int round, string client) => Named($"r{round}/update/{client}");
+    public static BlobRef Output(int round, RoundPhase phase) => Named($"r{round}/{phase}");
+}
+
+/// <summary>The spec builder: a valid three-client, two-round FedCoLLM job; tests change what they need with <c>with</c>.</summary>
+static class Specs
+{
+    public static readonly string[] Clients = ["alice", "bob", "carol"];
+
+    public static JobSpec Default { get; } = new()
+    {
+        JobId = "job-1",
+        ClientIds = Clients,
+        Rounds = 2,
+        Seed = 42,
+        MinUpdates = 2,
+        ClientTimeout = TimeSpan.FromMinutes(10),
+        MaxRoundAttempts = 3,
+        SettingsDigest = "settings-v1",
+    };
+
+    public static JobSpec FedAvg { get; } = Default with { Phases = RoundPlans.FedAvg };
+}
+
+static class Commands
+{
+    public static StepResult Result(params BlobRef[] outputs) => new(outputs, new Dictionary<string, double>());
+    public static StepResult Result(BlobRef output, string metric, double value) => new([output], new Dictionary<string, double> { [metric] = value });
+
+    public static CompleteStep Initialized() => new(0, RoundPhase.Initializing, Result(Blobs.InitialSlm, Blobs.InitialLlm));
+
+    public static SubmitUpdate Update(int round, string client, long samples = 100, double loss = 1.5) =>
+        new(round, client, Blobs.Update(round, client), samples, loss);
+
+    public static CompleteStep Output(int round, RoundPhase phase) => new(round, phase, Result(Blobs.Output(round, phase)));
+
+    public static CompleteStep Evaluated(int round, double slmAccuracy = 0.5) =>
+        new(round, RoundPhase.Evaluating, new StepResult([], new Dictionary<string, double> { ["eval/slm_accuracy"] = slmAccuracy }));
+}
+
+/// <summary>
+/// Folds <see cref="RoundState.Decide"/> + <see cref="RoundState.Apply"/> over commands, the way the ServerActor will:
+/// every decision's events are applied and appended to <see cref="Journal"/>. The clock starts at <see cref="T0"/>
+/// and ticks one second per command, so every event has its own timestamp.
+/// </summary>
+sealed class Federation
+{
+    public static readonly DateTimeOffset T0 = new(2025, 3, 1, 9, 0, 0, TimeSpan.Zero);
+
+    public RoundState State { get; private set; } = RoundState.Empty;
+    public DateTimeOffset Now { get; set; } = T0;
+    public List<IRoundEvent> Journal { get; } = [];
+    /// <summary><c>StatesAfter[i]</c> is the state right after <c>Journal[i]</c> was applied.</summary>
+    public List<RoundState> StatesAfter { get; } = [];
+
+    public RoundDecision Send(IRoundCommand command)
+    {
+        var decision = State.Decide(command, Now);
+        foreach (var e in decision.Events)
+        {
+            State = State.Apply(e);
+            Journal.Add(e);
+            StatesAfter.Add(State);
+        }
+        Now += TimeSpan.FromSeconds(1);
+        return decision;
+    }
+
+    /// <summary>Sends set-up commands that must all be accepted.</summary>
+    public Federation Given(params IRoundCommand[] commands)
+    {
+        foreach (var c in commands)
+        {
+            var d = Send(c);
+            Assert.True(d.Outcome == Outcome.Accepted, $"set-up command {c} was {d.Outcome}: {d.Detail}");
+        }
+        return this;
+    }
+
+    public static Federation Started(JobSpec? spec = null) => new Federation().Given(new StartJob(spec ?? Specs.Default));
+
+    /// <summary>Started and initialized: round 1 is open for client updates.</summary>
+    public static Federation InRound1(JobSpec? spec = null) => Started(spec).Given(Commands.Initialized());
+
+    /// <summary>Completes the current phase the canonical way: every waiting client submits, each server step
+    /// outputs <see cref="Blobs.Output"/>, the broadcast reaches every client.</summary>
+    public Federation CompletePhase()
+    {
+        int r = State.Round;
+        return State.Phase switch
+        {
+            RoundPhase.Initializing => Given(Commands.Initialized()),
+            RoundPhase.ClientsTraining => Given(State.Waiting.Select(c => (IRoundCommand)Commands.Update(r, c)).ToArray()),
+            RoundPhase.SlmBroadcast => Given(new RecordBroadcast(r, State.Job!.ClientIds)),
+            RoundPhase.Evaluating => Given(Commands.Evaluated(r)),
+            var p => Given(Commands.Output(r, p)),
+        };
+    }
+
+    /// <summary>Completes phases until the job is at <paramref name="phase"/> of <paramref name="round"/>.</summary>
+    public Federation RunTo(int round, RoundPhase phase)
+    {
+        for (int guard = 0; !(State.Round == round && State.Phase == phase); guard++)
+        {
+            Assert.True(guard < 100 && State.IsRunning, $"never reached round {round} {phase}; stopped at round {State.Round} {State.Phase}");
+            CompletePhase();
+        }
+        return this;
+    }
+
+    public Federation RunToEnd()
+    {
+        while (State.IsRunning) CompletePhase();
+        return this;
+    }
+
+    /// <summary>Recovery: the journal replayed on an empty state, without any clock.</summary>
+    public RoundState Replayed() => Journal.Aggregate(RoundState.Empty, (s, e) => s.Apply(e));
+}
+
+static class Describe
+{
+    /// <summary>A value-like rendering of a work item (its records hold lists, which compare by reference).</summary>
+    public static string Work(RoundWork w) => w switch
+    {
+        RunServerStep s => $"RunServerStep {Request(s.Request)}",
+        RunAggregation a => $"RunAggregation {Request(a.Request)}",
+        CollectUpdates c => $"CollectUpdates r{c.Round} a{c.Attempt} {c.GlobalSlm} [{string.Join(", ", c.Waiting)}] until {c.Deadline:O}",
+        _ => w.ToString(),
+    };
+
+    static string Request(StepRequest r) =>
+        $"{r.JobId} r{r.Round} {r.Phase} [{string.Join(", ", r.Inputs.Select(i => i.Sha256))}] seed {r.Seed} client {r.ClientId} samples [{string.Join(", ", r.SampleCounts ?? [])}]";
+
+    public static string Metrics(IReadOnlyDictionary<string, double> m) =>
+        string.Join(", ", m.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
+}
