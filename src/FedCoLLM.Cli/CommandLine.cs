@@ -1,5 +1,6 @@
 using FedCoLLM.Cli.Bench;
 using FedCoLLM.Cli.Data;
+using FedCoLLM.Cli.Federation;
 using FedCoLLM.Cli.Models;
 using Spectre.Console.Cli;
 
@@ -16,6 +17,7 @@ public static class CommandLine
             data.SetDescription("Build benchmark data sets.");
             data.AddCommand<WordNetCommand>("wordnet").WithDescription("Federated WordNet 3.0 benchmark, pre-training corpus and tokenizer.");
         });
+        config.AddCommand<RunCommand>("run").WithDescription("Run a FedCoLLM federation on the local single-process cluster (resumes from --out).");
         config.AddCommand<PretrainCommand>("pretrain").WithDescription("Pre-train the built-in LLM or SLM on the WordNet corpus (resumable).");
         config.AddCommand<ModelCardCommand>("model-card").WithDescription("Evaluate a pre-trained built-in model on every client domain and write its model card.");
         config.AddCommand<ConvertCommand>("convert").WithDescription("Re-save a checkpoint's weights as float16, bfloat16 or float32.");

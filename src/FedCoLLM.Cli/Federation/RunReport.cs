@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FedCoLLM.Actors.Rounds;
+
+namespace FedCoLLM.Cli.Federation;
+
+/// <summary>report.json and report.md of a run, built from the persisted round history only, so a resumed
+/// run and `fedcollm status` report exactly what the journal holds.</summary>
+public static class RunReport
+{
+    public static JsonObject Json(RoundState state, TimeSpan? wall = null)
+    {
+        var job = state.Job!;
+        var rounds = new JsonArray();
+        foreach (var r in state.History)
+            rounds.Add(new JsonObject
+            {
+                ["round"] = r.Round,
+                ["attempt"] = r.Attempt,
+                ["participants"] = new JsonArray(r.Participants.Select(p => (JsonNode)p).ToArray()),
+                ["missing"] = new JsonArray(r.Missing.Select(p => (JsonNode)p).ToArray()),
+                ["slm_adapter_sha256"] = r.Slm.Sha256,
+                ["llm_adapter_sha256"] = r.Llm.Sha256,
+                ["committed_at"] = r.At.ToString("O", CultureInfo.InvariantCulture),
+                ["metrics"] = Metrics(r.Metrics),
+            });
+        var last = state.History.LastOrDefault();
+        var report = new JsonObject
+        {
+            ["job"] = job.JobId,
+            ["status"] = state.Phase.ToString(),
+            ["clients"] = new JsonArray(job.ClientIds.Select(c => (JsonNode)c).ToArray()),
+            ["rounds_planned"] = job.Rounds,
+            ["seed"] = job.Seed,
+            ["settings_digest"] = job.SettingsDigest,
+            ["rounds"] = rounds,
+            ["final"] = last is null ? null : new JsonObject
+            {
+                ["round"] = last.Round,
+                ["slm_adapter_sha256"] = last.Slm.Sha256,
+                ["llm_adapter_sha256"] = last.Llm.Sha256,
+            },
+        };
+        if (state.FailureReason is not null) report["failure"] = state.FailureReason;
+        if (wall is not null) report["wall_seconds_this_invocation"] = Math.Round(wall.Value.TotalSeconds, 1);
+        return report;
+    }
+
+    static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics)
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            o[k] = double.IsFinite(v) ? v : null;
+        return o;
+    }
+
+    /// <summary>Accuracy per client domain per round, for SLM and LLM: the table the issue asks `run` to show.</summary>
+    public static IReadOnlyList<(string Model, int Round, IReadOnlyList<double?> PerDomain, double? Mean)> AccuracyRows(RoundState state)
+    {
+        var domains = state.Job!.ClientIds;
+        var rows = new List<(string, int, IReadOnlyList<double?>, double?)>();
+        foreach (var model in new[] { "slm", "llm" })
+            foreach (var r in state.History)
+            {
+                var values = domains.Select(d => r.Metrics.TryGetValue($"{model}/acc/{d}", out var v) && double.IsFinite(v) ? v : (double?)null).ToArray();
+                var present = values.Where(v => v is not null).Select(v => v!.Value).ToArray();
+                rows.Add((model.ToUpperInvariant(), r.Round, values, present.Length > 0 ? present.Average() : null));
+            }
+        return rows;
+    }
+
+    public static string Markdown(RoundState state, TimeSpan? wall = null)
+    {
+        var job = state.Job!;
+        var md = new StringBuilder();
+        md.AppendLine($"# Federation `{job.JobId}` — {state.Phase}").AppendLine();
+        md.AppendLine($"Clients: {string.Join(", ", job.ClientIds)} · rounds {state.History.Count}/{job.Rounds} · seed {job.Seed} · settings {job.SettingsDigest}");
+        if (wall is not null) md.AppendLine($"Wall time of this invocation: {wall.Value.TotalMinutes:F1} min");
+        if (state.FailureReason is not null) md.AppendLine().AppendLine($"**Failed:** {state.FailureReason}");
+        md.AppendLine().AppendLine("## Accuracy on each client's held-out test set (acc)").AppendLine();
+        md.AppendLine($"| model | round | {string.Join(" | ", job.ClientIds)} | mean |");
+        md.AppendLine($"|---|---|{string.Concat(job.ClientIds.Select(_ => "---|"))}---|");
+        foreach (var (model, round, perDomain, mean) in AccuracyRows(state))
+            md.AppendLine($"| {model} | {round} | {string.Join(" | ", perDomain.Select(Percent))} | {Percent(mean)} |");
+        md.AppendLine().AppendLine("## Rounds").AppendLine();
+        md.AppendLine("| round | participants | missing | SLM adapter sha256 | LLM adapter sha256 |").AppendLine("|---|---|---|---|---|");
+        foreach (var r in state.History)
+            md.AppendLine($"| {r.Round} | {string.Join(", ", r.Participants)} | {string.Join(", ", r.Missing)} | `{r.Slm.Sha256}` | `{r.Llm.Sha256}` |");
+        return md.ToString();
+    }
+
+    public static string Percent(double? x) => x is null ? "–" : $"{100 * x.Value:F1}";
+
+    public static void Write(string outDir, RoundState state, TimeSpan? wall)
+    {
+        var json = Json(state, wall).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        File.WriteAllText(Path.Combine(outDir, "report.json"), json + "\n");
+        File.WriteAllText(Path.Combine(outDir, "report.md"), Markdown(state, wall));
+    }
+}
