@@ -75,6 +75,40 @@ public sealed class BlobTransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_offer_and_its_stream_ref_also_cross_when_wire_messages_are_bound_to_Hyperion()
+    {
+        var hyperion = ConfigurationFactory.ParseString("""
+            akka.actor {
+              serializers.hyperion = "Akka.Serialization.HyperionSerializer, Akka.Serialization.Hyperion"
+              serialization-bindings { "FedCoLLM.Actors.Protocol.IWireMessage, FedCoLLM.Actors" = hyperion }
+            }
+            """).WithFallback(RemoteConfig);
+        using var holderDir = new TempDirectory();
+        using var receiverDir = new TempDirectory();
+        var holderStore = new DirectoryBlobStore(holderDir.Path);
+        var receiverStore = new DirectoryBlobStore(receiverDir.Path);
+        var holderSystem = ActorSystem.Create("holder-hyperion", hyperion);
+        var receiverSystem = ActorSystem.Create("receiver-hyperion", hyperion);
+        try
+        {
+            Assert.Equal("HyperionSerializer",
+                receiverSystem.Serialization.FindSerializerForType(typeof(BlobOffer)).GetType().Name);
+            holderSystem.ActorOf(BlobServerActor.Props(holderStore), BlobServerActor.DefaultName);
+            var holder = new RootActorPath(((ExtendedActorSystem)holderSystem).Provider.DefaultAddress) / "user" / BlobServerActor.DefaultName;
+            var bytes = TempDirectory.RandomBytes(1 << 20, seed: 11);
+            var blob = holderStore.Put(bytes);
+
+            await BlobFetcher.EnsureLocalAsync(receiverSystem, receiverStore, blob, holder, Timeout, Ct);
+
+            Assert.Equal(bytes, receiverStore.Read(blob));
+        }
+        finally
+        {
+            await Task.WhenAll(receiverSystem.Terminate(), holderSystem.Terminate());
+        }
+    }
+
+    [Fact]
     public async Task A_missing_blob_is_answered_with_BlobMissing_over_the_wire()
     {
         var absent = BlobRef.Of(TempDirectory.RandomBytes(10, seed: 1));
