@@ -113,7 +113,7 @@ public static class BlobFetcher
             _ => throw new InvalidOperationException($"{holder} answered FetchBlob({blob}) with an unexpected {reply?.GetType().Name ?? "null"}."),
         };
 
-        using var materializer = ActorMaterializer.Create(system, namePrefix: "blob-fetch");
+        var materializer = system.WithExtension<FetchMaterializer, FetchMaterializerProvider>().Materializer;
         var (killSwitch, queue) = offer.Chunks.Source
             .IdleTimeout(timeout)
             .ViaMaterialized(KillSwitches.Single<byte[]>(), Keep.Right)
@@ -122,4 +122,16 @@ public static class BlobFetcher
         await using var bytes = new ChunkStream(queue, killSwitch);
         return await store.PutAsync(bytes, blob, cancellationToken).ConfigureAwait(false);
     }
+}
+
+/// <summary>One materializer per ActorSystem for fetch streams; it lives (and dies) with the system.</summary>
+internal sealed class FetchMaterializer(IMaterializer materializer) : IExtension
+{
+    public IMaterializer Materializer { get; } = materializer;
+}
+
+internal sealed class FetchMaterializerProvider : ExtensionIdProvider<FetchMaterializer>
+{
+    public override FetchMaterializer CreateExtension(ExtendedActorSystem system) =>
+        new(ActorMaterializer.Create(system, namePrefix: "blob-fetch"));
 }
