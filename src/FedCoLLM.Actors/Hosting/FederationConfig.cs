@@ -39,25 +39,31 @@ public static class FederationConfig
     static IEnumerable<string> ShippedFiles() =>
         Directory.Exists(DefaultDirectory) ? Directory.GetFiles(DefaultDirectory, "*.conf").Select(Path.GetFileName)!.Cast<string>() : [];
 
+    // ToString(true) renders the plugin's keys including the library defaults it falls back to, but writes a
+    // HOCON null as nothing, which would parse back as "" (an empty schema name breaks the SQL).
+    static string Render(Config plugin) =>
+        "{\n" + System.Text.RegularExpressions.Regex.Replace(plugin.ToString(true), @"(?m)^(\s*[\w.-]+) : \r?$", "$1 : null") + "\n}";
+
     static Config WithShardingPlugins(Config config)
     {
         if (!config.HasPath("akka.persistence.journal.sql.connection-string")) return config;
-        var journal = config.GetConfig("akka.persistence.journal.sql").Root.ToString();
-        var snapshot = config.GetConfig("akka.persistence.snapshot-store.sql").Root.ToString();
-        var sharding = ConfigurationFactory.ParseString($$"""
-            akka.persistence.journal.sharding = {{journal}}
+        var journal = Render(config.GetConfig("akka.persistence.journal.sql"));
+        var snapshot = Render(config.GetConfig("akka.persistence.snapshot-store.sql"));
+        var overrides = ConfigurationFactory.ParseString("""
             akka.persistence.journal.sharding {
               plugin-id = "akka.persistence.journal.sharding"
               default.journal.table-name = "sharding_journal"
               default.metadata.table-name = "sharding_journal_metadata"
               default.tag.table-name = "sharding_tags"
             }
-            akka.persistence.snapshot-store.sharding = {{snapshot}}
             akka.persistence.snapshot-store.sharding {
               plugin-id = "akka.persistence.snapshot-store.sharding"
               default.snapshot.table-name = "sharding_snapshot"
             }
             """);
+        var sharding = overrides
+            .WithFallback(ConfigurationFactory.ParseString("akka.persistence.journal.sharding " + journal))
+            .WithFallback(ConfigurationFactory.ParseString("akka.persistence.snapshot-store.sharding " + snapshot));
         return sharding.WithFallback(config);
     }
 }

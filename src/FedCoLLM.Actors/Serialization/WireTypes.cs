@@ -27,7 +27,10 @@ public static class WireTypes
             typeof(ImmutableList<string>), typeof(ImmutableList<CommittedRound>),
             typeof(TimeSpan), typeof(DateTimeOffset),
         ];
-        return messages.Concat(contents).Distinct().ToArray();
+        // A BlobOffer carries a stream ref; its implementation type is internal to Akka.Streams.
+        var sourceRef = Type.GetType("Akka.Streams.Implementation.StreamRef.SourceRefImpl`1, Akka.Streams", throwOnError: true)!
+            .MakeGenericType(typeof(byte[]));
+        return messages.Concat(contents).Append(sourceRef).Distinct().ToArray();
     }
 
     public static HyperionSerializerSetup Setup()
