@@ -94,10 +94,11 @@ public sealed record FederationSetup
             throw Bad($"{nameof(Prompt)}.{nameof(QaPromptFormat.AnswerTemplate)}", $"is \"{Prompt.AnswerTemplate}\"; it must contain the {{answer}} placeholder, e.g. \" {{answer}}\"");
         if (MaxLength < 2)
             throw Bad(nameof(MaxLength), $"= {MaxLength}; set it to at least 2 tokens and at most the models' context (n_positions), e.g. 128");
-        Nested(nameof(ClientTraining), () => Required(ClientTraining, nameof(ClientTraining)).Validate());
-        Nested(nameof(SlmDistillation), () => Required(SlmDistillation, nameof(SlmDistillation)).Validate());
-        Nested(nameof(LlmDistillation), () => Required(LlmDistillation, nameof(LlmDistillation)).Validate());
-        Nested(nameof(Distillation), () => { Required(Distillation, nameof(Distillation)).Validate(); Distillation.Kd.Validate(); });
+        ValidatePhase(ClientTraining, nameof(ClientTraining));
+        ValidatePhase(SlmDistillation, nameof(SlmDistillation));
+        ValidatePhase(LlmDistillation, nameof(LlmDistillation));
+        Nested(nameof(Distillation), () => Required(Distillation, nameof(Distillation)).Validate());
+        Nested($"{nameof(Distillation)}.{nameof(DistillationSettings.Kd)}", () => Required(Distillation.Kd, $"{nameof(Distillation)}.{nameof(DistillationSettings.Kd)}").Validate());
         if (TopK < 1)
             throw Bad(nameof(TopK), $"= {TopK}; set it to the number of teacher logits kept per answer position, at least 1 and at most the vocabulary size (FATE's default is 128)");
         if (Distillation.Kd.TopK != TopK)
@@ -138,6 +139,13 @@ public sealed record FederationSetup
             throw Bad(field, $"= '{directory}' does not exist; set it to a Hugging Face model directory (relative paths resolve against {Environment.CurrentDirectory})");
         if (!File.Exists(Path.Combine(directory, PretrainedModels.ConfigFile)))
             throw Bad(field, $"= '{directory}' has no {PretrainedModels.ConfigFile}; set it to a Hugging Face model directory (config.json, model.safetensors, tokenizer files)");
+    }
+
+    static void ValidatePhase(TrainingSettings? settings, string field)
+    {
+        Required(settings, field);
+        Nested($"{field}.{nameof(TrainingSettings.Optimizer)}", () => Required(settings!.Optimizer, $"{field}.{nameof(TrainingSettings.Optimizer)}").Validate());
+        Nested(field, settings!.Validate);
     }
 
     static T Required<T>(T? value, string field) where T : class =>
