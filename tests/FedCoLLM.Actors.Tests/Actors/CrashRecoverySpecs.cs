@@ -1,0 +1,50 @@
+using FedCoLLM.Actors.Rounds;
+
+namespace FedCoLLM.Actors.Tests.Actors;
+
+[Collection(FederationCollection.Name)]
+public sealed class CrashRecoverySpecs
+{
+    [Fact]
+    public async Task A_node_killed_in_SlmDistillation_restarts_the_job_in_that_phase_and_completes_without_duplicates()
+    {
+        const string job = "crash";
+        using var run = new RunDirectory();
+        var first = new FlakyRunner(TestNode.RealRunner(run), RoundPhase.NotStarted, 0).Hold(RoundPhase.SlmDistillation);
+        var node = TestNode.Start(run, job, first, Tiny.TwoClients);
+        try
+        {
+            Assert.Equal(Outcome.Accepted, (await node.StartJob(Tiny.Spec(job))).Outcome);
+            await node.WaitFor(job, s => s.Phase == RoundPhase.SlmDistillation, TimeSpan.FromSeconds(45), "SlmDistillation");
+        }
+        finally
+        {
+            await node.Crash(); // the held step is cancelled with the worker
+        }
+
+        // A new incarnation on the same journal and blob store; it holds SlmDistillation too, so the phase it
+        // recovered into can be observed before it moves on.
+        var second = new FlakyRunner(TestNode.RealRunner(run), RoundPhase.NotStarted, 0).Hold(RoundPhase.SlmDistillation);
+        await using var again = TestNode.Start(run, job, second, Tiny.TwoClients);
+        var recovered = await again.WaitFor(job, s => s.Job is not null, TimeSpan.FromSeconds(30), "the job entity to recover");
+        Assert.Equal(RoundPhase.SlmDistillation, recovered.Phase);
+        Assert.Equal(1, recovered.Round);
+        Assert.Equal(Tiny.TwoClients, recovered.Updates.Keys.Order(StringComparer.Ordinal));
+        second.Release();
+
+        var final = await again.WaitForEnd(job);
+        Assert.Equal(RoundPhase.Completed, final.Phase);
+        // The second incarnation re-ran only the pending work: nothing before SlmDistillation.
+        Assert.Equal([RoundPhase.SlmDistillation, RoundPhase.SlmTeacherLogits, RoundPhase.LlmDistillation, RoundPhase.Evaluating],
+            second.Calls.Select(c => c.Phase).Distinct());
+
+        var events = await again.JournalEvents(job);
+        foreach (var client in Tiny.TwoClients)
+            Assert.Single(events.OfType<ClientUpdateAccepted>(), u => u.ClientId == client && u.Round == 1);
+        Assert.Single(events.OfType<JobStarted>());
+        Assert.Single(events.OfType<AdaptersInitialized>());
+        foreach (var phase in new[] { RoundPhase.Aggregating, RoundPhase.LlmTeacherLogits, RoundPhase.SlmDistillation, RoundPhase.SlmTeacherLogits, RoundPhase.LlmDistillation })
+            Assert.Single(events.OfType<PhaseCompleted>(), p => p.Phase == phase);
+        Assert.Single(events.OfType<RoundCommitted>());
+    }
+}
