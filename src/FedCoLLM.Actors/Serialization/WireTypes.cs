@@ -1,9 +1,7 @@
-using System.Collections.Immutable;
 using Akka.Serialization.Hyperion;
 using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Protocol;
 using FedCoLLM.Actors.Rounds;
-using Hyperion;
 
 namespace FedCoLLM.Actors.Serialization;
 
@@ -21,22 +19,23 @@ public static class WireTypes
         [
             typeof(BlobRef), typeof(JobSpec), typeof(RoundPhase), typeof(Outcome), typeof(RoundState),
             typeof(AcceptedUpdate), typeof(CommittedRound), typeof(StepResult), typeof(StepRequest), typeof(LiveProgress),
-            typeof(string[]), typeof(long[]), typeof(RoundPhase[]), typeof(BlobRef[]), typeof(LiveProgress[]),
-            typeof(List<string>), typeof(List<BlobRef>), typeof(Dictionary<string, double>),
-            typeof(ImmutableDictionary<string, AcceptedUpdate>), typeof(ImmutableDictionary<string, double>),
-            typeof(ImmutableList<string>), typeof(ImmutableList<CommittedRound>),
-            typeof(TimeSpan), typeof(DateTimeOffset),
+            typeof(string), typeof(bool), typeof(int), typeof(long), typeof(double), typeof(float), typeof(byte),
+            typeof(TimeSpan), typeof(DateTimeOffset), typeof(DateTime), typeof(Guid),
+            // Hyperion writes dictionaries as entries.
+            typeof(System.Collections.DictionaryEntry),
+        ];
+        // How Akka's Hyperion integration writes actor refs and stream refs.
+        Type[] surrogates =
+        [
+            Type.GetType("Akka.Actor.ActorRefBase+Surrogate, Akka", throwOnError: true)!,
+            Type.GetType("Akka.Streams.Serialization.SourceRefSurrogate, Akka.Streams", throwOnError: true)!,
         ];
         // A BlobOffer carries a stream ref; its implementation type is internal to Akka.Streams.
         var sourceRef = Type.GetType("Akka.Streams.Implementation.StreamRef.SourceRefImpl`1, Akka.Streams", throwOnError: true)!
             .MakeGenericType(typeof(byte[]));
-        return messages.Concat(contents).Append(sourceRef).Distinct().ToArray();
+        return messages.Concat(contents).Concat(surrogates).Append(sourceRef).Distinct().ToArray();
     }
 
-    public static HyperionSerializerSetup Setup()
-    {
-        var filter = TypeFilterBuilder.Create();
-        foreach (var t in Allowed) filter = filter.Include(t);
-        return HyperionSerializerSetup.Empty.WithTypeFilter(filter.Build());
-    }
+    /// <summary>The Hyperion setup every node uses; enforced by <see cref="AllowListedHyperionSerializer"/>.</summary>
+    public static HyperionSerializerSetup Setup() => HyperionSerializerSetup.Empty.WithTypeFilter(new WireTypeFilter(Allowed));
 }
