@@ -45,6 +45,8 @@ public sealed class FederationData : IDisposable
             TopK = 16,
             Distillation = setup.Distillation with { Kd = setup.Distillation.Kd with { TopK = 16 } },
             EvalBatchSize = 16,
+            // One thread: the machine is shared, and a 2-thread OpenMP team waits at every barrier for a descheduled peer.
+            Compute = setup.Compute with { Threads = 1 },
         };
     }
 
