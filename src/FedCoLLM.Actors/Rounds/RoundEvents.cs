@@ -12,8 +12,9 @@ public interface IRoundEvent
 
 public sealed record JobStarted(JobSpec Spec, DateTimeOffset At) : IRoundEvent;
 
-/// <summary>The seeded initial LoRA adapters exist; round 1 opens.</summary>
-public sealed record AdaptersInitialized(BlobRef Slm, BlobRef Llm, DateTimeOffset At) : IRoundEvent;
+/// <summary>The seeded initial LoRA adapters exist (B = 0, so the models equal the pre-trained ones; <paramref name="Baseline"/>
+/// holds their zero-shot scores, the "round 0" of the results); round 1 opens.</summary>
+public sealed record AdaptersInitialized(BlobRef Slm, BlobRef Llm, DateTimeOffset At, IReadOnlyDictionary<string, double>? Baseline = null) : IRoundEvent;
 
 public sealed record ClientUpdateAccepted(int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss, DateTimeOffset At) : IRoundEvent;
 

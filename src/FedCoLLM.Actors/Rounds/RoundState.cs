@@ -35,6 +35,8 @@ public sealed record RoundState
     public ImmutableList<string> Missing { get; init; } = [];
     public ImmutableDictionary<string, double> RoundMetrics { get; init; } = ImmutableDictionary<string, double>.Empty;
     public ImmutableList<CommittedRound> History { get; init; } = [];
+    /// <summary>Zero-shot scores of the pre-trained models, measured when the job initialised.</summary>
+    public ImmutableDictionary<string, double> Baseline { get; init; } = ImmutableDictionary<string, double>.Empty;
     public string? FailureReason { get; init; }
 
     public bool IsRunning => Phase is not (RoundPhase.NotStarted or RoundPhase.Completed or RoundPhase.Failed);
@@ -107,7 +109,7 @@ public sealed record RoundState
         switch (Phase)
         {
             case RoundPhase.Initializing:
-                return Need(2) is { } e0 ? RoundDecision.Rejected(e0) : RoundDecision.Of(new AdaptersInitialized(outputs[0], outputs[1], now));
+                return Need(2) is { } e0 ? RoundDecision.Rejected(e0) : RoundDecision.Of(new AdaptersInitialized(outputs[0], outputs[1], now, c.Result.Metrics));
             case RoundPhase.Aggregating or RoundPhase.LlmTeacherLogits or RoundPhase.SlmDistillation
                 or RoundPhase.SlmTeacherLogits or RoundPhase.LlmDistillation:
                 return Need(1) is { } e1 ? RoundDecision.Rejected(e1) : RoundDecision.Of(new PhaseCompleted(Round, Phase, outputs[0], c.Result.Metrics, now));
@@ -123,7 +125,12 @@ public sealed record RoundState
     public RoundState Apply(IRoundEvent e) => e switch
     {
         JobStarted s => this with { Job = s.Spec, Phase = RoundPhase.Initializing },
-        AdaptersInitialized a => (this with { GlobalSlm = a.Slm, GlobalLlm = a.Llm }).OpenRound(1, 1, a.At),
+        AdaptersInitialized a => (this with
+        {
+            GlobalSlm = a.Slm,
+            GlobalLlm = a.Llm,
+            Baseline = (a.Baseline ?? ImmutableDictionary<string, double>.Empty).ToImmutableDictionary(),
+        }).OpenRound(1, 1, a.At),
         ClientUpdateAccepted u => WithUpdate(u),
         TrainingClosed t => (this with { Missing = [.. t.Missing] }).Advance(),
         RoundAbandoned r => OpenRound(r.Round, r.Attempt + 1, r.At),

@@ -27,7 +27,9 @@ public sealed class LearningStepRunner(FederationSteps steps, IBlobStore store, 
         switch (request.Phase)
         {
             case RoundPhase.Initializing:
-                return Result([steps.InitialAdapter(ModelKind.Slm, request.Seed), steps.InitialAdapter(ModelKind.Llm, request.Seed)]);
+                var initialSlm = steps.InitialAdapter(ModelKind.Slm, request.Seed);
+                var initialLlm = steps.InitialAdapter(ModelKind.Llm, request.Seed);
+                return Result([initialSlm, initialLlm], Evaluate(initialSlm, initialLlm, progress, cancellation));
             case RoundPhase.ClientsTraining:
                 var update = steps.TrainClient(In(0), dataPath ?? throw new ArgumentException($"{request}: a client step needs the client's data path.", nameof(dataPath)),
                     request.Seed, training, cancellation);

@@ -8,7 +8,7 @@ public static class ResultsTable
 {
     public static void Print(RoundState state)
     {
-        var table = new Table().Title("Accuracy (acc, %) on each client's held-out test set");
+        var table = new Table().Title("Accuracy (acc, %) on each client's held-out test set; round 0 = pre-trained, zero-shot");
         table.AddColumn("model").AddColumn("round");
         foreach (var d in state.Job!.ClientIds) table.AddColumn(Markup.Escape(d));
         table.AddColumn("mean");

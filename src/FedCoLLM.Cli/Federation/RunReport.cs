@@ -35,6 +35,7 @@ public static class RunReport
             ["rounds_planned"] = job.Rounds,
             ["seed"] = job.Seed,
             ["settings_digest"] = job.SettingsDigest,
+            ["baseline"] = Metrics(state.Baseline),
             ["rounds"] = rounds,
             ["final"] = last is null ? null : new JsonObject
             {
@@ -56,17 +57,18 @@ public static class RunReport
         return o;
     }
 
-    /// <summary>Accuracy per client domain per round, for SLM and LLM: the table the issue asks `run` to show.</summary>
+    /// <summary>Accuracy per client domain per round, for SLM and LLM; round 0 is the pre-trained models (zero-shot).</summary>
     public static IReadOnlyList<(string Model, int Round, IReadOnlyList<double?> PerDomain, double? Mean)> AccuracyRows(RoundState state)
     {
         var domains = state.Job!.ClientIds;
         var rows = new List<(string, int, IReadOnlyList<double?>, double?)>();
         foreach (var model in new[] { "slm", "llm" })
-            foreach (var r in state.History)
+            foreach (var (round, metrics) in state.History.Select(r => (r.Round, r.Metrics)).Prepend((0, state.Baseline)))
             {
-                var values = domains.Select(d => r.Metrics.TryGetValue($"{model}/acc/{d}", out var v) && double.IsFinite(v) ? v : (double?)null).ToArray();
+                var values = domains.Select(d => metrics.TryGetValue($"{model}/acc/{d}", out var v) && double.IsFinite(v) ? v : (double?)null).ToArray();
+                if (round == 0 && values.All(v => v is null)) continue;
                 var present = values.Where(v => v is not null).Select(v => v!.Value).ToArray();
-                rows.Add((model.ToUpperInvariant(), r.Round, values, present.Length > 0 ? present.Average() : null));
+                rows.Add((model.ToUpperInvariant(), round, values, present.Length > 0 ? present.Average() : null));
             }
         return rows;
     }
@@ -79,7 +81,7 @@ public static class RunReport
         md.AppendLine($"Clients: {string.Join(", ", job.ClientIds)} · rounds {state.History.Count}/{job.Rounds} · seed {job.Seed} · settings {job.SettingsDigest}");
         if (wall is not null) md.AppendLine($"Wall time of this invocation: {wall.Value.TotalMinutes:F1} min");
         if (state.FailureReason is not null) md.AppendLine().AppendLine($"**Failed:** {state.FailureReason}");
-        md.AppendLine().AppendLine("## Accuracy on each client's held-out test set (acc)").AppendLine();
+        md.AppendLine().AppendLine("## Accuracy on each client's held-out test set (acc, %; round 0 = pre-trained, zero-shot)").AppendLine();
         md.AppendLine($"| model | round | {string.Join(" | ", job.ClientIds)} | mean |");
         md.AppendLine($"|---|---|{string.Concat(job.ClientIds.Select(_ => "---|"))}---|");
         foreach (var (model, round, perDomain, mean) in AccuracyRows(state))
