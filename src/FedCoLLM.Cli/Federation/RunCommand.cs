@@ -61,9 +61,13 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 AnsiConsole.MarkupLine($"[red]Refused:[/] {Markup.Escape(accepted.Detail ?? "")}");
                 return 2;
             }
-            Console.WriteLine(accepted.Outcome == Outcome.Duplicate
-                ? $"Resuming job {plan.Spec.JobId} from {LocalCluster.JournalPath(s.Out)} ({accepted.Detail})."
-                : $"Started job {plan.Spec.JobId}: {plan.Clients.Count} clients ({string.Join(", ", plan.Spec.ClientIds)}), {plan.Spec.Rounds} round(s), seed {plan.Spec.Seed}.");
+            var before = (await node.Servers.Ask<JobStatus>(new GetJobStatus(plan.Spec.JobId), TimeSpan.FromMinutes(1), stop.Token)).State;
+            bool alreadyFinished = before.Phase is RoundPhase.Completed or RoundPhase.Failed;
+            Console.WriteLine(accepted.Outcome == Outcome.Accepted
+                ? $"Started job {plan.Spec.JobId}: {plan.Clients.Count} clients ({string.Join(", ", plan.Spec.ClientIds)}), {plan.Spec.Rounds} round(s), seed {plan.Spec.Seed}."
+                : alreadyFinished
+                    ? $"Job {plan.Spec.JobId} in {LocalCluster.JournalPath(s.Out)} had already finished ({before.Phase}); its results:"
+                    : $"Resuming job {plan.Spec.JobId} from {LocalCluster.JournalPath(s.Out)} at round {before.Round}, {before.Phase}.");
 
             var final = await Follow(node.Servers, plan.Spec.JobId, stop.Token);
             if (final is null)
@@ -71,8 +75,6 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 Console.WriteLine($"Stopped. Run the same command again to resume from {LocalCluster.JournalPath(s.Out)}.");
                 return 130;
             }
-            if (accepted.Outcome == Outcome.Duplicate && final.Phase == RoundPhase.Completed && wall.Elapsed < TimeSpan.FromSeconds(30))
-                Console.WriteLine("This run had already finished; its results:");
             ExportFinalAdapters(final, store, plan.Setup, s.Out);
             RunReport.Write(s.Out, final, wall.Elapsed);
             ResultsTable.Print(final);
