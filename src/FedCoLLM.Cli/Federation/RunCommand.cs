@@ -24,7 +24,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
     {
         [CommandOption("--clients <N>")] [Description("Client silos, one per benchmark domain (default 4; 2 with --quick).")]
         public int? Clients { get; init; }
-        [CommandOption("--rounds <R>")] [Description("Federation rounds (default 5; 1 with --quick).")]
+        [CommandOption("--rounds <R>")] [Description("Federation rounds (default 4; 1 with --quick).")]
         public int? Rounds { get; init; }
         [CommandOption("--seed <S>")] [DefaultValue(42L)] public long Seed { get; init; }
         [CommandOption("--out <DIR>")] [Description("Run directory: journal.db, blobs/, report.json, report.md, final adapters.")] [DefaultValue("runs/fedcollm")]
@@ -41,7 +41,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellation)
     {
         var wall = Stopwatch.StartNew();
-        var plan = RunPlan.Create(s.Data, s.Models, s.Clients ?? (s.Quick ? 2 : 4), s.Rounds ?? (s.Quick ? 1 : 5), s.Seed, s.Quick, s.Threads);
+        var plan = RunPlan.Create(s.Data, s.Models, s.Clients ?? (s.Quick ? 2 : 4), s.Rounds ?? (s.Quick ? 1 : 4), s.Seed, s.Quick, s.Threads);
         Directory.CreateDirectory(s.Out);
         var config = LocalCluster.LoadConfig(s.Out, s.Config);
         var system = LocalCluster.CreateSystem(config);
