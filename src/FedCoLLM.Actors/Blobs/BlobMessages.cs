@@ -21,3 +21,12 @@ public sealed record BlobOffer(BlobRef Blob, ISourceRef<byte[]> Chunks) : IWireM
 
 /// <summary>The holder does not have the blob (or its copy is damaged and it will not serve it).</summary>
 public sealed record BlobMissing(BlobRef Blob) : IWireMessage;
+
+/// <summary>
+/// Ask a node's <see cref="BlobServerActor"/> to take a copy of <paramref name="Blob"/>, pulled from the blob server at
+/// <paramref name="Holder"/>. Answered by <see cref="BlobReplicated"/> once its store holds the verified bytes, or a
+/// <c>Status.Failure</c>.
+/// </summary>
+public sealed record ReplicateBlob(BlobRef Blob, string Holder) : IWireMessage;
+
+public sealed record BlobReplicated(BlobRef Blob) : IWireMessage;

@@ -40,6 +40,29 @@ public sealed class BlobServerActor : ReceiveActor
         _store = store;
         _chunkSize = chunkSize;
         Receive<FetchBlob>(Handle);
+        Receive<ReplicateBlob>(Replicate);
+    }
+
+    /// <summary>How long a <see cref="ReplicateBlob"/> waits for the holder's answer and then for each chunk.</summary>
+    public static readonly TimeSpan ReplicationFetchTimeout = TimeSpan.FromSeconds(30);
+
+    private void Replicate(ReplicateBlob request)
+    {
+        var blob = request.Blob;
+        ActorPath holder;
+        try
+        {
+            blob.Validate();
+            holder = ActorPath.Parse(request.Holder);
+        }
+        catch (Exception e) when (e is ArgumentException or UriFormatException or FormatException)
+        {
+            Sender.Tell(new Status.Failure(new ArgumentException($"Malformed ReplicateBlob: {e.Message}", e)));
+            return;
+        }
+        BlobFetcher.EnsureLocalAsync(Context.System, _store, blob, holder, ReplicationFetchTimeout).PipeTo(Sender,
+            success: _ => new BlobReplicated(blob),
+            failure: e => new Status.Failure(e));
     }
 
     public static Props Props(IBlobStore store, int chunkSize = DefaultChunkSize)

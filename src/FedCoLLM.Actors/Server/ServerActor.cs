@@ -28,6 +28,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     sealed record UpdateFetched(SubmitClientUpdate Update, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
     sealed record UpdateFetchFailed(SubmitClientUpdate Update, string Error) : INoSerializationVerificationNeeded;
     sealed record AggregateFetched(Aggregated Result) : INoSerializationVerificationNeeded;
+    sealed record StepReplicated(StepRequest Request, StepResult Result) : INoSerializationVerificationNeeded;
 
     static readonly TimeSpan AggregationTimeout = TimeSpan.FromMinutes(5);
 
@@ -85,6 +86,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
             live["server"] = new LiveProgress("server", p.Request.Round, p.Request.Phase, p.Progress.Step, p.Progress.TotalSteps, p.Progress.Loss));
         Command<Aggregated>(OnAggregated);
         Command<AggregateFetched>(f => OnStepSucceeded(f.Result.Request, f.Result.Result));
+        Command<StepReplicated>(r => OnStepReplicated(r.Request, r.Result));
         Command<AggregationFailed>(f => OnStepFailed(f.Request, f.Error));
         Command<Terminated>(t =>
         {
@@ -146,12 +148,20 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
             Sender.Tell(new UpdateAcknowledged(jobId, update.Round, update.ClientId, decision.Outcome, decision.Detail));
             return;
         }
-        // The bytes must be in this node's store before the journal says the update was accepted.
+        // The bytes must be in this node's store, and in another server node's, before the journal says the update
+        // was accepted: a job entity that moves to another server node must find them there.
         if (!fetchingUpdates.Add(update.ClientId)) return;
         var replyTo = Sender;
-        services.EnsureLocalAsync(Context.System, update.Update, update.Holder).PipeTo(Self,
-            success: _ => new UpdateFetched(update, replyTo),
+        var system = Context.System;
+        FetchAndReplicate().PipeTo(Self,
+            success: () => new UpdateFetched(update, replyTo),
             failure: e => new UpdateFetchFailed(update, e.Message));
+
+        async Task FetchAndReplicate()
+        {
+            await services.EnsureLocalAsync(system, update.Update, update.Holder);
+            await services.ReplicateToServersAsync(system, [update.Update]);
+        }
     }
 
     void OnUpdateFetched(UpdateFetched fetched)
@@ -170,7 +180,16 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
             failure: e => new AggregationFailed(jobId, aggregated.Request, $"fetching the aggregate failed: {e.Message}"));
     }
 
+    // A step's outputs are copied to the other server nodes before the journal names them (see OnUpdate).
     void OnStepSucceeded(StepRequest request, StepResult result)
+    {
+        if (inFlight != KeyOf(request)) return;
+        services.ReplicateToServersAsync(Context.System, result.Outputs).PipeTo(Self,
+            success: () => new StepReplicated(request, result),
+            failure: e => new TrainingWorker.StepFailed(request, $"replicating the outputs to the other server nodes failed: {e.Message}"));
+    }
+
+    void OnStepReplicated(StepRequest request, StepResult result)
     {
         if (inFlight != KeyOf(request)) return;
         inFlight = null;

@@ -102,6 +102,8 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
             new FetchBlob(Slm),
             new BlobOffer(Slm, sourceRef),
             new BlobMissing(Llm),
+            new ReplicateBlob(Slm, "akka.tcp://fedcollm@127.0.0.1:1234/user/blobs"),
+            new BlobReplicated(Slm),
         ];
         return samples.ToDictionary(s => s.GetType());
     }
