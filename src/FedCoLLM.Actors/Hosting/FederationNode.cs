@@ -1,8 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
-using Akka.Management.Cluster.Bootstrap;
-using Akka.Management.Dsl;
 using FedCoLLM.Actors.Aggregation;
 using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Client;
@@ -54,17 +52,8 @@ public sealed record FederationNode(IActorRef Servers, IActorRef Aggregators, IR
             ? options.Clients.Select(c => system.ActorOf(ClientActor.Props(options.JobId, c.ClientId, c.DataPath, servers, services), $"client-{c.ClientId}")).ToArray()
             : [];
 
-        var config = system.Settings.Config;
-        var noSeeds = config.GetStringList("akka.cluster.seed-nodes").Count == 0;
-        if (config.GetBoolean("fedcollm.self-join", false) && noSeeds)
+        if (system.Settings.Config.GetBoolean("fedcollm.self-join", false) && system.Settings.Config.GetStringList("akka.cluster.seed-nodes").Count == 0)
             cluster.Join(cluster.SelfAddress);
-        else if (config.GetBoolean("fedcollm.bootstrap", false) && noSeeds)
-        {
-            // Multi-process mode (hocon/cluster.conf): the management HTTP endpoint answers other nodes' probes;
-            // Cluster Bootstrap finds the contact points through akka.discovery and joins or forms the cluster.
-            AkkaManagement.Get(system).Start().GetAwaiter().GetResult();
-            ClusterBootstrap.Get(system).Start().GetAwaiter().GetResult();
-        }
         return new FederationNode(servers, aggregators, clients, services);
     }
 }

@@ -18,7 +18,7 @@ using Spectre.Console.Cli;
 namespace FedCoLLM.Cli.Federation;
 
 /// <summary>
-/// <c>fedcollm node</c>: one node of a multi-process cluster (hocon/cluster.conf: loopback, Cluster Bootstrap,
+/// <c>fedcollm node</c>: one node of a multi-process cluster (hocon/cluster.conf: loopback, static seed nodes,
 /// PostgreSQL journal). The roles come from --role; every node derives the same plan as <c>fedcollm run</c>
 /// from the same plan options; with --start-job the node also submits the job and follows it to the end like
 /// <c>fedcollm run</c> does, then exits. Other nodes run until Ctrl-C or SIGTERM.
@@ -43,9 +43,7 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         public string? Blobs { get; init; }
         [CommandOption("--port <P>")] [Description("Remoting port on 127.0.0.1 (default: the configuration's, 4101).")]
         public int? Port { get; init; }
-        [CommandOption("--management-port <P>")] [Description("Akka.Management HTTP port for Cluster Bootstrap (default --port + 4500).")]
-        public int? ManagementPort { get; init; }
-        [CommandOption("--seed-node <ADDR>")] [Description("Static seed node (akka.tcp://fedcollm@127.0.0.1:4101); repeatable; replaces Cluster Bootstrap.")]
+        [CommandOption("--seed-node <ADDR>")] [Description("Seed node address (akka.tcp://fedcollm@127.0.0.1:4101); repeatable; replaces cluster.conf's seed list.")]
         public string[] SeedNodes { get; init; } = [];
         [CommandOption("--start-job")] [Description("Submit the job (idempotent: a job already in the journal resumes) and follow it to the end, printing its phases; then exit.")]
         public bool StartJob { get; init; }
@@ -77,12 +75,7 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
             throw new InvalidOperationException("FEDCOLLM_POSTGRES is not set: multi-process nodes journal to PostgreSQL (hocon/persistence-postgres.conf). " +
                 "Set it to an Npgsql connection string, e.g. \"Host=127.0.0.1;Username=fedcollm;Password=…;Database=fedcollm\".");
         var overrides = new List<string> { $"akka.cluster.roles = [{string.Join(", ", s.Roles.Distinct().Select(r => $"\"{r}\""))}]" };
-        if (s.Port is { } port)
-        {
-            overrides.Add($"akka.remote.dot-netty.tcp.port = {port}");
-            overrides.Add($"akka.management.http.port = {s.ManagementPort ?? port + 4500}");
-        }
-        else if (s.ManagementPort is { } mp) overrides.Add($"akka.management.http.port = {mp}");
+        if (s.Port is { } port) overrides.Add($"akka.remote.dot-netty.tcp.port = {port}");
         if (s.SeedNodes.Length > 0)
             overrides.Add($"akka.cluster.seed-nodes = [{string.Join(", ", s.SeedNodes.Select(a => $"\"{a}\""))}]");
         return ConfigurationFactory.ParseString(string.Join("\n", overrides)).WithFallback(FederationConfig.Load(files));
