@@ -38,14 +38,18 @@ public static class FederationConfig
     }
 
     /// <summary>Akka's HOCON parser does not read environment variables, so every <c>${FEDCOLLM_…}</c> substitution in
-    /// the files is defined up front from the environment (e.g. FEDCOLLM_POSTGRES in persistence-postgres.conf).</summary>
+    /// the files is defined up front from the environment (e.g. FEDCOLLM_POSTGRES in persistence-postgres.conf), unless
+    /// the preamble or a file defines it.</summary>
     static string EnvironmentSubstitutions(IEnumerable<string> texts, IEnumerable<string> files)
     {
-        var names = texts.SelectMany(t => System.Text.RegularExpressions.Regex.Matches(t, @"\$\{\??(FEDCOLLM_[A-Z0-9_]+)\}").Select(m => m.Groups[1].Value))
+        var all = texts.ToArray();
+        var names = all.SelectMany(t => System.Text.RegularExpressions.Regex.Matches(t, @"\$\{\??(FEDCOLLM_[A-Z0-9_]+)\}").Select(m => m.Groups[1].Value))
             .Distinct().Order(StringComparer.Ordinal);
         var lines = new List<string>();
         foreach (var name in names)
         {
+            // A file or the preamble may define the value itself (tests: a database per test class).
+            if (all.Any(t => System.Text.RegularExpressions.Regex.IsMatch(t, $@"(?m)^\s*{name}\s*[=:]"))) continue;
             var value = Environment.GetEnvironmentVariable(name);
             if (string.IsNullOrEmpty(value))
                 throw new ArgumentException($"Configuration [{string.Join(", ", files)}] needs the environment variable {name}, which is not set" +
