@@ -67,7 +67,7 @@ static class Fedcollm
 {
     static readonly TimeSpan Limit = TimeSpan.FromMinutes(6);
 
-    static ProcessStartInfo Start(IEnumerable<string> args)
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -84,7 +84,7 @@ static class Fedcollm
 
     public static async Task<(int ExitCode, string Output)> Run(IEnumerable<string> args)
     {
-        using var process = Process.Start(Start(args))!;
+        using var process = Process.Start(StartInfo(args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(Limit);
@@ -96,7 +96,7 @@ static class Fedcollm
     /// false when the run ended on its own first.</summary>
     public static async Task<bool> RunUntilKilled(IEnumerable<string> args, string line, TimeSpan delay)
     {
-        using var process = Process.Start(Start(args))!;
+        using var process = Process.Start(StartInfo(args))!;
         _ = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(Limit);
         while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } text)

@@ -24,6 +24,7 @@ public static class FederationConfig
                 throw new FileNotFoundException($"Configuration file \"{file}\" not found (looked in the working directory and {DefaultDirectory}); pass an existing .conf file or one of: {string.Join(", ", ShippedFiles())}.", file);
             parts.Add(File.ReadAllText(path));
         }
+        parts.Insert(0, EnvironmentSubstitutions(parts, files));
         Config config;
         try
         {
@@ -36,13 +37,45 @@ public static class FederationConfig
         return WithShardingPlugins(config.WithFallback(SqlPersistence.DefaultConfiguration));
     }
 
+    /// <summary>Akka's HOCON parser does not read environment variables, so every <c>${FEDCOLLM_…}</c> substitution in
+    /// the files is defined up front from the environment (e.g. FEDCOLLM_POSTGRES in persistence-postgres.conf), unless
+    /// the preamble or a file defines it.</summary>
+    static string EnvironmentSubstitutions(IEnumerable<string> texts, IEnumerable<string> files)
+    {
+        var all = texts.ToArray();
+        var names = all.SelectMany(t => System.Text.RegularExpressions.Regex.Matches(t, @"\$\{\??(FEDCOLLM_[A-Z0-9_]+)\}").Select(m => m.Groups[1].Value))
+            .Distinct().Order(StringComparer.Ordinal);
+        var lines = new List<string>();
+        foreach (var name in names)
+        {
+            // A file or the preamble may define the value itself (tests: a database per test class).
+            if (all.Any(t => System.Text.RegularExpressions.Regex.IsMatch(t, $@"(?m)^\s*{name}\s*[=:]"))) continue;
+            var value = Environment.GetEnvironmentVariable(name);
+            if (string.IsNullOrEmpty(value))
+                throw new ArgumentException($"Configuration [{string.Join(", ", files)}] needs the environment variable {name}, which is not set" +
+                    (name == "FEDCOLLM_POSTGRES" ? " (an Npgsql connection string, e.g. \"Host=127.0.0.1;Username=fedcollm;Password=…;Database=fedcollm\")." : "."), nameof(files));
+            lines.Add($"{name} = \"{value.Replace("\\", "\\\\").Replace("\"", "\\\"")}\"");
+        }
+        return string.Join("\n", lines);
+    }
+
     static IEnumerable<string> ShippedFiles() =>
         Directory.Exists(DefaultDirectory) ? Directory.GetFiles(DefaultDirectory, "*.conf").Select(Path.GetFileName)!.Cast<string>() : [];
 
     // ToString(true) renders the plugin's keys including the library defaults it falls back to, but writes a
     // HOCON null as nothing, which would parse back as "" (an empty schema name breaks the SQL).
-    static string Render(Config plugin) =>
-        "{\n" + System.Text.RegularExpressions.Regex.Replace(plugin.ToString(true), @"(?m)^(\s*[\w.-]+) : \r?$", "$1 : null") + "\n}";
+    // It also writes strings unquoted, which does not parse back when they hold '=' (a PostgreSQL connection string
+    // without spaces), so the connection string is re-quoted.
+    static string Render(Config plugin)
+    {
+        var text = System.Text.RegularExpressions.Regex.Replace(plugin.ToString(true), @"(?m)^(\s*[\w.-]+) : \r?$", "$1 : null");
+        if (plugin.HasPath("connection-string"))
+        {
+            var quoted = "\"" + plugin.GetString("connection-string").Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+            text = System.Text.RegularExpressions.Regex.Replace(text, @"(?m)^(\s*connection-string) : .*$", m => m.Groups[1].Value + " : " + quoted);
+        }
+        return "{\n" + text + "\n}";
+    }
 
     static Config WithShardingPlugins(Config config)
     {

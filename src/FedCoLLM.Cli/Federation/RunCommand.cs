@@ -90,7 +90,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
     /// <summary>Polls the job until it completes or fails, printing each phase change (one line each, so logs and
     /// the crash tests can follow) and live training progress. Returns null when cancelled.</summary>
-    static async Task<RoundState?> Follow(IActorRef servers, string jobId, CancellationToken cancellation)
+    internal static async Task<RoundState?> Follow(IActorRef servers, string jobId, CancellationToken cancellation)
     {
         string? lastPhase = null;
         string? lastLive = null;
@@ -131,7 +131,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
     }
 
     /// <summary>The final adapters as PEFT directories (adapter_model.safetensors is the committed blob, byte for byte).</summary>
-    static void ExportFinalAdapters(RoundState state, IBlobStore store, FederationSetup setup, string outDir)
+    internal static void ExportFinalAdapters(RoundState state, IBlobStore store, FederationSetup setup, string outDir)
     {
         if (state.History.Count == 0) return;
         var last = state.History[^1];

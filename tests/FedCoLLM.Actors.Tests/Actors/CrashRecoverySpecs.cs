@@ -2,16 +2,17 @@ using FedCoLLM.Actors.Rounds;
 
 namespace FedCoLLM.Actors.Tests.Actors;
 
-[Collection(FederationCollection.Name)]
-public sealed class CrashRecoverySpecs
+/// <summary>Crash and recovery of the job entity, with its journal read back, on each journal provider.</summary>
+public abstract class CrashRecoverySpecs : JournalProviderSpec
 {
     [Fact]
     public async Task A_node_killed_in_SlmDistillation_restarts_the_job_in_that_phase_and_completes_without_duplicates()
     {
         const string job = "crash";
         using var run = new RunDirectory();
+        var journal = Journal();
         var first = new FlakyRunner(TestNode.RealRunner(run), RoundPhase.NotStarted, 0).Hold(RoundPhase.SlmDistillation);
-        var node = TestNode.Start(run, job, first, Tiny.TwoClients);
+        var node = TestNode.Start(run, job, first, Tiny.TwoClients, journal: journal);
         try
         {
             Assert.Equal(Outcome.Accepted, (await node.StartJob(Tiny.Spec(job))).Outcome);
@@ -25,7 +26,7 @@ public sealed class CrashRecoverySpecs
         // A new incarnation on the same journal and blob store; it holds SlmDistillation too, so the phase it
         // recovered into can be observed before it moves on.
         var second = new FlakyRunner(TestNode.RealRunner(run), RoundPhase.NotStarted, 0).Hold(RoundPhase.SlmDistillation);
-        await using var again = TestNode.Start(run, job, second, Tiny.TwoClients);
+        await using var again = TestNode.Start(run, job, second, Tiny.TwoClients, journal: journal);
         var recovered = await again.WaitFor(job, s => s.Job is not null, TimeSpan.FromSeconds(30), "the job entity to recover");
         Assert.Equal(RoundPhase.SlmDistillation, recovered.Phase);
         Assert.Equal(1, recovered.Round);
@@ -46,5 +47,24 @@ public sealed class CrashRecoverySpecs
         foreach (var phase in new[] { RoundPhase.Aggregating, RoundPhase.LlmTeacherLogits, RoundPhase.SlmDistillation, RoundPhase.SlmTeacherLogits, RoundPhase.LlmDistillation })
             Assert.Single(events.OfType<PhaseCompleted>(), p => p.Phase == phase);
         Assert.Single(events.OfType<RoundCommitted>());
+        // On PostgreSQL: the round journal and the derived remember-entities tables hold rows.
+        if (PostgresRows("journal") is { } rows)
+        {
+            Assert.Equal(events.Count, rows);
+            Assert.True(PostgresRows("sharding_journal") > 0, "remember-entities wrote nothing to sharding_journal");
+            Assert.True(PostgresRows("snapshot") > 0, "no snapshot in PostgreSQL");
+        }
     }
+}
+
+[Collection(FederationCollection.Name)]
+public sealed class SqliteCrashRecoverySpecs : CrashRecoverySpecs
+{
+    private protected override bool OnPostgres => false;
+}
+
+[Collection(FederationCollection.Name)]
+public sealed class PostgresCrashRecoverySpecs : CrashRecoverySpecs
+{
+    private protected override bool OnPostgres => true;
 }

@@ -105,6 +105,18 @@ sealed class RunDirectory : IDisposable
     }
 }
 
+/// <summary>Where a test node journals: the shipped persistence file and the values it needs.</summary>
+sealed record JournalBackend(string Name, string File, Func<RunDirectory, string> Preamble)
+{
+    /// <summary>SQLite in the run directory, as `fedcollm run` does.</summary>
+    public static readonly JournalBackend Sqlite = new("SQLite", "persistence-sqlite.conf",
+        run => $"fedcollm.sqlite-file = \"{run.Journal.Replace("\\", "/")}\"");
+
+    /// <summary>hocon/persistence-postgres.conf on the given database (in place of the FEDCOLLM_POSTGRES environment variable).</summary>
+    public static JournalBackend Postgres(string connectionString) => new("PostgreSQL", "persistence-postgres.conf",
+        _ => $"FEDCOLLM_POSTGRES = \"{connectionString.Replace("\\", "\\\\").Replace("\"", "\\\"")}\"");
+}
+
 /// <summary>
 /// One single-process cluster node composed like `fedcollm run` composes it (LocalCluster): the shipped hocon files,
 /// a SQLite journal in the run directory, the Hyperion allow-list setup, and <see cref="FederationNode.Start"/>.
@@ -131,10 +143,11 @@ sealed class TestNode : IAsyncDisposable
     }
 
     public static TestNode Start(RunDirectory run, string jobId, IStepRunner runner, IEnumerable<string> clients,
-        RetryPolicy? retries = null, string extraHocon = "")
+        RetryPolicy? retries = null, string extraHocon = "", JournalBackend? journal = null)
     {
-        var preamble = $"fedcollm.sqlite-file = \"{run.Journal.Replace("\\", "/")}\"";
-        var files = new[] { "local.conf", "sharding.conf", "serialization.conf", "persistence-sqlite.conf" };
+        journal ??= JournalBackend.Sqlite;
+        var preamble = journal.Preamble(run);
+        var files = new[] { "local.conf", "sharding.conf", "serialization.conf", journal.File };
         var config = ConfigurationFactory.ParseString(extraHocon + """
 
             akka.loglevel = WARNING
@@ -182,7 +195,7 @@ sealed class TestNode : IAsyncDisposable
     public Task<RoundState> WaitForEnd(string jobId, TimeSpan? within = null) =>
         WaitFor(jobId, s => s.Phase is RoundPhase.Completed or RoundPhase.Failed, within ?? TimeSpan.FromSeconds(60), "the job to end");
 
-    /// <summary>The job's journal as stored in SQLite, read back with Akka.Persistence.Query.</summary>
+    /// <summary>The job's journal as stored (SQLite or PostgreSQL), read back with Akka.Persistence.Query.</summary>
     public async Task<IReadOnlyList<IRoundEvent>> JournalEvents(string jobId)
     {
         var journal = PersistenceQuery.Get(System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);

@@ -2,15 +2,15 @@ using FedCoLLM.Actors.Rounds;
 
 namespace FedCoLLM.Actors.Tests.Actors;
 
-[Collection(FederationCollection.Name)]
-public sealed class JobLifecycleSpecs
+/// <summary>A whole job, with its journal read back, on each journal provider.</summary>
+public abstract class JobLifecycleSpecs : JournalProviderSpec
 {
     [Fact]
     public async Task A_tiny_two_client_job_completes_with_one_accepted_update_per_client()
     {
         using var run = new RunDirectory();
         var runner = new FlakyRunner(TestNode.RealRunner(run), RoundPhase.NotStarted, 0);
-        await using var node = TestNode.Start(run, "happy", runner, Tiny.TwoClients);
+        await using var node = TestNode.Start(run, "happy", runner, Tiny.TwoClients, journal: Journal());
         var accepted = await node.StartJob(Tiny.Spec("happy"));
         Assert.Equal(Outcome.Accepted, accepted.Outcome);
 
@@ -25,4 +25,16 @@ public sealed class JobLifecycleSpecs
         Assert.Single(events.OfType<RoundCommitted>());
         Assert.Equal(Outcome.Duplicate, (await node.StartJob(Tiny.Spec("happy"))).Outcome);
     }
+}
+
+[Collection(FederationCollection.Name)]
+public sealed class SqliteJobLifecycleSpecs : JobLifecycleSpecs
+{
+    private protected override bool OnPostgres => false;
+}
+
+[Collection(FederationCollection.Name)]
+public sealed class PostgresJobLifecycleSpecs : JobLifecycleSpecs
+{
+    private protected override bool OnPostgres => true;
 }
