@@ -88,7 +88,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
     /// <summary>Polls the job until it completes or fails, printing each phase change (one line each, so logs and
     /// the crash tests can follow) and live training progress. Returns null when cancelled.</summary>
-    static async Task<RoundState?> Follow(IActorRef servers, string jobId, CancellationToken cancellation)
+    internal static async Task<RoundState?> Follow(IActorRef servers, string jobId, CancellationToken cancellation)
     {
         string? lastPhase = null;
         string? lastLive = null;
