@@ -33,13 +33,13 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         public string Methods { get; init; } = "fedcollm,fedavg,standalone,centralized,zeroshot";
         [CommandOption("--eval-split <SPLIT>")] [Description("test (reported) or validation (for choosing hyper-parameters).")] [DefaultValue("test")]
         public string EvalSplit { get; init; } = "test";
-        [CommandOption("--eval-items <N>")] [Description("Score only the first N questions of each client's evaluation file (default all; 40 with --quick).")]
+        [CommandOption("--eval-items <N>")] [Description("Score only the first N questions of each client's evaluation file (default all; 20 with --quick).")]
         public int? EvalItems { get; init; }
-        [CommandOption("--public-eval-items <N>")] [Description("Also score both models on the first N public questions (default 200; 40 with --quick; 0 = off).")]
+        [CommandOption("--public-eval-items <N>")] [Description("Also score both models on the first N public questions (default 200; 20 with --quick; 0 = off).")]
         public int? PublicEvalItems { get; init; }
-        [CommandOption("--max-client-examples <N>")] [Description("Train each client on only the first N examples of its file (the Centralized reference pools the same; default all; 48 with --quick).")]
+        [CommandOption("--max-client-examples <N>")] [Description("Train each client on only the first N examples of its file (the Centralized reference pools the same; default all; 32 with --quick).")]
         public int? MaxClientExamples { get; init; }
-        [CommandOption("--max-public-examples <N>")] [Description("Distil on only the first N public examples (default all; 48 with --quick).")]
+        [CommandOption("--max-public-examples <N>")] [Description("Distil on only the first N public examples (default all; 32 with --quick).")]
         public int? MaxPublicExamples { get; init; }
         [CommandOption("--out <DIR>")] [Description("Experiment directory: journal.db, blobs/, results.md, results.json, plots.")] [DefaultValue("runs/experiment")]
         public string Out { get; init; } = "runs/experiment";
@@ -56,11 +56,11 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
     {
         var wall = Stopwatch.StartNew();
         var methods = s.Methods.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ExperimentPlan.ParseMethod).ToArray();
-        int publicItems = s.PublicEvalItems ?? (s.Quick ? 40 : 200);
+        int publicItems = s.PublicEvalItems ?? (s.Quick ? 20 : 200);
         var plan = ExperimentPlan.Create(s.Data, s.Models, s.Out, s.Clients ?? (s.Quick ? 2 : 4), s.Rounds ?? (s.Quick ? 1 : 3),
             s.Seeds ?? (s.Quick ? 1 : 3), methods, s.EvalSplit, publicItems > 0 ? publicItems : null, s.Quick, s.Threads, s,
-            s.MaxClientExamples, s.MaxPublicExamples);
-        if (s.EvalItems is int items)
+            s.MaxClientExamples ?? (s.Quick ? 32 : null), s.MaxPublicExamples ?? (s.Quick ? 32 : null));
+        if ((s.EvalItems ?? (s.Quick ? 20 : null)) is int items)
             plan = plan with { Jobs = plan.Jobs.Select(j => j with { Server = j.Server with { MaxEvaluationItems = items } }).ToArray() };
         Console.WriteLine($"Experiment: {plan.Jobs.Count} jobs ({string.Join(", ", plan.Methods)}; seeds {string.Join(", ", plan.Seeds)}; "
             + $"{plan.Rounds} round(s); clients {string.Join(", ", plan.Domains)}; scored on {plan.EvalSplit}). {FederationOptions.Describe(plan.Setup)}");

@@ -98,9 +98,11 @@ public sealed record ExperimentPlan(FederationSetup Setup, IReadOnlyList<string>
                         break;
                     case Method.Standalone:
                         // FedAvg of a single update is that update: a one-client FedAvg job is the client training alone.
-                        foreach (var (client, test) in run.Clients.Zip(testSets))
+                        // Each client's own test set, by name (the test sets are in ordinal order, the clients in the benchmark's).
+                        foreach (var client in run.Clients)
                             jobs.Add(Job(m, $"standalone-{client.ClientId}-s{seed}", RoundPlans.FedAvg, [client],
-                                all with { EvaluationSets = [test], PublicEvaluationItems = null, EvaluateLlm = false }, client.ClientId));
+                                all with { EvaluationSets = [testSets.Single(t => t.Name == client.ClientId)], PublicEvaluationItems = null, EvaluateLlm = false },
+                                client.ClientId));
                         break;
                     case Method.Centralized:
                         jobs.Add(Job(m, $"centralized-s{seed}", RoundPlans.Centralized, [new LocalClient(PooledClientId, pooled)],
