@@ -15,13 +15,18 @@ public enum RoundPhase
     SlmBroadcast,
     SlmTeacherLogits,
     LlmDistillation,
+    /// <summary>Supervised fine-tuning of the LLM on a training set the server holds (the Centralized reference:
+    /// the pooled client data); not part of FedCoLLM, where the server never sees client data.</summary>
+    LlmFineTuning,
     /// <summary>Scores the round's SLM and LLM; its completion is the round commit.</summary>
     Evaluating,
     Completed,
     Failed,
 }
 
-/// <summary>The phase sequences of one round. A strategy is a plan: FedAvg skips the distillation phases.</summary>
+/// <summary>The phase sequences of one round. A strategy is a plan (plus the data its job is given): FedAvg skips the
+/// distillation phases; Standalone is a FedAvg job with a single client; Centralized is a single "client" holding the
+/// pooled training data, and the server fine-tunes the LLM on the same pooled data.</summary>
 public static class RoundPlans
 {
     public static IReadOnlyList<RoundPhase> FedCoLLM { get; } =
@@ -32,6 +37,9 @@ public static class RoundPlans
 
     public static IReadOnlyList<RoundPhase> FedAvg { get; } =
         [RoundPhase.ClientsTraining, RoundPhase.Aggregating, RoundPhase.SlmBroadcast, RoundPhase.Evaluating];
+
+    public static IReadOnlyList<RoundPhase> Centralized { get; } =
+        [RoundPhase.ClientsTraining, RoundPhase.Aggregating, RoundPhase.SlmBroadcast, RoundPhase.LlmFineTuning, RoundPhase.Evaluating];
 
     /// <summary>Throws naming the problem when a plan cannot run: it must start with client training and end with evaluation.</summary>
     public static void Validate(IReadOnlyList<RoundPhase> plan)

@@ -111,7 +111,7 @@ public sealed record RoundState
             case RoundPhase.Initializing:
                 return Need(2) is { } e0 ? RoundDecision.Rejected(e0) : RoundDecision.Of(new AdaptersInitialized(outputs[0], outputs[1], now, c.Result.Metrics));
             case RoundPhase.Aggregating or RoundPhase.LlmTeacherLogits or RoundPhase.SlmDistillation
-                or RoundPhase.SlmTeacherLogits or RoundPhase.LlmDistillation:
+                or RoundPhase.SlmTeacherLogits or RoundPhase.LlmDistillation or RoundPhase.LlmFineTuning:
                 return Need(1) is { } e1 ? RoundDecision.Rejected(e1) : RoundDecision.Of(new PhaseCompleted(Round, Phase, outputs[0], c.Result.Metrics, now));
             case RoundPhase.Evaluating:
                 return RoundDecision.Of(new RoundCommitted(Round, Slm!, Llm!, c.Result.Metrics, now));
@@ -172,7 +172,7 @@ public sealed record RoundState
         return p.Phase switch
         {
             RoundPhase.Aggregating or RoundPhase.SlmDistillation => this with { Slm = p.Output, RoundMetrics = metrics },
-            RoundPhase.LlmDistillation => this with { Llm = p.Output, RoundMetrics = metrics },
+            RoundPhase.LlmDistillation or RoundPhase.LlmFineTuning => this with { Llm = p.Output, RoundMetrics = metrics },
             RoundPhase.LlmTeacherLogits => this with { LlmLogits = p.Output, RoundMetrics = metrics },
             RoundPhase.SlmTeacherLogits => this with { SlmLogits = p.Output, RoundMetrics = metrics },
             _ => throw new ArgumentException($"PhaseCompleted for {p.Phase}, which has no output.", nameof(p)),
@@ -220,6 +220,7 @@ public sealed record RoundState
             case RoundPhase.SlmBroadcast: return new BroadcastSlm(Round, Slm!);
             case RoundPhase.SlmTeacherLogits: return new RunServerStep(Step(Slm!));
             case RoundPhase.LlmDistillation: return new RunServerStep(Step(Llm!, SlmLogits!));
+            case RoundPhase.LlmFineTuning: return new RunServerStep(Step(Llm!));
             case RoundPhase.Evaluating: return new RunServerStep(Step(Slm!, Llm!));
             default: return RoundWork.Nothing;
         }

@@ -66,9 +66,9 @@ public sealed record RunPlan(JobSpec Spec, FederationSetup Setup, ServerData Ser
     }
 
     /// <summary>Fingerprint of everything that shapes the numbers, so a resume with other settings is refused.</summary>
-    static string Digest(FederationSetup setup, ServerData server, IReadOnlyList<LocalClient> clients)
+    internal static string Digest(FederationSetup setup, ServerData server, IReadOnlyList<LocalClient> clients, string extra = "")
     {
-        var text = new StringBuilder()
+        var text = new StringBuilder(extra)
             .AppendLine(setup.ToString())
             .AppendLine(server.PublicSetPath).AppendLine(server.MaxEvaluationItems?.ToString())
             .AppendJoin('\n', server.EvaluationSets.Select(e => e.Name + "=" + e.Path)).AppendLine()

@@ -34,6 +34,9 @@ public sealed record FederationSetup
     public required TrainingSettings SlmDistillation { get; init; }
     /// <summary>Server-side SLM → LLM distillation on the public set.</summary>
     public required TrainingSettings LlmDistillation { get; init; }
+    /// <summary>Server-side SFT of the LLM on a training set the server holds (only the Centralized reference, which pools
+    /// the client data; FedCoLLM never does this). Null: <see cref="ClientTraining"/>'s settings.</summary>
+    public TrainingSettings? LlmFineTuning { get; init; }
     /// <summary>λ and the KD options of both distillation directions; <c>Distillation.Kd.TopK</c> must equal <see cref="TopK"/>.</summary>
     public DistillationSettings Distillation { get; init; } = new();
     /// <summary>k of the teacher's top-k logits kept per answer position.</summary>
@@ -97,6 +100,7 @@ public sealed record FederationSetup
         ValidatePhase(ClientTraining, nameof(ClientTraining));
         ValidatePhase(SlmDistillation, nameof(SlmDistillation));
         ValidatePhase(LlmDistillation, nameof(LlmDistillation));
+        if (LlmFineTuning is not null) ValidatePhase(LlmFineTuning, nameof(LlmFineTuning));
         Nested(nameof(Distillation), () => Required(Distillation, nameof(Distillation)).Validate());
         Nested($"{nameof(Distillation)}.{nameof(DistillationSettings.Kd)}", () => Required(Distillation.Kd, $"{nameof(Distillation)}.{nameof(DistillationSettings.Kd)}").Validate());
         if (TopK < 1)

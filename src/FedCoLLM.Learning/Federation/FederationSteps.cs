@@ -95,6 +95,26 @@ public sealed class FederationSteps : IDisposable
     }
 
     /// <summary>
+    /// The Centralized reference's server step: answer-token cross-entropy SFT of the LLM, starting from
+    /// <paramref name="llmAdapter"/>, on every question of <paramref name="trainJsonl"/> (the first
+    /// <see cref="FederationSetup.MaxClientExamples"/> when set), with <see cref="FederationSetup.LlmFineTuning"/>
+    /// (or <see cref="FederationSetup.ClientTraining"/>). The same loss as <see cref="TrainClient"/>, on the other model.
+    /// </summary>
+    public ClientUpdate TrainLlm(byte[] llmAdapter, string trainJsonl, long seed,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(llmAdapter);
+        lock (ProcessGate)
+        {
+            ThrowIfDisposed();
+            var examples = TrainingSet(trainJsonl, Setup.MaxClientExamples);
+            var (model, adapter) = LoadInto(ModelKind.Llm, llmAdapter);
+            var report = SupervisedFineTuning.Train(model, examples, PhaseSettings(Setup.LlmFineTuning ?? Setup.ClientTraining, seed), Setup.Compute, progress, cancellation);
+            return new ClientUpdate(adapter.Export().ToBytes(), examples.Count, report);
+        }
+    }
+
+    /// <summary>
     /// FedAvg (<see cref="FedAvg.Aggregate"/>) of client SLM adapters weighted by their sample counts. The sum runs in
     /// the caller's order, which can change the last bit of the result: pass the updates in a deterministic order
     /// (e.g. sorted by client id) to get content-stable bytes.

@@ -1,0 +1,278 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FedCoLLM.Actors.Blobs;
+using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Cli.Federation;
+using FedCoLLM.Learning.Lora;
+
+namespace FedCoLLM.Cli.Experiment;
+
+/// <summary>
+/// results.md, results.json and the plots of `fedcollm experiment`, computed from the persisted round histories
+/// only (a resumed experiment reports exactly what its journal holds). A cell is the final round's accuracy,
+/// mean ± sample standard deviation over seeds; the average column averages the domains within a seed first.
+/// </summary>
+public static class ExperimentReport
+{
+    public sealed record Cell(IReadOnlyList<double> PerSeed)
+    {
+        public double Mean => PerSeed.Average();
+        public double Std => PerSeed.Count < 2 ? 0 : Math.Sqrt(PerSeed.Sum(x => (x - Mean) * (x - Mean)) / (PerSeed.Count - 1));
+        public string Text => PerSeed.Count == 0 ? "–" : PerSeed.Count == 1 ? Pct(Mean) : $"{Pct(Mean)} ± {Pct(Std)}";
+    }
+
+    public sealed record Row(string Model, Method Method, IReadOnlyDictionary<string, Cell> Columns);
+
+    /// <summary>Accuracy of <paramref name="model"/> ("slm"/"llm") under <paramref name="method"/> on <paramref name="column"/>
+    /// (a domain or "public") per seed, from each seed's final round (Zero-shot: the initialisation baseline).</summary>
+    static List<double> Values(IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, Method method, string model, string column, int? round = null)
+    {
+        var values = new List<double>();
+        foreach (var seed in runs.Select(r => r.Job.Seed).Distinct().Order())
+        {
+            var jobs = runs.Where(r => r.Job.Seed == seed).ToList();
+            IReadOnlyDictionary<string, double>? metrics = null;
+            if (method == Method.ZeroShot || round == 0)
+                metrics = jobs.Select(r => r.State.Baseline).FirstOrDefault(b => b.ContainsKey($"{model}/acc/{column}"));
+            else
+            {
+                var job = jobs.FirstOrDefault(r => r.Job.Method == method && (method != Method.Standalone || r.Job.Domain == column));
+                if (job.State is not null && job.State.History.Count > 0)
+                    metrics = round is int k ? job.State.History.FirstOrDefault(h => h.Round == k)?.Metrics : job.State.History[^1].Metrics;
+            }
+            if (metrics is not null && metrics.TryGetValue($"{model}/acc/{column}", out var v) && double.IsFinite(v)) values.Add(v);
+        }
+        return values;
+    }
+
+    static IReadOnlyList<string> ModelsOf(Method m) => m switch
+    {
+        Method.FedCoLLM or Method.Centralized or Method.ZeroShot => ["slm", "llm"],
+        _ => ["slm"], // FedAvg and Standalone never train the LLM: it stays the zero-shot model.
+    };
+
+    public static IReadOnlyList<Row> Table(ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs)
+    {
+        var rows = new List<Row>();
+        foreach (var model in new[] { "slm", "llm" })
+            foreach (var method in plan.Methods.Where(m => ModelsOf(m).Contains(model)))
+            {
+                var columns = new Dictionary<string, Cell>();
+                foreach (var d in plan.Domains) columns[d] = new Cell(Values(runs, method, model, d));
+                // The average of a seed is over the domains that seed scored.
+                var seeds = runs.Select(r => r.Job.Seed).Distinct().Order().ToArray();
+                var averages = seeds.Select(seed =>
+                {
+                    var only = runs.Where(r => r.Job.Seed == seed).ToList();
+                    var v = plan.Domains.SelectMany(d => Values(only, method, model, d)).ToArray();
+                    return v.Length == plan.Domains.Count ? v.Average() : double.NaN;
+                }).Where(double.IsFinite).ToArray();
+                columns["average"] = new Cell(averages);
+                columns["public"] = new Cell(Values(runs, method, model, "public"));
+                rows.Add(new Row(model.ToUpperInvariant(), method, columns));
+            }
+        return rows;
+    }
+
+    /// <summary>Domain-average accuracy per round (round 0 = zero-shot), mean over seeds; one series per method.</summary>
+    static IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> Curves(ExperimentPlan plan,
+        IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, string model)
+    {
+        var curves = new List<(Method, double[], double[])>();
+        foreach (var method in plan.Methods.Where(m => m != Method.ZeroShot && ModelsOf(m).Contains(model)))
+        {
+            var xs = new List<double>();
+            var ys = new List<double>();
+            for (int round = 0; round <= plan.Rounds; round++)
+            {
+                var perSeed = runs.Select(r => r.Job.Seed).Distinct().Select(seed =>
+                {
+                    var only = runs.Where(r => r.Job.Seed == seed).ToList();
+                    var v = plan.Domains.SelectMany(d => Values(only, method, model, d, round)).ToArray();
+                    return v.Length == plan.Domains.Count ? v.Average() : double.NaN;
+                }).Where(double.IsFinite).ToArray();
+                if (perSeed.Length == 0) continue;
+                xs.Add(round);
+                ys.Add(100 * perSeed.Average());
+            }
+            if (xs.Count > 0) curves.Add((method, xs.ToArray(), ys.ToArray()));
+        }
+        return curves;
+    }
+
+    /// <summary>Bytes one client sends up (its SLM adapter update) and receives (the global SLM adapter) per round, against
+    /// the full models' parameters as fp32 (count × 4). Adapters travel as fp32 safetensors, header included.</summary>
+    public sealed record Communication(long UpBytesPerClientRound, long DownBytesPerClientRound, long AdapterParameters,
+        long SlmParameters, long LlmParameters)
+    {
+        public double FractionOfSlm => (double)UpBytesPerClientRound / (4.0 * SlmParameters);
+        public double FractionOfLlm => (double)UpBytesPerClientRound / (4.0 * LlmParameters);
+    }
+
+    static Communication? Accounting(IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, IBlobStore store, string modelsDir)
+    {
+        var fed = runs.FirstOrDefault(r => r.Job.Method is Method.FedCoLLM or Method.FedAvg && r.State.History.Count > 0);
+        if (fed.State is null) return null;
+        var slm = fed.State.History[^1].Slm;
+        // A client's update has exactly the global adapter's tensors (same names and shapes), so the same size.
+        var adapter = AdapterWeights.FromBytes(store.Read(slm), slm.ToString());
+        return new Communication(slm.Size, slm.Size, adapter.ParameterCount,
+            SafeTensorParameters(Path.Combine(modelsDir, "wordnet-slm", "model.safetensors")),
+            SafeTensorParameters(Path.Combine(modelsDir, "wordnet-llm", "model.safetensors")));
+    }
+
+    /// <summary>Element count of every tensor in a safetensors file, from its JSON header.</summary>
+    static long SafeTensorParameters(string path)
+    {
+        using var f = File.OpenRead(path);
+        Span<byte> len = stackalloc byte[8];
+        f.ReadExactly(len);
+        var header = new byte[BitConverter.ToInt64(len)];
+        f.ReadExactly(header);
+        long total = 0;
+        foreach (var (name, node) in JsonNode.Parse(header)!.AsObject())
+            if (name != "__metadata__")
+                total += node!["shape"]!.AsArray().Aggregate(1L, (p, d) => p * d!.GetValue<long>());
+        return total;
+    }
+
+    static string Pct(double x) => (100 * x).ToString("F1", CultureInfo.InvariantCulture);
+
+    public static string Write(string outDir, ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs,
+        IBlobStore store, TimeSpan wall, string modelsDir)
+    {
+        var rows = Table(plan, runs);
+        var comm = Accounting(runs, store, modelsDir);
+        var slmCurves = Curves(plan, runs, "slm");
+        var llmCurves = Curves(plan, runs, "llm");
+        var losses = LossCurves(plan, runs);
+        ExperimentPlots.Accuracy(Path.Combine(outDir, "accuracy-slm.png"), "SLM: mean accuracy over the client domains", slmCurves);
+        ExperimentPlots.Accuracy(Path.Combine(outDir, "accuracy-llm.png"), "LLM: mean accuracy over the client domains", llmCurves);
+        ExperimentPlots.Losses(Path.Combine(outDir, "distillation-loss.png"), losses);
+
+        var md = Markdown(plan, runs, rows, comm, wall);
+        File.WriteAllText(Path.Combine(outDir, "results.md"), md);
+        var json = Json(plan, runs, rows, comm, slmCurves, llmCurves, losses, wall);
+        File.WriteAllText(Path.Combine(outDir, "results.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return md;
+    }
+
+    /// <summary>Per round, mean over seeds of FedCoLLM's distillation losses (CE + λ·KL, tail of the epoch) and, for
+    /// reference, the Centralized LLM's SFT loss.</summary>
+    static IReadOnlyList<(string Name, double[] Rounds, double[] Loss)> LossCurves(ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs)
+    {
+        var series = new List<(string, double[], double[])>();
+        foreach (var (method, key, name) in new[]
+                 {
+                     (Method.FedCoLLM, "slm_distill_loss", "FedCoLLM LLM→SLM distillation"),
+                     (Method.FedCoLLM, "llm_distill_loss", "FedCoLLM SLM→LLM distillation"),
+                     (Method.Centralized, "llm_sft_loss", "Centralized LLM SFT (pooled data)"),
+                 })
+        {
+            var xs = new List<double>();
+            var ys = new List<double>();
+            for (int round = 1; round <= plan.Rounds; round++)
+            {
+                var v = runs.Where(r => r.Job.Method == method)
+                    .Select(r => r.State.History.FirstOrDefault(h => h.Round == round)?.Metrics.GetValueOrDefault(key, double.NaN) ?? double.NaN)
+                    .Where(double.IsFinite).ToArray();
+                if (v.Length == 0) continue;
+                xs.Add(round);
+                ys.Add(v.Average());
+            }
+            if (xs.Count > 0) series.Add((name, xs.ToArray(), ys.ToArray()));
+        }
+        return series;
+    }
+
+    static string Markdown(ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs,
+        IReadOnlyList<Row> rows, Communication? comm, TimeSpan wall)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# FedCoLLM experiment").AppendLine();
+        md.AppendLine($"Seeds {string.Join(", ", plan.Seeds)} · {plan.Rounds} round(s) · clients {string.Join(", ", plan.Domains)} · scored on the **{plan.EvalSplit}** split"
+            + $" · {runs.Count}/{plan.Jobs.Count} jobs finished · wall time of this invocation {wall.TotalMinutes:F1} min").AppendLine();
+        md.AppendLine($"Settings: {FederationOptions.Describe(plan.Setup)}").AppendLine();
+        var missing = plan.Jobs.Where(j => runs.All(r => r.Job.JobId != j.JobId)).Select(j => j.JobId).ToArray();
+        if (missing.Length > 0) md.AppendLine($"**Not finished:** {string.Join(", ", missing)} (rerun the same command to complete them).").AppendLine();
+        md.AppendLine("## Accuracy (acc, %, final round; mean ± std over seeds)").AppendLine();
+        md.AppendLine("Standalone: each client's own model on its own domain. FedAvg and Standalone never train the LLM (it stays the zero-shot LLM). "
+            + "`public`: the first questions of the public set the server distils on.").AppendLine();
+        var columns = plan.Domains.Append("average").Append("public").ToArray();
+        md.AppendLine($"| model | method | {string.Join(" | ", columns)} |");
+        md.AppendLine($"|---|---|{string.Concat(columns.Select(_ => "---|"))}");
+        foreach (var r in rows)
+            md.AppendLine($"| {r.Model} | {r.Method} | {string.Join(" | ", columns.Select(c => r.Columns[c].Text))} |");
+        if (comm is not null)
+        {
+            md.AppendLine().AppendLine("## Communication per client per round (FedCoLLM and FedAvg)").AppendLine();
+            md.AppendLine("| direction | bytes | of the full SLM (fp32) | of the full LLM (fp32) |").AppendLine("|---|---|---|---|");
+            md.AppendLine($"| up (the client's SLM LoRA update) | {comm.UpBytesPerClientRound:N0} | {100 * comm.FractionOfSlm:F2} % | {100 * comm.FractionOfLlm:F2} % |");
+            md.AppendLine($"| down (the global SLM LoRA adapter) | {comm.DownBytesPerClientRound:N0} | {100 * comm.FractionOfSlm:F2} % | {100 * comm.FractionOfLlm:F2} % |");
+            md.AppendLine().AppendLine($"LoRA parameters {comm.AdapterParameters:N0}; SLM {comm.SlmParameters:N0}, LLM {comm.LlmParameters:N0} parameters.");
+        }
+        md.AppendLine().AppendLine("## Jobs").AppendLine();
+        md.AppendLine("| job | method | seed | rounds | final SLM adapter | final LLM adapter | wall (this invocation) |").AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var (job, state, w) in runs)
+            md.AppendLine($"| {job.JobId} | {job.Method} | {job.Seed} | {state.History.Count} | `{state.History.LastOrDefault()?.Slm.Sha256[..12]}` | `{state.History.LastOrDefault()?.Llm.Sha256[..12]}` | {(w is null ? "earlier" : $"{w.Value.TotalMinutes:F1} min")} |");
+        md.AppendLine().AppendLine("Plots: `accuracy-slm.png`, `accuracy-llm.png`, `distillation-loss.png`.");
+        return md.ToString();
+    }
+
+    static JsonObject Json(ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, IReadOnlyList<Row> rows,
+        Communication? comm, IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> slm,
+        IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> llm, IReadOnlyList<(string Name, double[] Rounds, double[] Loss)> losses, TimeSpan wall)
+    {
+        static JsonNode? Num(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
+        static JsonArray Arr(IEnumerable<double> xs) => new(xs.Select(Num).ToArray());
+        JsonArray CurveJson(IEnumerable<(Method Method, double[] Rounds, double[] Accuracy)> curves) =>
+            new(curves.Select(c => (JsonNode)new JsonObject { ["method"] = ExperimentPlan.Slug(c.Method), ["rounds"] = Arr(c.Rounds), ["accuracy_percent"] = Arr(c.Accuracy) }).ToArray());
+        return new JsonObject
+        {
+            ["seeds"] = new JsonArray(plan.Seeds.Select(x => (JsonNode)x).ToArray()),
+            ["rounds"] = plan.Rounds,
+            ["clients"] = new JsonArray(plan.Domains.Select(x => (JsonNode)x).ToArray()),
+            ["methods"] = new JsonArray(plan.Methods.Select(m => (JsonNode)ExperimentPlan.Slug(m)).ToArray()),
+            ["eval_split"] = plan.EvalSplit,
+            ["settings"] = FederationOptions.Describe(plan.Setup),
+            ["machine"] = $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
+            ["wall_seconds_this_invocation"] = Math.Round(wall.TotalSeconds, 1),
+            ["jobs_planned"] = plan.Jobs.Count,
+            ["jobs_finished"] = runs.Count,
+            ["table"] = new JsonArray(rows.Select(r => (JsonNode)new JsonObject
+            {
+                ["model"] = r.Model.ToLowerInvariant(),
+                ["method"] = ExperimentPlan.Slug(r.Method),
+                ["columns"] = new JsonObject(r.Columns.Select(c => KeyValuePair.Create(c.Key, (JsonNode?)new JsonObject
+                {
+                    ["mean"] = c.Value.PerSeed.Count == 0 ? null : Num(c.Value.Mean),
+                    ["std"] = c.Value.PerSeed.Count == 0 ? null : Num(c.Value.Std),
+                    ["per_seed"] = Arr(c.Value.PerSeed),
+                }))),
+            }).ToArray()),
+            ["accuracy_per_round"] = new JsonObject { ["slm"] = CurveJson(slm), ["llm"] = CurveJson(llm) },
+            ["losses_per_round"] = new JsonArray(losses.Select(l => (JsonNode)new JsonObject { ["series"] = l.Name, ["rounds"] = Arr(l.Rounds), ["loss"] = Arr(l.Loss) }).ToArray()),
+            ["communication"] = comm is null ? null : new JsonObject
+            {
+                ["up_bytes_per_client_round"] = comm.UpBytesPerClientRound,
+                ["down_bytes_per_client_round"] = comm.DownBytesPerClientRound,
+                ["adapter_parameters"] = comm.AdapterParameters,
+                ["slm_parameters"] = comm.SlmParameters,
+                ["llm_parameters"] = comm.LlmParameters,
+                ["fraction_of_slm_fp32"] = comm.FractionOfSlm,
+                ["fraction_of_llm_fp32"] = comm.FractionOfLlm,
+            },
+            ["jobs"] = new JsonArray(runs.Select(r => (JsonNode)new JsonObject
+            {
+                ["job"] = r.Job.JobId,
+                ["method"] = ExperimentPlan.Slug(r.Job.Method),
+                ["seed"] = r.Job.Seed,
+                ["domain"] = r.Job.Domain,
+                ["wall_seconds_this_invocation"] = r.Wall is null ? null : Math.Round(r.Wall.Value.TotalSeconds, 1),
+                ["report"] = RunReport.Json(r.State),
+            }).ToArray()),
+        };
+    }
+}

@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+
+namespace FedCoLLM.Cli.Tests;
+
+/// <summary>`fedcollm experiment --quick`: every method runs as a federation job and the report has the paper's shape
+/// (rows model × method, a column per client domain plus the average) with a finite number in every cell.</summary>
+public class ExperimentCommandTests
+{
+    [Fact]
+    public async Task Quick_experiment_reports_finite_accuracy_for_every_method_plots_and_communication_and_a_rerun_trains_nothing()
+    {
+        using var dir = new TempDir();
+        var (code, output) = await Fedcollm.Run(["experiment", "--quick", "--out", dir.Path]);
+        Assert.True(code == 0, output);
+
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "results.json")))!;
+        var clients = results["clients"]!.AsArray().Select(c => c!.GetValue<string>()).ToArray();
+        Assert.Equal(2, clients.Length);
+        var rows = results["table"]!.AsArray().Select(r => (Model: r!["model"]!.GetValue<string>(), Method: r["method"]!.GetValue<string>(), Columns: r["columns"]!)).ToArray();
+        Assert.Equal(
+            ["slm/fedcollm", "slm/fedavg", "slm/standalone", "slm/centralized", "slm/zeroshot", "llm/fedcollm", "llm/centralized", "llm/zeroshot"],
+            rows.Select(r => $"{r.Model}/{r.Method}"));
+        foreach (var (model, method, columns) in rows)
+            foreach (var column in clients.Append("average"))
+            {
+                var mean = columns[column]?["mean"];
+                Assert.True(mean is not null && double.IsFinite(mean.GetValue<double>()) && mean.GetValue<double>() is >= 0 and <= 1,
+                    $"{model} {method} {column}: {mean?.ToJsonString() ?? "missing"}");
+            }
+        foreach (var (model, method, columns) in rows.Where(r => r.Method is "fedcollm" or "centralized"))
+            Assert.True(columns["public"]?["mean"] is { } p && double.IsFinite(p.GetValue<double>()), $"{model} {method}: no public-set accuracy");
+
+        var comm = results["communication"]!;
+        Assert.True(comm["up_bytes_per_client_round"]!.GetValue<long>() > 0);
+        Assert.InRange(comm["fraction_of_llm_fp32"]!.GetValue<double>(), 1e-6, comm["fraction_of_slm_fp32"]!.GetValue<double>());
+        Assert.Contains(results["losses_per_round"]!.AsArray(), s => s!["series"]!.GetValue<string>().Contains("LLM→SLM"));
+        foreach (var png in new[] { "accuracy-slm.png", "accuracy-llm.png", "distillation-loss.png" })
+            Assert.True(new FileInfo(Path.Combine(dir.Path, png)).Length > 1000, png);
+        var md = File.ReadAllText(Path.Combine(dir.Path, "results.md"));
+        Assert.Contains($"| model | method | {string.Join(" | ", clients)} | average | public |", md);
+
+        // Resumable like `run`: every job is already complete, so the rerun only reports.
+        (code, output) = await Fedcollm.Run(["experiment", "--quick", "--out", dir.Path]);
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("ClientsTraining", output);
+        Assert.Equal(rows.Length, JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "results.json")))!["table"]!.AsArray().Count);
+    }
+}
