@@ -6,13 +6,6 @@ namespace FedCoLLM.Cli.Tests;
 
 public class EvalCommandTests
 {
-    static string Repo()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "FedCoLLM.Actors.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("repository root not found above " + AppContext.BaseDirectory);
-    }
-
     static CommandAppTester App()
     {
         var app = new CommandAppTester();
@@ -31,7 +24,7 @@ public class EvalCommandTests
     [Fact]
     public void Eval_prints_accuracy_with_its_interval_for_the_built_in_slm()
     {
-        var root = Repo();
+        var root = Repository.Root;
         var console = CaptureConsole();
         var result = App().Run("eval", "--model", Path.Combine(root, "models", "wordnet-slm"),
             "--prompt", Path.Combine(root, "data", "wordnet", "prompt.json"),

@@ -67,9 +67,7 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
 
         var config = LocalCluster.LoadConfig(s.Out, s.Config);
         var system = LocalCluster.CreateSystem(config);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        using var stop = new ConsoleStop(cancellation);
         try
         {
             using var steps = new FederationSteps(plan.Setup);
@@ -122,7 +120,6 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
             await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
         }
     }

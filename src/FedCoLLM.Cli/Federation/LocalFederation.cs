@@ -10,7 +10,6 @@ using FedCoLLM.Actors.Workers;
 using FedCoLLM.Learning;
 using FedCoLLM.Learning.Data;
 using FedCoLLM.Learning.Federation;
-using Microsoft.Data.Sqlite;
 
 namespace FedCoLLM.Cli.Federation;
 
@@ -18,6 +17,10 @@ namespace FedCoLLM.Cli.Federation;
 public sealed record RunPlan(JobSpec Spec, FederationSetup Setup, ServerData Server, IReadOnlyList<LocalClient> Clients)
 {
     public const string JobId = "wordnet";
+
+    /// <summary>The federation `fedcollm run` and `fedcollm node` run when --clients / --rounds are not given.</summary>
+    public static int DefaultClients(bool quick) => quick ? 2 : 4;
+    public static int DefaultRounds(bool quick) => quick ? 1 : 4;
 
     public static RunPlan Create(string dataDir, string modelsDir, int clients, int rounds, long seed, bool quick, int threads)
     {
@@ -88,21 +91,11 @@ public static class LocalCluster
     {
         var journal = JournalPath(outDir);
         Directory.CreateDirectory(Path.GetDirectoryName(journal)!);
-        EnableWriteAheadLog(journal);
+        SqliteJournalFile.EnableWriteAheadLog(journal);
         var preamble = $"fedcollm.sqlite-file = \"{journal.Replace("\\", "/")}\"";
         return FederationConfig.Load(files is { Count: > 0 } ? files : DefaultConfigFiles, preamble);
     }
 
     public static ActorSystem CreateSystem(Config config) =>
         ActorSystem.Create("fedcollm", BootstrapSetup.Create().WithConfig(config).And(WireTypes.Setup()));
-
-    // WAL lets the journal and snapshot plugins read while the other writes; the mode is stored in the file.
-    static void EnableWriteAheadLog(string path)
-    {
-        using var connection = new SqliteConnection($"Data Source={path}");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode=WAL;";
-        command.ExecuteNonQuery();
-    }
 }

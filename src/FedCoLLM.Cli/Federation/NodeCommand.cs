@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
@@ -84,7 +83,7 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellation)
     {
         var wall = Stopwatch.StartNew();
-        var plan = RunPlan.Create(s.Data, s.Models, s.Clients ?? (s.Quick ? 2 : 4), s.Rounds ?? (s.Quick ? 1 : 5), s.Seed, s.Quick, s.Threads);
+        var plan = RunPlan.Create(s.Data, s.Models, s.Clients ?? RunPlan.DefaultClients(s.Quick), s.Rounds ?? RunPlan.DefaultRounds(s.Quick), s.Seed, s.Quick, s.Threads);
         var unknown = s.ClientIds.Where(id => plan.Clients.All(c => c.ClientId != id)).ToArray();
         if (unknown.Length > 0)
         {
@@ -100,10 +99,7 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
             .Select(c => s.ClientData is null ? c : c with { DataPath = s.ClientData }).ToArray();
 
         var system = LocalCluster.CreateSystem(config);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
-        Console.CancelKeyPress += onCancel;
-        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var stop = new ConsoleStop(cancellation, handleSigterm: true);
         try
         {
             using var steps = new FederationSteps(plan.Setup);
@@ -139,16 +135,10 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
                 Console.WriteLine("Stopped following; the job goes on in the cluster (run with --start-job again to follow it).");
                 return 130;
             }
-            if (final.History.Count > 0 && store.Contains(final.History[^1].Slm) && store.Contains(final.History[^1].Llm))
-                RunCommand.ExportFinalAdapters(final, store, plan.Setup, outDir);
-            RunReport.Write(outDir, final, wall.Elapsed);
-            ResultsTable.Print(final);
-            Console.WriteLine($"Report: {Path.Combine(outDir, "report.md")} and report.json (wall {wall.Elapsed.TotalMinutes:F1} min).");
-            return final.Phase == RoundPhase.Completed ? 0 : 1;
+            return RunCommand.Conclude(final, store, plan.Setup, outDir, wall.Elapsed);
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
             await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
         }
     }

@@ -41,13 +41,11 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellation)
     {
         var wall = Stopwatch.StartNew();
-        var plan = RunPlan.Create(s.Data, s.Models, s.Clients ?? (s.Quick ? 2 : 4), s.Rounds ?? (s.Quick ? 1 : 4), s.Seed, s.Quick, s.Threads);
+        var plan = RunPlan.Create(s.Data, s.Models, s.Clients ?? RunPlan.DefaultClients(s.Quick), s.Rounds ?? RunPlan.DefaultRounds(s.Quick), s.Seed, s.Quick, s.Threads);
         Directory.CreateDirectory(s.Out);
         var config = LocalCluster.LoadConfig(s.Out, s.Config);
         var system = LocalCluster.CreateSystem(config);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        using var stop = new ConsoleStop(cancellation);
         try
         {
             using var steps = new FederationSteps(plan.Setup);
@@ -75,15 +73,10 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 Console.WriteLine($"Stopped. Run the same command again to resume from {LocalCluster.JournalPath(s.Out)}.");
                 return 130;
             }
-            ExportFinalAdapters(final, store, plan.Setup, s.Out);
-            RunReport.Write(s.Out, final, wall.Elapsed);
-            ResultsTable.Print(final);
-            Console.WriteLine($"Report: {Path.Combine(s.Out, "report.md")} and report.json (wall {wall.Elapsed.TotalMinutes:F1} min).");
-            return final.Phase == RoundPhase.Completed ? 0 : 1;
+            return Conclude(final, store, plan.Setup, s.Out, wall.Elapsed);
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
             await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
         }
     }
@@ -130,10 +123,21 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         return null;
     }
 
-    /// <summary>The final adapters as PEFT directories (adapter_model.safetensors is the committed blob, byte for byte).</summary>
-    internal static void ExportFinalAdapters(RoundState state, IBlobStore store, FederationSetup setup, string outDir)
+    /// <summary>What a finished (or failed) job leaves in <paramref name="outDir"/>: the final adapters as PEFT directories
+    /// when this node's store holds them, report.json and report.md; prints the results table. Returns the exit code.</summary>
+    internal static int Conclude(RoundState final, IBlobStore store, FederationSetup setup, string outDir, TimeSpan wall)
     {
-        if (state.History.Count == 0) return;
+        if (final.History.Count > 0 && store.Contains(final.History[^1].Slm) && store.Contains(final.History[^1].Llm))
+            ExportFinalAdapters(final, store, setup, outDir);
+        RunReport.Write(outDir, final, wall);
+        ResultsTable.Print(final);
+        Console.WriteLine($"Report: {Path.Combine(outDir, "report.md")} and report.json (wall {wall.TotalMinutes:F1} min).");
+        return final.Phase == RoundPhase.Completed ? 0 : 1;
+    }
+
+    /// <summary>The final adapters as PEFT directories (adapter_model.safetensors is the committed blob, byte for byte).</summary>
+    static void ExportFinalAdapters(RoundState state, IBlobStore store, FederationSetup setup, string outDir)
+    {
         var last = state.History[^1];
         foreach (var (name, blob, kind) in new[] { ("slm", last.Slm, ModelKind.Slm), ("llm", last.Llm, ModelKind.Llm) })
         {

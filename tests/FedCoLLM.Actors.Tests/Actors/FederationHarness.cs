@@ -91,11 +91,7 @@ sealed class RunDirectory : IDisposable
     public RunDirectory()
     {
         Directory.CreateDirectory(Path);
-        using var connection = new SqliteConnection($"Data Source={Journal}");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode=WAL;";
-        command.ExecuteNonQuery();
+        SqliteJournalFile.EnableWriteAheadLog(Journal);
     }
 
     public void Dispose()
