@@ -19,6 +19,7 @@ public static class CommandLine
         });
         config.AddCommand<RunCommand>("run").WithDescription("Run a FedCoLLM federation on the local single-process cluster (resumes from --out).");
         config.AddCommand<NodeCommand>("node").WithDescription("Run one node of a multi-process cluster (hocon/cluster.conf, PostgreSQL journal); --start-job submits and follows the job.");
+        config.AddCommand<Chaos.ChaosCommand>("chaos").WithDescription("Fault injection: run a small federation on a multi-process cluster, SIGKILL a random node at a random moment, restart it; check completion, identical adapters and exactly-once updates.");
         config.AddCommand<Experiment.ExperimentCommand>("experiment").WithDescription("Every method (FedCoLLM, FedAvg, Standalone, Centralized, Zero-shot) for every seed, as federation jobs on the local cluster (resumable); results.md, results.json, plots.");
         config.AddCommand<StatusCommand>("status").WithDescription("Print a run's persisted history (rounds, phases, participants, metrics, adapter hashes) from its journal.");
         config.AddCommand<PretrainCommand>("pretrain").WithDescription("Pre-train the built-in LLM or SLM on the WordNet corpus (resumable).");

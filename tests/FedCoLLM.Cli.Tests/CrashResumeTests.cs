@@ -67,27 +67,16 @@ static class Fedcollm
 {
     static readonly TimeSpan Limit = TimeSpan.FromMinutes(6);
 
-    public static ProcessStartInfo StartInfo(IEnumerable<string> args)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Repository.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fedcollm.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment["NO_COLOR"] = "1";
-        return info;
-    }
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args) => Chaos.NodeProcess.StartInfo(args, Repository.Root);
 
-    public static async Task<(int ExitCode, string Output)> Run(IEnumerable<string> args)
+    public static Task<(int ExitCode, string Output)> Run(IEnumerable<string> args) => Run(StartInfo(args), Limit);
+
+    public static async Task<(int ExitCode, string Output)> Run(ProcessStartInfo info, TimeSpan limit)
     {
-        using var process = Process.Start(StartInfo(args))!;
+        using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(Limit);
+        using var timeout = new CancellationTokenSource(limit);
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await stdout + await stderr);
     }

@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using FedCoLLM.Cli.Chaos;
 using FedCoLLM.Tests.Shared;
 
 namespace FedCoLLM.Cli.Tests;
@@ -46,8 +46,12 @@ public class MultiNodeTests
         var ports = FreePorts(5);
         string[] seeds = [.. ports.Take(3).SelectMany(p => new[] { "--seed-node", $"akka.tcp://fedcollm@127.0.0.1:{p}" })];
         var serverBlobs = Path.Combine(dir.Path, "server-blobs");
-        NodeProcess Node(string name, int port, params string[] args) => NodeProcess.Start(name, database.ConnectionString,
-            ["node", .. Plan, .. args, "--port", $"{port}", "--out", Path.Combine(dir.Path, name), .. seeds]);
+        NodeProcess Node(string name, int port, params string[] args)
+        {
+            var info = Fedcollm.StartInfo(["node", .. Plan, .. args, "--port", $"{port}", "--out", Path.Combine(dir.Path, name), .. seeds]);
+            info.Environment["FEDCOLLM_POSTGRES"] = database.ConnectionString;
+            return NodeProcess.Start(name, info);
+        }
 
         var nodes = new List<NodeProcess>();
         try
@@ -64,7 +68,7 @@ public class MultiNodeTests
             nodes.Add(starter);
 
             // Mid-round: the server is distilling its LLM into the SLM on the entity's node.
-            await starter.WaitForLine("· SlmDistillation", TimeSpan.FromMinutes(2));
+            await WaitForLine(starter, "· SlmDistillation", TimeSpan.FromMinutes(2));
             var host = servers.SingleOrDefault(s => s.Saw("is hosted on this node"));
             Assert.True(host is not null, "no server node reported hosting the job entity:\n" + string.Join("\n", servers.Select(s => s.Output)));
             host.Kill();
@@ -91,6 +95,17 @@ public class MultiNodeTests
         }
     }
 
+    static async Task WaitForLine(NodeProcess node, string text, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!node.Saw(text))
+        {
+            if (node.HasExited) Assert.Fail($"{node.Name} exited ({node.ExitCode}) before printing \"{text}\":\n{node.Output}");
+            if (DateTime.UtcNow > deadline) Assert.Fail($"{node.Name} did not print \"{text}\" within {within.TotalSeconds:F0} s:\n{node.Output}");
+            await Task.Delay(200);
+        }
+    }
+
     static int ClientUpdates(PostgresDatabase database)
     {
         using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
@@ -114,65 +129,4 @@ public class MultiNodeTests
         foreach (var l in listeners) l.Stop();
         return ports;
     }
-}
-
-/// <summary>A `fedcollm node` child process whose output is collected line by line.</summary>
-sealed class NodeProcess : IDisposable
-{
-    readonly Process process;
-    readonly ConcurrentQueue<string> lines = new();
-    readonly string name;
-
-    NodeProcess(string name, Process process)
-    {
-        this.name = name;
-        this.process = process;
-    }
-
-    public string Output => $"--- {name} ---\n" + string.Join("\n", lines);
-
-    public bool Saw(string text) => lines.Any(l => l.Contains(text, StringComparison.Ordinal));
-
-    public static NodeProcess Start(string name, string postgres, IEnumerable<string> args)
-    {
-        var info = Fedcollm.StartInfo(args);
-        info.Environment["FEDCOLLM_POSTGRES"] = postgres;
-        var process = new Process { StartInfo = info };
-        var node = new NodeProcess(name, process);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) node.lines.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) node.lines.Enqueue(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return node;
-    }
-
-    public async Task<NodeProcess> WaitForLine(string text, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (!Saw(text))
-        {
-            if (process.HasExited) Assert.Fail($"{name} exited ({process.ExitCode}) before printing \"{text}\":\n{Output}");
-            if (DateTime.UtcNow > deadline) Assert.Fail($"{name} did not print \"{text}\" within {within.TotalSeconds:F0} s:\n{Output}");
-            await Task.Delay(200);
-        }
-        return this;
-    }
-
-    public async Task<int> WaitForExit(TimeSpan within)
-    {
-        using var timeout = new CancellationTokenSource(within);
-        try { await process.WaitForExitAsync(timeout.Token); }
-        catch (OperationCanceledException) { Assert.Fail($"{name} did not exit within {within.TotalSeconds:F0} s:\n{Output}"); }
-        return process.ExitCode;
-    }
-
-    /// <summary>SIGKILL: no shutdown hooks, no cluster leave.</summary>
-    public void Kill()
-    {
-        try { if (!process.HasExited) { process.Kill(entireProcessTree: true); process.WaitForExit(10_000); } }
-        catch (InvalidOperationException) { }
-    }
-
-    public void Dispose() => process.Dispose();
 }

@@ -20,11 +20,11 @@ public static class BlobFetcher
 
     /// <inheritdoc cref="EnsureLocalAsync(ActorSystem, IBlobStore, BlobRef, ICanTell, TimeSpan, CancellationToken, int)"/>
     public static Task<BlobRef> EnsureLocalAsync(ActorSystem system, IBlobStore store, BlobRef blob, ActorPath holder,
-        TimeSpan timeout, CancellationToken cancellationToken = default, int maxAttempts = DefaultMaxAttempts)
+        TimeSpan timeout, CancellationToken cancellationToken = default, int maxAttempts = DefaultMaxAttempts, TimeSpan? chunkTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(holder);
-        return EnsureLocalAsync(system, store, blob, system.ActorSelection(holder), timeout, cancellationToken, maxAttempts);
+        return EnsureLocalAsync(system, store, blob, system.ActorSelection(holder), timeout, cancellationToken, maxAttempts, chunkTimeout);
     }
 
     /// <summary>
@@ -33,9 +33,10 @@ public static class BlobFetcher
     /// verifying size and SHA-256 on the way into the store.
     /// </summary>
     /// <param name="timeout">
-    /// How long to wait for the holder's answer, and then for each next chunk (an idle timeout: a large blob that
-    /// keeps flowing is never cut off).
+    /// How long to wait for the holder's answer, and (unless <paramref name="chunkTimeout"/> is given) for each next chunk.
     /// </param>
+    /// <param name="chunkTimeout">How long to wait for each next chunk: an idle timeout, so a large blob that keeps
+    /// flowing is never cut off, while a holder that died mid-transfer is noticed and the fetch retried.</param>
     /// <param name="maxAttempts">
     /// Attempts in all. A timeout, a broken stream or bytes that do not match the ref are retried;
     /// <see cref="BlobMissing"/> is not (the holder has answered).
@@ -45,7 +46,7 @@ public static class BlobFetcher
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static async Task<BlobRef> EnsureLocalAsync(ActorSystem system, IBlobStore store, BlobRef blob, ICanTell holder,
-        TimeSpan timeout, CancellationToken cancellationToken = default, int maxAttempts = DefaultMaxAttempts)
+        TimeSpan timeout, CancellationToken cancellationToken = default, int maxAttempts = DefaultMaxAttempts, TimeSpan? chunkTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(store);
@@ -64,7 +65,7 @@ public static class BlobFetcher
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                return await FetchOnceAsync(system, store, blob, holder, timeout, cancellationToken).ConfigureAwait(false);
+                return await FetchOnceAsync(system, store, blob, holder, timeout, chunkTimeout ?? timeout, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -93,7 +94,7 @@ public static class BlobFetcher
     }
 
     private static async Task<BlobRef> FetchOnceAsync(ActorSystem system, IBlobStore store, BlobRef blob, ICanTell holder,
-        TimeSpan timeout, CancellationToken cancellationToken)
+        TimeSpan timeout, TimeSpan chunkTimeout, CancellationToken cancellationToken)
     {
         object reply;
         try
@@ -115,7 +116,7 @@ public static class BlobFetcher
 
         var materializer = system.WithExtension<FetchMaterializer, FetchMaterializerProvider>().Materializer;
         var (killSwitch, queue) = offer.Chunks.Source
-            .IdleTimeout(timeout)
+            .IdleTimeout(chunkTimeout)
             .ViaMaterialized(KillSwitches.Single<byte[]>(), Keep.Right)
             .ToMaterialized(Sink.Queue<byte[]>(), Keep.Both)
             .Run(materializer);

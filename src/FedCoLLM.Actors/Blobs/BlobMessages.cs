@@ -30,3 +30,7 @@ public sealed record BlobMissing(BlobRef Blob) : IWireMessage;
 public sealed record ReplicateBlob(BlobRef Blob, string Holder) : IWireMessage;
 
 public sealed record BlobReplicated(BlobRef Blob) : IWireMessage;
+
+/// <summary>Published on this node's event stream when its <see cref="BlobServerActor"/> starts streaming a blob to
+/// <paramref name="Requester"/> (a node address). Local only: operators and the chaos harness watch transfers with it.</summary>
+public sealed record BlobServing(BlobRef Blob, string Requester);

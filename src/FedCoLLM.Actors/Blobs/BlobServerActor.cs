@@ -32,6 +32,7 @@ public sealed class BlobServerActor : ReceiveActor
 
     private readonly IBlobStore _store;
     private readonly int _chunkSize;
+    private readonly TimeSpan _chunkInterval;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IMaterializer? _materializer;
 
@@ -39,8 +40,19 @@ public sealed class BlobServerActor : ReceiveActor
     {
         _store = store;
         _chunkSize = chunkSize;
+        _chunkInterval = ChunkInterval(Context.System.Settings.Config);
         Receive<FetchBlob>(Handle);
         Receive<ReplicateBlob>(Replicate);
+    }
+
+    /// <summary>Fault injection: <c>fedcollm.blobs.chunk-interval</c> (default 0, off) paces each outgoing chunk, so a
+    /// transfer lasts long enough for the chaos harness to kill a node in the middle of it (hocon/chaos.conf).</summary>
+    public static TimeSpan ChunkInterval(Akka.Configuration.Config config)
+    {
+        var interval = config.GetTimeSpan("fedcollm.blobs.chunk-interval", TimeSpan.Zero, allowInfinite: false);
+        if (interval < TimeSpan.Zero || interval > TimeSpan.FromSeconds(10))
+            throw new ArgumentException($"fedcollm.blobs.chunk-interval = {interval}: expected 0 (off) up to 10s; it only paces transfers for fault injection.");
+        return interval;
     }
 
     /// <summary>How long a <see cref="ReplicateBlob"/> waits for the holder's answer and then for each chunk.</summary>
@@ -118,6 +130,16 @@ public sealed class BlobServerActor : ReceiveActor
                 return Done.Instance;
             });
 
+        if (_chunkInterval > TimeSpan.Zero)
+        {
+            var interval = _chunkInterval;
+            chunks = chunks.SelectAsync(1, async chunk =>
+            {
+                await Task.Delay(interval).ConfigureAwait(false);
+                return chunk;
+            });
+        }
+
         Task<ISourceRef<byte[]>> offered;
         try
         {
@@ -128,6 +150,7 @@ public sealed class BlobServerActor : ReceiveActor
             file.Dispose();
             throw;
         }
+        Context.System.EventStream.Publish(new BlobServing(blob, Sender.Path.Address.ToString()));
         offered.PipeTo(Sender, success: chunkRef => new BlobOffer(blob, chunkRef),
             failure: e => new Status.Failure(e));
     }

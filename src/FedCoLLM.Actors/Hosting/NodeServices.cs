@@ -10,11 +10,17 @@ namespace FedCoLLM.Actors.Hosting;
 /// other nodes fetch this node's blobs from, and the retry policy for failed steps.</summary>
 public sealed record NodeServices(IBlobStore Store, IStepRunner Runner, string BlobServerPath, RetryPolicy Retries)
 {
-    public TimeSpan FetchTimeout { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>How long a holder may take to answer a fetch (it may be busy training on shared cores).</summary>
+    public TimeSpan FetchTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a transfer may go without a chunk. A 64 KiB chunk takes milliseconds; a holder that died
+    /// mid-transfer is given up on after this and fetched again (chaos runs found a 2-minute idle timeout stalling a
+    /// round for those 2 minutes after a client was killed while its update was being pulled).</summary>
+    public TimeSpan ChunkTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Makes <paramref name="blob"/> present in this node's store, fetching it from <paramref name="holder"/> if needed.</summary>
     public Task<BlobRef> EnsureLocalAsync(ActorSystem system, BlobRef blob, string holder, CancellationToken cancellation = default) =>
-        BlobFetcher.EnsureLocalAsync(system, Store, blob, ActorPath.Parse(holder), FetchTimeout, cancellation);
+        BlobFetcher.EnsureLocalAsync(system, Store, blob, ActorPath.Parse(holder), FetchTimeout, cancellation, chunkTimeout: ChunkTimeout);
 
     /// <summary>
     /// Has every other reachable Up server-role node take a copy of <paramref name="blobs"/> (from this node's blob

@@ -49,7 +49,10 @@ public sealed class RoundEventSerializer(ExtendedActorSystem system) : Serialize
 
     public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
 
-    public override object FromBinary(byte[] bytes, string manifest)
+    public override object FromBinary(byte[] bytes, string manifest) => Read(bytes, manifest);
+
+    /// <summary>Reads one journal record without an actor system (journal audits read the SQL tables directly).</summary>
+    public static object Read(byte[] bytes, string manifest)
     {
         // SerializationException tells Akka the record is unreadable by this version, not a transient fault.
         if (!Types.TryGetValue(manifest, out var type))

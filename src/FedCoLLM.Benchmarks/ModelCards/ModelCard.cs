@@ -22,7 +22,13 @@ public sealed record ModelCardFacts(
     string Date,
     IReadOnlyList<double> StepLosses,
     string Prompt,
-    IReadOnlyList<DomainAccuracy> Accuracy);
+    IReadOnlyList<DomainAccuracy> Accuracy)
+{
+    /// <summary>Another model scored on the same items (the built-in LLM's card compares it with the SLM).</summary>
+    public ModelComparison? Comparison { get; init; }
+}
+
+public sealed record ModelComparison(string Name, IReadOnlyList<DomainAccuracy> Accuracy);
 
 /// <summary>Writes README.md (the model card) and loss.png next to a built-in model.</summary>
 public static class ModelCard
@@ -72,7 +78,33 @@ public static class ModelCard
             var rows = f.Accuracy.Where(a => a.Split == split).ToList();
             md.AppendLine(c, $"| **mean** | {split} | {rows.Sum(r => r.Questions)} | {100 * rows.Average(r => r.Accuracy):F1} % | | {100 * rows.Average(r => r.AccuracyNormalized):F1} % |");
         }
+        if (f.Comparison is { } other) WriteComparison(md, f, other);
         File.WriteAllText(Path.Combine(directory, "README.md"), md.ToString());
+    }
+
+    /// <summary>Accuracy over all items of a split against the other model's, with the two-proportion z statistic
+    /// (unpaired, so conservative for the same items).</summary>
+    static void WriteComparison(StringBuilder md, ModelCardFacts f, ModelComparison other)
+    {
+        var c = CultureInfo.InvariantCulture;
+        md.AppendLine();
+        md.AppendLine(c, $"## Against {other.Name}");
+        md.AppendLine();
+        md.AppendLine(c, $"| split | questions | {f.Name} acc | {other.Name} acc | difference (points) | z |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var split in f.Accuracy.Select(a => a.Split).Distinct())
+        {
+            var mine = f.Accuracy.Where(a => a.Split == split).ToList();
+            var theirs = other.Accuracy.Where(a => a.Split == split).ToList();
+            int n = mine.Sum(a => a.Questions), m = theirs.Sum(a => a.Questions);
+            if (n == 0 || m == 0) continue;
+            double p1 = mine.Sum(a => a.Accuracy * a.Questions) / n, p2 = theirs.Sum(a => a.Accuracy * a.Questions) / m;
+            double pooled = (p1 * n + p2 * m) / (n + m);
+            double z = (p1 - p2) / Math.Sqrt(pooled * (1 - pooled) * (1.0 / n + 1.0 / m));
+            md.AppendLine(c, $"| {split} | {n} | {100 * p1:F1} % | {100 * p2:F1} % | {100 * (p1 - p2):+0.0;-0.0} | {z:F2} |");
+        }
+        md.AppendLine();
+        md.AppendLine("|z| > 1.96 is a difference at the 5 % level, > 2.58 at the 1 % level.");
     }
 
     static double Tail(IReadOnlyList<double> losses) =>

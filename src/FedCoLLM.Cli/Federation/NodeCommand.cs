@@ -57,7 +57,8 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (Roles.Length == 0) return ValidationResult.Error("--role is required (server, aggregator or client; repeatable).");
+            // A node without roles only submits and follows the job (chaos runs keep that apart from the nodes they kill).
+            if (Roles.Length == 0 && !StartJob) return ValidationResult.Error("--role is required (server, aggregator or client; repeatable), unless the node only follows the job (--start-job).");
             var bad = Roles.FirstOrDefault(r => r is not ("server" or "aggregator" or "client"));
             if (bad is not null) return ValidationResult.Error($"--role {bad}: expected server, aggregator or client.");
             if (Roles.Contains("client") != ClientIds.Length > 0) return ValidationResult.Error("--client-id goes with --role client (and --role client needs at least one --client-id).");
@@ -104,8 +105,9 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         {
             using var steps = new FederationSteps(plan.Setup);
             var store = new DirectoryBlobStore(blobs);
-            var runner = new LearningStepRunner(steps, store, plan.Server);
+            var runner = NodeTrace.Steps(new LearningStepRunner(steps, store, plan.Server));
             var node = FederationNode.Start(system, new NodeOptions(plan.Spec.JobId, blobs, runner) { Clients = clients });
+            NodeTrace.Transfers(system);
             var cluster = Cluster.Get(system);
             Console.WriteLine($"Node {cluster.SelfAddress} roles [{string.Join(", ", cluster.SelfRoles)}]" +
                 (clients.Length > 0 ? $" clients [{string.Join(", ", clients.Select(c => c.ClientId))}]" : "") + $", blobs {blobs}.");

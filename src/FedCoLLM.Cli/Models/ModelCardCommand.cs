@@ -21,6 +21,8 @@ public sealed class ModelCardCommand : Command<ModelCardCommand.Settings>
         [CommandOption("--model <DIR>")] public string Model { get; init; } = "";
         [CommandOption("--data <DIR>")] [DefaultValue("data/wordnet")] public string Data { get; init; } = "data/wordnet";
         [CommandOption("--threads <N>")] [DefaultValue(2)] public int Threads { get; init; }
+        [CommandOption("--compare <DIR>")] [Description("Another model (same tokenizer) to score on the same items and compare with, e.g. the SLM on the LLM's card.")]
+        public string? Compare { get; init; }
 
         public override ValidationResult Validate() =>
             File.Exists(Path.Combine(Model, Pretrainer.HistoryFile)) ? ValidationResult.Success()
@@ -31,20 +33,9 @@ public sealed class ModelCardCommand : Command<ModelCardCommand.Settings>
     {
         var history = JsonNode.Parse(File.ReadAllText(Path.Combine(s.Model, Pretrainer.HistoryFile)))!;
         var compute = new ComputeOptions("cpu", s.Threads);
-        using var model = PretrainedModels.Load(s.Model, compute);
-        var tokenizer = TokenizerFiles.Load(s.Model);
         var format = QaPromptFormat.Load(Path.Combine(s.Data, "prompt.json"));
-        var accuracy = new List<DomainAccuracy>();
-        foreach (var split in new[] { "validation", "test" })
-            foreach (var domainDir in Directory.GetDirectories(Path.Combine(s.Data, "clients")).Order(StringComparer.Ordinal))
-            {
-                var items = MultipleChoiceJsonl.Load(Path.Combine(domainDir, split + ".jsonl"));
-                var r = MultipleChoiceEvaluator.Evaluate(model, MultipleChoiceEvaluator.Prepare(items, format, tokenizer.Encode),
-                    batchSize: 32, maxLength: model.Config.MaxSequenceLength, compute, cancellation);
-                accuracy.Add(new DomainAccuracy(Path.GetFileName(domainDir), split, r.Total, r.Accuracy,
-                    r.AccuracyInterval.Low, r.AccuracyInterval.High, r.AccuracyNormalized));
-                AnsiConsole.MarkupLine($"{Path.GetFileName(domainDir)} {split}: acc {100 * r.Accuracy:F1} %, acc_norm {100 * r.AccuracyNormalized:F1} %");
-            }
+        var accuracy = Score(s.Model, s.Data, format, compute, cancellation);
+        using var model = PretrainedModels.Load(s.Model, compute);
 
         var preset = history["preset"]!;
         var config = (Gpt2Config)model.Config;
@@ -65,10 +56,32 @@ public sealed class ModelCardCommand : Command<ModelCardCommand.Settings>
             Date: File.GetLastWriteTimeUtc(Path.Combine(s.Model, Pretrainer.HistoryFile)).ToString("yyyy-MM-dd"),
             StepLosses: history["step_losses"]!.AsArray().Select(x => x!.GetValue<double>()).ToList(),
             Prompt: $"(`{Path.Combine(s.Data, "prompt.json")}`: \"{format.PromptTemplate}\" → \"{format.AnswerTemplate}\")",
-            Accuracy: accuracy);
+            Accuracy: accuracy)
+        {
+            Comparison = s.Compare is null ? null : new ModelComparison(Path.GetFileName(Path.GetFullPath(s.Compare)), Score(s.Compare, s.Data, format, compute, cancellation)),
+        };
         ModelCard.Write(s.Model, facts);
         AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(Path.Combine(s.Model, "README.md"))} and {ModelCard.LossPlotFile}");
         return 0;
+    }
+
+    /// <summary>Zero-shot accuracy on every client domain's validation and test split.</summary>
+    static List<DomainAccuracy> Score(string modelDir, string data, QaPromptFormat format, ComputeOptions compute, CancellationToken cancellation)
+    {
+        using var model = PretrainedModels.Load(modelDir, compute);
+        var tokenizer = TokenizerFiles.Load(modelDir);
+        var accuracy = new List<DomainAccuracy>();
+        foreach (var split in new[] { "validation", "test" })
+            foreach (var domainDir in Directory.GetDirectories(Path.Combine(data, "clients")).Order(StringComparer.Ordinal))
+            {
+                var items = MultipleChoiceJsonl.Load(Path.Combine(domainDir, split + ".jsonl"));
+                var r = MultipleChoiceEvaluator.Evaluate(model, MultipleChoiceEvaluator.Prepare(items, format, tokenizer.Encode),
+                    batchSize: 32, maxLength: model.Config.MaxSequenceLength, compute, cancellation);
+                accuracy.Add(new DomainAccuracy(Path.GetFileName(domainDir), split, r.Total, r.Accuracy,
+                    r.AccuracyInterval.Low, r.AccuracyInterval.High, r.AccuracyNormalized));
+                AnsiConsole.MarkupLine($"{Path.GetFileName(modelDir)} {Path.GetFileName(domainDir)} {split}: acc {100 * r.Accuracy:F1} %, acc_norm {100 * r.AccuracyNormalized:F1} %");
+            }
+        return accuracy;
     }
 
     static string MachineDescription()

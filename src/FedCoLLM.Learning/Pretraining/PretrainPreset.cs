@@ -10,7 +10,7 @@ namespace FedCoLLM.Learning.Pretraining;
 public sealed record PretrainPreset(string Name, int Width, int Layers, int Heads, int Context, int BatchSize, int Steps, double LearningRate)
 {
     public static readonly PretrainPreset Llm = new("llm", Width: 256, Layers: 6, Heads: 8, Context: 128, BatchSize: 16, Steps: 2000, LearningRate: 1e-3);
-    public static readonly PretrainPreset Slm = new("slm", Width: 80, Layers: 4, Heads: 4, Context: 128, BatchSize: 16, Steps: 2000, LearningRate: 2e-3);
+    public static readonly PretrainPreset Slm = new("slm", Width: 64, Layers: 4, Heads: 4, Context: 128, BatchSize: 16, Steps: 2000, LearningRate: 2e-3);
 
     public static PretrainPreset Named(string name) => name switch
     {

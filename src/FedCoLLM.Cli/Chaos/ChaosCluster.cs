@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Sockets;
+using FedCoLLM.Cli.Federation;
+
+namespace FedCoLLM.Cli.Chaos;
+
+/// <summary>
+/// A loopback cluster of `fedcollm node` processes for one chaos trial: three server-role nodes (server-1, server-2 and
+/// the aggregator, which is the third server vote, as hocon/cluster.conf lays out), one node per client and a follower
+/// (no roles) that submits the job and waits for its end. Any node can be SIGKILLed and restarted with its own command
+/// line, as an orchestrator restarts a pod; every incarnation's output is kept for the trial's logs.
+/// </summary>
+public sealed class ChaosCluster : IDisposable
+{
+    public const string Follower = "follower";
+    public const string Aggregator = "aggregator";
+    public static readonly string[] ServerNodes = ["server-1", "server-2", Aggregator];
+
+    sealed record NodeSpec(string Name, int Port, string[] Args);
+
+    readonly Dictionary<string, NodeSpec> specs = new();
+    readonly Dictionary<string, NodeProcess> running = new();
+    readonly List<NodeProcess> exited = [];
+    readonly string postgres;
+
+    public IReadOnlyList<string> ClientNodes { get; }
+
+    public ChaosCluster(string directory, string postgres, IReadOnlyList<string> plan, IReadOnlyList<string> clientIds, IReadOnlyList<string> configFiles)
+    {
+        this.postgres = postgres;
+        var ports = FreePorts(ServerNodes.Length + clientIds.Count + 1);
+        string[] seeds = [.. ports.Take(ServerNodes.Length).SelectMany(p => new[] { "--seed-node", $"akka.tcp://fedcollm@127.0.0.1:{p}" })];
+        string[] config = [.. configFiles.SelectMany(f => new[] { "--config", f })];
+        var serverBlobs = Path.Combine(directory, "server-blobs"); // one volume for the server role: the job can move between its nodes
+        void Add(string name, int port, params string[] args) =>
+            specs[name] = new NodeSpec(name, port, ["node", .. plan, .. args, "--port", $"{port}", "--out", Path.Combine(directory, name), .. config, .. seeds]);
+
+        Add("server-1", ports[0], "--role", "server", "--blobs", serverBlobs);
+        Add("server-2", ports[1], "--role", "server", "--blobs", serverBlobs);
+        Add(Aggregator, ports[2], "--role", "aggregator", "--role", "server", "--blobs", serverBlobs);
+        ClientNodes = clientIds.Select((id, i) => $"client-{i + 1}").ToArray();
+        for (var i = 0; i < clientIds.Count; i++)
+            Add(ClientNodes[i], ports[3 + i], "--role", "client", "--client-id", clientIds[i]);
+        Add(Follower, ports[^1], "--start-job");
+    }
+
+    public NodeProcess this[string name] => running[name];
+
+    public IEnumerable<NodeProcess> Running => running.Values;
+
+    /// <summary>Starts every node, the follower last.</summary>
+    public void StartAll()
+    {
+        foreach (var name in specs.Keys.Where(n => n != Follower)) Start(name);
+        Start(Follower);
+    }
+
+    public void Start(string name)
+    {
+        var info = NodeProcess.StartInfo(specs[name].Args);
+        info.Environment["FEDCOLLM_POSTGRES"] = postgres;
+        running[name] = NodeProcess.Start(name, info);
+    }
+
+    public void Kill(string name)
+    {
+        var node = running[name];
+        node.Kill();
+        exited.Add(node);
+    }
+
+    /// <summary>The node listening on an Akka address (akka.tcp://fedcollm@127.0.0.1:PORT), if it is one of ours.</summary>
+    public string? NodeAt(string address) =>
+        specs.Values.FirstOrDefault(s => address.EndsWith($":{s.Port}", StringComparison.Ordinal))?.Name;
+
+    /// <summary>The server node currently reporting that it hosts the job entity.</summary>
+    public string? JobHost() => ServerNodes.Where(running.ContainsKey).Select(n => running[n])
+        .Where(n => !n.HasExited)
+        .Select(n => (n.Name, Last: n.Lines.LastOrDefault(l => l.Text.Contains("is hosted on this node") || l.Text.Contains("left this node"))))
+        .Where(x => x.Last is not null && x.Last.Text.Contains("is hosted on this node"))
+        .OrderByDescending(x => x.Last!.At).Select(x => x.Name).FirstOrDefault();
+
+    /// <summary>Writes every incarnation's output to <paramref name="directory"/>/NAME.N.log.</summary>
+    public void WriteLogs(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var group in exited.Concat(running.Values).GroupBy(n => n.Name))
+        {
+            var i = 0;
+            foreach (var node in group)
+                File.WriteAllLines(Path.Combine(directory, $"{node.Name}.{++i}.log"), node.Lines.Select(l => $"{l.At:HH:mm:ss.fff} {l.Text}"));
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var node in running.Values) node.Kill();
+        foreach (var node in exited.Concat(running.Values)) node.Dispose();
+    }
+
+    static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        foreach (var l in listeners) l.Start();
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        foreach (var l in listeners) l.Stop();
+        return ports;
+    }
+
+    public static readonly string[] ConfigFiles = [.. NodeCommand.DefaultConfigFiles, "chaos.conf"];
+}

@@ -1,0 +1,101 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using FedCoLLM.Cli.Federation;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace FedCoLLM.Cli.Chaos;
+
+/// <summary>
+/// <c>fedcollm chaos</c>: runs a small federation on a loopback cluster of node processes (PostgreSQL journal) again
+/// and again, each time SIGKILLing one node at a random moment — the job's host, the aggregator, a client mid-training,
+/// either end of an adapter transfer — and restarting it. Every trial must complete with adapters bit-identical to an
+/// undisturbed run and a journal that accepted each client update exactly once per round.
+/// </summary>
+public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--trials <N>")] [DefaultValue(4)] [Description("Trials; fault kinds take turns, so a multiple of 4 tries each equally often.")]
+        public int Trials { get; init; } = 4;
+        [CommandOption("--seed <S>")] [DefaultValue(1L)] [Description("Chaos seed: which node dies when (the same seed replays the same faults).")]
+        public long Seed { get; init; } = 1;
+        [CommandOption("--out <DIR>")] [DefaultValue("runs/chaos")] [Description("chaos.md, chaos.json, the reference run and each trial's node logs.")]
+        public string Out { get; init; } = "runs/chaos";
+        [CommandOption("--clients <N>")] [DefaultValue(2)] public int Clients { get; init; } = 2;
+        [CommandOption("--rounds <R>")] [DefaultValue(2)] public int Rounds { get; init; } = 2;
+        [CommandOption("--federation-seed <S>")] [DefaultValue(7L)] [Description("The federation's seed (the same in every trial and the reference).")]
+        public long FederationSeed { get; init; } = 7;
+        [CommandOption("--restart-after <SECONDS>")] [DefaultValue(1.0)] [Description("Pause between the kill and the restart.")]
+        public double RestartAfter { get; init; } = 1;
+        [CommandOption("--trial-timeout <MINUTES>")] [DefaultValue(10.0)] public double TrialTimeout { get; init; } = 10;
+        [CommandOption("--keep-databases")] [Description("Keep every trial's database (failed trials' are always kept).")]
+        public bool KeepDatabases { get; init; }
+        [CommandOption("--data <DIR>")] [DefaultValue("data/wordnet")] public string Data { get; init; } = "data/wordnet";
+        [CommandOption("--models <DIR>")] [DefaultValue("models")] public string Models { get; init; } = "models";
+
+        public override ValidationResult Validate()
+        {
+            if (Trials < 1) return ValidationResult.Error("--trials must be at least 1.");
+            if (Rounds < 1) return ValidationResult.Error("--rounds must be at least 1.");
+            if (RestartAfter < 0) return ValidationResult.Error("--restart-after must be 0 or more seconds.");
+            if (TrialTimeout <= 0) return ValidationResult.Error("--trial-timeout must be positive.");
+            return ValidationResult.Success();
+        }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellation)
+    {
+        var admin = Environment.GetEnvironmentVariable("FEDCOLLM_POSTGRES");
+        if (string.IsNullOrWhiteSpace(admin))
+        {
+            AnsiConsole.MarkupLine("[red]FEDCOLLM_POSTGRES is not set:[/] chaos trials journal to PostgreSQL, one fresh database per trial. " +
+                                   "Set it to an Npgsql connection string for a role with CREATEDB (.ci/run creates one: Host=127.0.0.1;Username=fedcollm;Password=fedcollm;Database=fedcollm).");
+            return 2;
+        }
+        var wall = Stopwatch.StartNew();
+        var plan = RunPlan.Create(s.Data, s.Models, s.Clients, s.Rounds, s.FederationSeed, quick: true, threads: 1);
+        string[] planArgs = ["--quick", "--clients", $"{s.Clients}", "--rounds", $"{s.Rounds}", "--seed", $"{s.FederationSeed}", "--threads", "1", "--data", s.Data, "--models", s.Models];
+        Directory.CreateDirectory(s.Out);
+        using var stop = new ConsoleStop(cancellation, handleSigterm: true);
+
+        Console.WriteLine($"Reference: the undisturbed run (fedcollm run {string.Join(' ', planArgs)}) …");
+        var referenceDir = Path.Combine(s.Out, "reference");
+        var run = NodeProcess.Start("reference", NodeProcess.StartInfo(["run", .. planArgs, "--out", referenceDir]));
+        var code = await run.WaitForExit(TimeSpan.FromMinutes(s.TrialTimeout));
+        if (code != 0)
+        {
+            run.Kill();
+            Console.WriteLine(run.Output);
+            AnsiConsole.MarkupLine("[red]The undisturbed reference run failed[/]; nothing to compare the trials with.");
+            return 1;
+        }
+        var reference = ChaosTrial.FinalHashes(referenceDir);
+        Console.WriteLine($"Reference adapters: SLM {reference.Slm[..16]}…, LLM {reference.Llm[..16]}…");
+
+        var shared = new TrialContext(Path.GetFullPath(s.Out), admin, planArgs, plan.Spec.ClientIds, s.Rounds, reference,
+            TimeSpan.FromSeconds(s.RestartAfter), TimeSpan.FromMinutes(s.TrialTimeout), s.KeepDatabases);
+        var results = new List<TrialResult>();
+        for (var trial = 1; trial <= s.Trials && !stop.Token.IsCancellationRequested; trial++)
+        {
+            var fault = ChaosFault.Draw(s.Seed, trial - 1, s.Rounds, s.Clients);
+            Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] trial {trial}/{s.Trials}: kill the {fault}");
+            TrialResult result;
+            try { result = await ChaosTrial.Run(trial, fault, shared, stop.Token); }
+            catch (OperationCanceledException) { break; }
+            results.Add(result);
+            Console.WriteLine($"           killed {result.Victim ?? "nothing (the job ended first)"}{(result.KilledDuring is null ? "" : $" during {result.KilledDuring}")}; " +
+                              $"completed {result.Completed}, identical {result.Identical}, exactly once {result.JournalProblems.Count == 0}, " +
+                              $"kill → next transition {(result.KillToProgressSeconds is { } r ? $"{r:F1} s" : "—")}, {result.WallSeconds:F0} s" +
+                              (result.Passed ? "" : $"\n           FAILED: {string.Join("; ", result.JournalProblems.Append(result.Error ?? "").Where(p => p.Length > 0))}"));
+        }
+
+        var command = $"fedcollm chaos --trials {s.Trials} --seed {s.Seed} --clients {s.Clients} --rounds {s.Rounds}";
+        ChaosReport.Write(s.Out, command, results, reference, wall.Elapsed);
+        Console.WriteLine(ChaosReport.Summary(results));
+        Console.WriteLine(ChaosReport.Recovery(results));
+        Console.WriteLine($"Report: {Path.Combine(s.Out, "chaos.md")} and chaos.json.");
+        if (stop.Token.IsCancellationRequested) return 130;
+        return results.Count == s.Trials && results.All(r => r.Passed) ? 0 : 1;
+    }
+}

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Cli.Federation;
+
+namespace FedCoLLM.Cli.Chaos;
+
+/// <summary>What one trial did and found.</summary>
+public sealed record TrialResult(
+    int Trial, ChaosFault Fault, string? Victim, string? KilledDuring, bool Completed, bool Identical,
+    IReadOnlyList<string> JournalProblems, double? KillToProgressSeconds, double WallSeconds, string? Error)
+{
+    public bool Killed => Victim is not null;
+    public bool Passed => Completed && Identical && JournalProblems.Count == 0 && Error is null;
+}
+
+/// <summary>What every trial shares: the plan's command-line options, its clients, the reference hashes.</summary>
+public sealed record TrialContext(
+    string Directory, string AdminConnectionString, IReadOnlyList<string> Plan, IReadOnlyList<string> ClientIds, int Rounds,
+    (string Slm, string Llm) Reference, TimeSpan RestartAfter, TimeSpan Timeout, bool KeepDatabases);
+
+/// <summary>
+/// One chaos trial: a fresh database, the cluster started, one node SIGKILLed at the moment <see cref="ChaosFault"/>
+/// picks and restarted, then the checks — the job completes, its final adapters are bit-identical to the undisturbed
+/// reference, and the journal accepted each client update exactly once per round.
+/// </summary>
+public static partial class ChaosTrial
+{
+    static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
+
+    public static async Task<TrialResult> Run(int trial, ChaosFault fault, TrialContext context, CancellationToken cancellation)
+    {
+        var wall = Stopwatch.StartNew();
+        var directory = Path.Combine(context.Directory, $"trial-{trial:D3}");
+        if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
+        using var database = ChaosDatabase.Create(context.AdminConnectionString, $"fedcollm_chaos_{trial:D3}_{Guid.NewGuid().ToString("N")[..8]}");
+        var cluster = new ChaosCluster(directory, database.ConnectionString, context.Plan, context.ClientIds, ChaosCluster.ConfigFiles);
+        string? victim = null, during = null, error = null;
+        double? recovery = null;
+        var completed = false;
+        var identical = false;
+        IReadOnlyList<string> problems = [];
+        try
+        {
+            cluster.StartAll();
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            deadline.CancelAfter(context.Timeout);
+
+            var target = await Trigger(cluster, fault, deadline.Token);
+            if (target is { } t)
+            {
+                victim = t.Victim;
+                during = Describe(cluster, t.Victim, fault);
+                var before = await JournalAudit.LatestTransition(database.ConnectionString, deadline.Token);
+                var killedAt = Stopwatch.StartNew();
+                cluster.Kill(t.Victim);
+                var progress = WaitForProgress(database.ConnectionString, before, killedAt, deadline.Token);
+                await Task.Delay(context.RestartAfter, deadline.Token);
+                cluster.Start(t.Victim);
+                recovery = await progress;
+            }
+
+            var follower = cluster[ChaosCluster.Follower];
+            var exit = await follower.WaitForExit(context.Timeout - wall.Elapsed);
+            completed = exit == 0 && follower.Saw("· Completed");
+            if (exit is null) error = $"the job did not finish within {context.Timeout.TotalMinutes:F0} min";
+            else if (exit != 0) error = $"the follower exited with {exit}";
+            if (completed)
+                identical = FinalHashes(Path.Combine(directory, ChaosCluster.Follower)) == context.Reference;
+            problems = JournalAudit.Check(await JournalAudit.ReadEvents(database.ConnectionString, cancellation), context.ClientIds, context.Rounds);
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            error = $"the trial did not finish within {context.Timeout.TotalMinutes:F0} min";
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            error = e.Message;
+        }
+        finally
+        {
+            cluster.Dispose();
+            cluster.WriteLogs(Path.Combine(directory, "logs"));
+        }
+        if (!(completed && identical && problems.Count == 0 && error is null)) error = (error is null ? "" : error + "; ") + $"journal kept in database {database.Name}, logs in {directory}";
+        var result = new TrialResult(trial, fault, victim, during, completed, identical, problems, recovery, wall.Elapsed.TotalSeconds, error);
+        database.KeepOnDispose = context.KeepDatabases || !result.Passed;
+        return result;
+    }
+
+    sealed record Target(string Victim);
+
+    /// <summary>Waits for the fault's moment and names the node to kill; null when the job finished first.</summary>
+    static async Task<Target?> Trigger(ChaosCluster cluster, ChaosFault fault, CancellationToken cancellation)
+    {
+        var follower = cluster[ChaosCluster.Follower];
+        var start = DateTime.UtcNow;
+        while (!cancellation.IsCancellationRequested)
+        {
+            if (follower.HasExited) return null;
+            var candidate = fault.Kind switch
+            {
+                FaultKind.JobHost => Reached(follower, fault.Round, fault.Phase) is not null ? cluster.JobHost() : null,
+                FaultKind.Aggregator => cluster.Running.Any(n => n.First($"{NodeTrace.StepStarted} round {fault.Round} Aggregating", start) is not null)
+                    ? ChaosCluster.Aggregator : null,
+                FaultKind.ClientTraining => cluster[cluster.ClientNodes[fault.ClientIndex]].First($"{NodeTrace.StepStarted} round {fault.Round} ClientsTraining", start) is not null
+                    ? cluster.ClientNodes[fault.ClientIndex] : null,
+                _ => TransferEnd(cluster, fault, Reached(follower, fault.Round, fault.Phase)),
+            };
+            if (candidate is not null)
+            {
+                await Task.Delay(fault.Delay, cancellation);
+                // The job host may have changed hands during the delay.
+                return new Target(fault.Kind == FaultKind.JobHost ? cluster.JobHost() ?? candidate : candidate);
+            }
+            await Task.Delay(Poll, cancellation);
+        }
+        return null;
+    }
+
+    /// <summary>The sender or receiver of the first adapter transfer that began once the round reached the phase.</summary>
+    static string? TransferEnd(ChaosCluster cluster, ChaosFault fault, DateTime? from)
+    {
+        if (from is not { } since) return null;
+        var serving = cluster.Running.Where(n => n.Name != ChaosCluster.Follower)
+            .Select(n => (Node: n.Name, Line: n.First(NodeTrace.Serving, since - TimeSpan.FromSeconds(1))))
+            .Where(x => x.Line is not null).OrderBy(x => x.Line!.At).FirstOrDefault();
+        if (serving.Line is null) return null;
+        var receiver = cluster.NodeAt(serving.Line.Text[(serving.Line.Text.LastIndexOf(" to ", StringComparison.Ordinal) + 4)..].Trim());
+        return fault.KillSender || receiver is null or ChaosCluster.Follower ? serving.Node : receiver;
+    }
+
+    /// <summary>When the follower first printed a phase at or after (round, phase) — it polls, so short phases may be
+    /// skipped in its output; a later phase counts as reached.</summary>
+    static DateTime? Reached(NodeProcess follower, int round, RoundPhase phase)
+    {
+        var target = Array.IndexOf(ChaosFault.RoundPhases, phase);
+        foreach (var line in follower.Lines)
+        {
+            var m = PhaseLine().Match(line.Text);
+            if (!m.Success) continue;
+            var r = int.Parse(m.Groups[1].Value);
+            var name = m.Groups[2].Value;
+            if (name == nameof(RoundPhase.Completed)) return line.At;
+            if (!Enum.TryParse<RoundPhase>(name, out var p)) continue;
+            var i = Array.IndexOf(ChaosFault.RoundPhases, p);
+            if (r > round || (r == round && i >= target)) return line.At;
+        }
+        return null;
+    }
+
+    [GeneratedRegex(@"round (\d+)/\d+ attempt \d+ · (\w+)")]
+    private static partial Regex PhaseLine();
+
+    /// <summary>What the victim was doing when it died, from its last lines and the follower's last phase.</summary>
+    static string Describe(ChaosCluster cluster, string victim, ChaosFault fault)
+    {
+        var lines = cluster[victim].Lines;
+        var started = lines.LastOrDefault(l => l.Text.Contains(NodeTrace.StepStarted));
+        var finished = lines.LastOrDefault(l => l.Text.Contains(NodeTrace.StepFinished));
+        var inStep = started is not null && (finished is null || finished.At < started.At);
+        var phase = cluster[ChaosCluster.Follower].Lines.LastOrDefault(l => PhaseLine().IsMatch(l.Text))?.Text;
+        var where = phase is null ? "before the first round" : PhaseLine().Match(phase).Value;
+        return inStep ? $"{where}, mid-step ({started!.Text[(started.Text.IndexOf(NodeTrace.StepStarted, StringComparison.Ordinal) + NodeTrace.StepStarted.Length)..].Trim()})" : where;
+    }
+
+    /// <summary>Seconds from the kill until the job persists its next phase transition.</summary>
+    static async Task<double?> WaitForProgress(string connectionString, long before, Stopwatch sinceKill, CancellationToken cancellation)
+    {
+        while (!cancellation.IsCancellationRequested)
+        {
+            try
+            {
+                if (await JournalAudit.LatestTransition(connectionString, cancellation) > before) return sinceKill.Elapsed.TotalSeconds;
+                await Task.Delay(100, cancellation);
+            }
+            catch (OperationCanceledException) { return null; }
+        }
+        return null;
+    }
+
+    public static (string Slm, string Llm) FinalHashes(string outDir)
+    {
+        var final = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!["final"]!;
+        return (final["slm_adapter_sha256"]!.GetValue<string>(), final["llm_adapter_sha256"]!.GetValue<string>());
+    }
+}
