@@ -38,6 +38,7 @@ public sealed class AggregatorActor : ReceiveActor
                 Sender.Tell(done.Reply);
                 return;
             }
+            Sender.Tell(new AggregationStarted(request.JobId, request.Request));
             if (!waiting.Contains(Sender)) waiting.Add(Sender);
             if (runningKey == key) return;
             runningKey = key;

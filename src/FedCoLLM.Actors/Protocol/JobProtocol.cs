@@ -49,8 +49,13 @@ public sealed record GlobalSlmReady(string JobId, int Round, BlobRef Slm, string
 
 // ---- server ↔ aggregator ----------------------------------------------------------------------
 
-/// <summary>FedAvg of the request's inputs (fetched from <paramref name="Holder"/>). Reply: <see cref="Aggregated"/> or <see cref="AggregationFailed"/>.</summary>
+/// <summary>FedAvg of the request's inputs (fetched from <paramref name="Holder"/>). Replies: <see cref="AggregationStarted"/> at once,
+/// then <see cref="Aggregated"/> or <see cref="AggregationFailed"/>.</summary>
 public sealed record AggregateUpdates(string JobId, StepRequest Request, string Holder) : IJobMessage;
+
+/// <summary>The aggregator entity took the request. The server watches the sender from then on: if its node dies the
+/// request is sent again at once (a message sent to a dead node is otherwise only noticed when a timeout fires).</summary>
+public sealed record AggregationStarted(string JobId, StepRequest Request) : IWireMessage;
 
 public sealed record Aggregated(string JobId, StepRequest Request, StepResult Result, string Holder) : IWireMessage;
 

@@ -31,6 +31,9 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     sealed record StepReplicated(StepRequest Request, StepResult Result) : INoSerializationVerificationNeeded;
 
     static readonly TimeSpan AggregationTimeout = TimeSpan.FromMinutes(5);
+    // Until an aggregator acknowledges a request it is resent this often: the shard may have lived on a node that
+    // died, and a message sent there is lost (chaos runs: a killed aggregator stalled the round for the full 5 min).
+    static readonly TimeSpan AggregationAckTimeout = TimeSpan.FromSeconds(15);
 
     readonly string jobId;
     readonly NodeServices services;
@@ -40,6 +43,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     readonly Dictionary<string, LiveProgress> live = new(StringComparer.Ordinal);
     readonly HashSet<string> fetchingUpdates = new(StringComparer.Ordinal);
     IActorRef worker = ActorRefs.Nobody;
+    IActorRef? aggregator;
     RoundState state = RoundState.Empty;
     string? inFlight;
     string? armedDeadline;
@@ -88,9 +92,11 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         Command<AggregateFetched>(f => OnStepSucceeded(f.Result.Request, f.Result.Result));
         Command<StepReplicated>(r => OnStepReplicated(r.Request, r.Result));
         Command<AggregationFailed>(f => OnStepFailed(f.Request, f.Error));
+        Command<AggregationStarted>(OnAggregationStarted);
         Command<Terminated>(t =>
         {
             foreach (var id in clients.Where(kv => kv.Value.Equals(t.ActorRef)).Select(kv => kv.Key).ToList()) clients.Remove(id);
+            if (t.ActorRef.Equals(aggregator)) OnAggregatorLost();
         });
         Command<SaveSnapshotSuccess>(s => log.Debug("Snapshot at sequence {0}", s.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(f => log.Warning("Snapshot failed ({0}); recovery will replay more events", f.Cause.Message));
@@ -170,6 +176,28 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         var u = fetched.Update;
         Persist(state.Decide(new SubmitUpdate(u.Round, u.ClientId, u.Update, u.SampleCount, u.TrainLoss), DateTimeOffset.UtcNow),
             d => fetched.ReplyTo.Tell(new UpdateAcknowledged(jobId, u.Round, u.ClientId, d.Outcome, d.Detail)));
+    }
+
+    void OnAggregationStarted(AggregationStarted started)
+    {
+        if (inFlight != KeyOf(started.Request)) return;
+        if (!Sender.Equals(aggregator))
+        {
+            if (aggregator is not null) Context.Unwatch(aggregator);
+            aggregator = Sender;
+            Context.Watch(aggregator);
+        }
+        Timers.StartSingleTimer("step-timeout", new RetryDue(KeyOf(started.Request)), AggregationTimeout);
+    }
+
+    /// <summary>The aggregator entity working on our request is gone (its node died or was downed): ask again now.</summary>
+    void OnAggregatorLost()
+    {
+        aggregator = null;
+        if (state.NextWork() is not RunAggregation a || inFlight != KeyOf(a.Request)) return;
+        log.Warning("The aggregator of {0} was lost; asking again", a.Request);
+        inFlight = null;
+        Reconcile();
     }
 
     void OnAggregated(Aggregated aggregated)
@@ -261,8 +289,8 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
                 Dispatch(a.Request, () =>
                 {
                     aggregators.Tell(new AggregateUpdates(jobId, a.Request, services.BlobServerPath));
-                    // An aggregator that died with the request is asked again.
-                    Timers.StartSingleTimer("step-timeout", new RetryDue(KeyOf(a.Request)), AggregationTimeout);
+                    // Asked again unless an aggregator acknowledges it (then watched: see OnAggregationStarted).
+                    Timers.StartSingleTimer("step-timeout", new RetryDue(KeyOf(a.Request)), AggregationAckTimeout);
                 });
                 break;
             case CollectUpdates c:

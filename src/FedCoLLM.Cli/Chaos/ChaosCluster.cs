@@ -10,13 +10,22 @@ namespace FedCoLLM.Cli.Chaos;
 /// (no roles) that submits the job and waits for its end. Any node can be SIGKILLed and restarted with its own command
 /// line, as an orchestrator restarts a pod; every incarnation's output is kept for the trial's logs.
 /// </summary>
+/// <remarks>
+/// A restarted node listens on a new port, as a replacement pod of a Kubernetes Deployment gets a new IP. Restarting at
+/// the same host:port a second after the kill sometimes never rejoined (Akka.NET 1.5.73: the new incarnation's InitJoin
+/// went unanswered for the whole 10-minute trial, while the old one was being downed); see docs/reliability.md.
+/// </remarks>
 public sealed class ChaosCluster : IDisposable
 {
     public const string Follower = "follower";
     public const string Aggregator = "aggregator";
     public static readonly string[] ServerNodes = ["server-1", "server-2", Aggregator];
 
-    sealed record NodeSpec(string Name, int Port, string[] Args);
+    sealed record NodeSpec(string Name, string[] Args)
+    {
+        public int Port { get; set; }
+        public List<int> PastPorts { get; } = [];
+    }
 
     readonly Dictionary<string, NodeSpec> specs = new();
     readonly Dictionary<string, NodeProcess> running = new();
@@ -33,7 +42,7 @@ public sealed class ChaosCluster : IDisposable
         string[] config = [.. configFiles.SelectMany(f => new[] { "--config", f })];
         var serverBlobs = Path.Combine(directory, "server-blobs"); // one volume for the server role: the job can move between its nodes
         void Add(string name, int port, params string[] args) =>
-            specs[name] = new NodeSpec(name, port, ["node", .. plan, .. args, "--port", $"{port}", "--out", Path.Combine(directory, name), .. config, .. seeds]);
+            specs[name] = new NodeSpec(name, ["node", .. plan, .. args, "--out", Path.Combine(directory, name), .. config, .. seeds]) { Port = port };
 
         Add("server-1", ports[0], "--role", "server", "--blobs", serverBlobs);
         Add("server-2", ports[1], "--role", "server", "--blobs", serverBlobs);
@@ -57,7 +66,8 @@ public sealed class ChaosCluster : IDisposable
 
     public void Start(string name)
     {
-        var info = NodeProcess.StartInfo(specs[name].Args);
+        var spec = specs[name];
+        var info = NodeProcess.StartInfo([.. spec.Args, "--port", $"{spec.Port}"]);
         info.Environment["FEDCOLLM_POSTGRES"] = postgres;
         running[name] = NodeProcess.Start(name, info);
     }
@@ -69,9 +79,18 @@ public sealed class ChaosCluster : IDisposable
         exited.Add(node);
     }
 
+    /// <summary>Starts a killed node again with its command line, on a new port (see the remarks).</summary>
+    public void Restart(string name)
+    {
+        var spec = specs[name];
+        spec.PastPorts.Add(spec.Port);
+        spec.Port = FreePorts(1)[0];
+        Start(name);
+    }
+
     /// <summary>The node listening on an Akka address (akka.tcp://fedcollm@127.0.0.1:PORT), if it is one of ours.</summary>
     public string? NodeAt(string address) =>
-        specs.Values.FirstOrDefault(s => address.EndsWith($":{s.Port}", StringComparison.Ordinal))?.Name;
+        specs.Values.FirstOrDefault(s => s.PastPorts.Append(s.Port).Any(p => address.EndsWith($":{p}", StringComparison.Ordinal)))?.Name;
 
     /// <summary>The server node currently reporting that it hosts the job entity.</summary>
     public string? JobHost() => ServerNodes.Where(running.ContainsKey).Select(n => running[n])

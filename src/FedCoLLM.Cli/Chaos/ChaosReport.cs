@@ -41,11 +41,22 @@ public static class ChaosReport
 
     public static void Write(string directory, string command, IReadOnlyList<TrialResult> trials, (string Slm, string Llm) reference, TimeSpan wall)
     {
-        var md = new StringBuilder()
+        var md = new StringBuilder();
+        md
             .AppendLine("# Chaos run").AppendLine()
             .AppendLine($"`{command}` — {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, wall {wall.TotalMinutes:F1} min.").AppendLine()
             .AppendLine($"Reference (undisturbed run, same plan and seed): SLM `{reference.Slm}`, LLM `{reference.Llm}`.").AppendLine()
             .AppendLine("```").AppendLine(Summary(trials)).AppendLine(Recovery(trials)).AppendLine("```").AppendLine()
+            .AppendLine("Kill → next phase transition the job persists, per fault kind (seconds; the phase the kill interrupted is")
+            .AppendLine("re-run, so this includes that phase's own duration):").AppendLine()
+            .AppendLine("| fault | kills | min | median | p90 | max |").AppendLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var kind in Enum.GetValues<FaultKind>())
+        {
+            var seconds = trials.Where(t => t.Fault.Kind == kind && t.KillToProgressSeconds is not null).Select(t => t.KillToProgressSeconds!.Value).Order().ToArray();
+            if (seconds.Length == 0) continue;
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {Name(kind)} | {seconds.Length} | {seconds[0]:F1} | {Quantile(seconds, 0.5):F1} | {Quantile(seconds, 0.9):F1} | {seconds[^1]:F1} |");
+        }
+        md.AppendLine()
             .AppendLine("| trial | fault | killed | while | completed | identical | exactly once | kill → next transition (s) | wall (s) |")
             .AppendLine("|---:|---|---|---|---|---|---|---:|---:|");
         foreach (var t in trials)

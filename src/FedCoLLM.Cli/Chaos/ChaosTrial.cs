@@ -57,7 +57,7 @@ public static partial class ChaosTrial
                 cluster.Kill(t.Victim);
                 var progress = WaitForProgress(database.ConnectionString, before, killedAt, deadline.Token);
                 await Task.Delay(context.RestartAfter, deadline.Token);
-                cluster.Start(t.Victim);
+                cluster.Restart(t.Victim);
                 recovery = await progress;
             }
 

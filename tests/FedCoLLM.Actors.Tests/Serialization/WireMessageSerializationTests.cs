@@ -95,6 +95,7 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
             new ReportProgress("job-7", new LiveProgress("alice", 1, RoundPhase.ClientsTraining, 1, 2, 3)),
             new GlobalSlmReady("job-7", 1, Slm, "holder"),
             new AggregateUpdates("job-7", Request, "holder"),
+            new AggregationStarted("job-7", Request),
             new Aggregated("job-7", Request, Result, "holder"),
             new AggregationFailed("job-7", Request, "boom"),
             Request,
