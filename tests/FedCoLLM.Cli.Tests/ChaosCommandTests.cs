@@ -9,6 +9,7 @@ namespace FedCoLLM.Cli.Tests;
 /// follower on PostgreSQL and restarting it. Every trial must complete bit-identical to the undisturbed run with each
 /// client update journaled once per round. docs/reliability.md has the 50-trial run.
 /// </summary>
+[Collection(ChildProcesses.Name)]
 public class ChaosCommandTests
 {
     [PostgresFact]

@@ -7,6 +7,7 @@ namespace FedCoLLM.Cli.Tests;
 /// The promise of the design: kill -9 at any moment, run the same command again, and the federation ends with
 /// bit-identical adapters. Each run is a real `fedcollm run` child process on its own SQLite journal.
 /// </summary>
+[Collection(ChildProcesses.Name)]
 public class CrashResumeTests
 {
     const int Rounds = 2;
@@ -121,4 +122,12 @@ sealed class TempDir : IDisposable
     {
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
     }
+}
+
+/// <summary>The tests that start `fedcollm` processes (whole runs, clusters of nodes) run one at a time: on CI's two
+/// cores, several at once starve the cluster nodes' failure detectors and make the timings meaningless.</summary>
+[CollectionDefinition(Name)]
+public sealed class ChildProcesses
+{
+    public const string Name = "fedcollm child processes";
 }

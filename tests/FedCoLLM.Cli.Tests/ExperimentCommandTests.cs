@@ -4,6 +4,7 @@ namespace FedCoLLM.Cli.Tests;
 
 /// <summary>`fedcollm experiment --quick`: every method runs as a federation job and the report has the paper's shape
 /// (rows model × method, a column per client domain plus the average) with a finite number in every cell.</summary>
+[Collection(ChildProcesses.Name)]
 public class ExperimentCommandTests
 {
     [Fact]

@@ -23,6 +23,7 @@ public sealed class PostgresFactAttribute : FactAttribute
 /// entity restarts on another server node from the journal and the job ends with the adapters of an uninterrupted
 /// single-process `fedcollm run` (bit for bit: every step is a pure function of its inputs and seed).
 /// </summary>
+[Collection(ChildProcesses.Name)]
 public class MultiNodeTests
 {
     static readonly string[] Plan = ["--quick", "--clients", "2", "--rounds", "1", "--seed", "7", "--threads", "1"];
