@@ -110,7 +110,18 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
             servers.Tell(done.Update);
             return;
         }
-        if (current is not null && current.Round == task.Round && current.Attempt == task.Attempt && current.GlobalSlm == task.GlobalSlm) return;
+        if (current is not null && current.Round == task.Round && current.Attempt == task.Attempt && current.GlobalSlm == task.GlobalSlm)
+        {
+            // The job moved to another server node, which resends the task naming itself as the holder: a fetch still
+            // retrying against the dead one would never succeed (chaos runs: the job host killed while serving this
+            // adapter stalled the round until the deadline).
+            if (current.Holder != task.Holder && !services.Store.Contains(task.GlobalSlm))
+            {
+                Timers.Cancel("retry");
+                Start(task);
+            }
+            return;
+        }
         failedAttempts = 0;
         Start(task);
     }

@@ -18,6 +18,8 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
     {
         [CommandOption("--trials <N>")] [DefaultValue(4)] [Description("Trials; fault kinds take turns, so a multiple of 4 tries each equally often.")]
         public int Trials { get; init; } = 4;
+        [CommandOption("--from-trial <N>")] [DefaultValue(1)] [Description("First trial to run (with the same --seed, trial N draws the same fault as in a full run: replays a failed trial).")]
+        public int FromTrial { get; init; } = 1;
         [CommandOption("--seed <S>")] [DefaultValue(1L)] [Description("Chaos seed: which node dies when (the same seed replays the same faults).")]
         public long Seed { get; init; } = 1;
         [CommandOption("--out <DIR>")] [DefaultValue("runs/chaos")] [Description("chaos.md, chaos.json, the reference run and each trial's node logs.")]
@@ -37,6 +39,7 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         public override ValidationResult Validate()
         {
             if (Trials < 1) return ValidationResult.Error("--trials must be at least 1.");
+            if (FromTrial < 1 || FromTrial > Trials) return ValidationResult.Error("--from-trial must be between 1 and --trials.");
             if (Rounds < 1) return ValidationResult.Error("--rounds must be at least 1.");
             if (RestartAfter < 0) return ValidationResult.Error("--restart-after must be 0 or more seconds.");
             if (TrialTimeout <= 0) return ValidationResult.Error("--trial-timeout must be positive.");
@@ -76,7 +79,7 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         var shared = new TrialContext(Path.GetFullPath(s.Out), admin, planArgs, plan.Spec.ClientIds, s.Rounds, reference,
             TimeSpan.FromSeconds(s.RestartAfter), TimeSpan.FromMinutes(s.TrialTimeout), s.KeepDatabases);
         var results = new List<TrialResult>();
-        for (var trial = 1; trial <= s.Trials && !stop.Token.IsCancellationRequested; trial++)
+        for (var trial = s.FromTrial; trial <= s.Trials && !stop.Token.IsCancellationRequested; trial++)
         {
             var fault = ChaosFault.Draw(s.Seed, trial - 1, s.Rounds, s.Clients);
             Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] trial {trial}/{s.Trials}: kill the {fault}");
@@ -90,12 +93,12 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
                               (result.Passed ? "" : $"\n           FAILED: {string.Join("; ", result.JournalProblems.Append(result.Error ?? "").Where(p => p.Length > 0))}"));
         }
 
-        var command = $"fedcollm chaos --trials {s.Trials} --seed {s.Seed} --clients {s.Clients} --rounds {s.Rounds}";
+        var command = $"fedcollm chaos --trials {s.Trials}{(s.FromTrial > 1 ? $" --from-trial {s.FromTrial}" : "")} --seed {s.Seed} --clients {s.Clients} --rounds {s.Rounds}";
         ChaosReport.Write(s.Out, command, results, reference, wall.Elapsed);
         Console.WriteLine(ChaosReport.Summary(results));
         Console.WriteLine(ChaosReport.Recovery(results));
         Console.WriteLine($"Report: {Path.Combine(s.Out, "chaos.md")} and chaos.json.");
         if (stop.Token.IsCancellationRequested) return 130;
-        return results.Count == s.Trials && results.All(r => r.Passed) ? 0 : 1;
+        return results.Count == s.Trials - s.FromTrial + 1 && results.All(r => r.Passed) ? 0 : 1;
     }
 }

@@ -62,7 +62,8 @@ public static partial class ChaosTrial
             }
 
             var follower = cluster[ChaosCluster.Follower];
-            var exit = await follower.WaitForExit(context.Timeout - wall.Elapsed);
+            var left = context.Timeout - wall.Elapsed;
+            var exit = left > TimeSpan.Zero ? await follower.WaitForExit(left) : null;
             completed = exit == 0 && follower.Saw("· Completed");
             if (exit is null) error = $"the job did not finish within {context.Timeout.TotalMinutes:F0} min";
             else if (exit != 0) error = $"the follower exited with {exit}";
