@@ -63,7 +63,7 @@ public static partial class ChaosTrial
 
             var follower = cluster[ChaosCluster.Follower];
             var left = context.Timeout - wall.Elapsed;
-            var exit = left > TimeSpan.Zero ? await follower.WaitForExit(left) : null;
+            var exit = left > TimeSpan.Zero ? await follower.WaitForExit(left, cancellation) : null; // Ctrl-C/SIGTERM stops a trial at once
             completed = exit == 0 && follower.Saw("· Completed");
             if (exit is null) error = $"the job did not finish within {context.Timeout.TotalMinutes:F0} min";
             else if (exit != 0) error = $"the follower exited with {exit}";

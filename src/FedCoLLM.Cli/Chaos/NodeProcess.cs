@@ -67,11 +67,13 @@ public sealed class NodeProcess : IDisposable
     public OutputLine? First(string text, DateTime since) =>
         lines.FirstOrDefault(l => l.At > since && l.Text.Contains(text, StringComparison.Ordinal));
 
-    public async Task<int?> WaitForExit(TimeSpan within)
+    /// <summary>The exit code, or null when <paramref name="within"/> passed first; throws when <paramref name="cancellation"/> fires.</summary>
+    public async Task<int?> WaitForExit(TimeSpan within, CancellationToken cancellation = default)
     {
-        using var timeout = new CancellationTokenSource(within);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(within);
         try { await process.WaitForExitAsync(timeout.Token); }
-        catch (OperationCanceledException) { return null; }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested) { return null; }
         return process.ExitCode;
     }
 
