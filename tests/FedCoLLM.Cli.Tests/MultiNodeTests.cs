@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using FedCoLLM.Cli.Chaos;
 using FedCoLLM.Tests.Shared;
@@ -44,7 +42,7 @@ public class MultiNodeTests
 
         using var database = new PostgresDatabase();
         using var dir = new TempDir();
-        var ports = FreePorts(5);
+        var ports = ChaosCluster.FreePorts(5);
         string[] seeds = [.. ports.Take(3).SelectMany(p => new[] { "--seed-node", $"akka.tcp://fedcollm@127.0.0.1:{p}" })];
         var serverBlobs = Path.Combine(dir.Path, "server-blobs");
         NodeProcess Node(string name, int port, params string[] args)
@@ -120,14 +118,5 @@ public class MultiNodeTests
         var final = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!["final"]!;
         Assert.Equal(1, final["round"]!.GetValue<int>());
         return (final["slm_adapter_sha256"]!.GetValue<string>(), final["llm_adapter_sha256"]!.GetValue<string>());
-    }
-
-    static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        foreach (var l in listeners) l.Start();
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var l in listeners) l.Stop();
-        return ports;
     }
 }

@@ -117,7 +117,8 @@ public sealed class ChaosCluster : IDisposable
         foreach (var node in exited.Concat(running.Values)) node.Dispose();
     }
 
-    static int[] FreePorts(int count)
+    /// <summary>Ports free on loopback right now (bound, read, released): for node processes started next.</summary>
+    public static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
         foreach (var l in listeners) l.Start();
