@@ -40,10 +40,17 @@ public class ExperimentCommandTests
         var md = File.ReadAllText(Path.Combine(dir.Path, "results.md"));
         Assert.Contains($"| model | method | {string.Join(" | ", clients)} | average | public |", md);
 
-        // Resumable like `run`: every job is already complete, so the rerun only reports.
-        (code, output) = await Fedcollm.Run(["experiment", "--quick", "--out", dir.Path]);
+        Assert.Contains("| model | method | round 0 | round 1 |", md);
+
+        // Resumable like `run`, also from a moved directory (jobs are fingerprinted by content, not by path): every job
+        // is already complete, so the rerun only reports.
+        using var moved = new TempDir();
+        var target = Path.Combine(moved.Path, "experiment");
+        Directory.Move(dir.Path, target);
+        (code, output) = await Fedcollm.Run(["experiment", "--quick", "--out", target]);
         Assert.True(code == 0, output);
         Assert.DoesNotContain("ClientsTraining", output);
-        Assert.Equal(rows.Length, JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "results.json")))!["table"]!.AsArray().Count);
+        Assert.DoesNotContain("Refused", output);
+        Assert.Equal(rows.Length, JsonNode.Parse(File.ReadAllText(Path.Combine(target, "results.json")))!["table"]!.AsArray().Count);
     }
 }

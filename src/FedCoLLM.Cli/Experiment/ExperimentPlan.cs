@@ -82,7 +82,7 @@ public sealed record ExperimentPlan(FederationSetup Setup, IReadOnlyList<string>
                     MinUpdates = local.Count, // one process trains every client in turn: wait for all of them
                     ClientTimeout = TimeSpan.FromMinutes(quick ? 10 : 60),
                     SettingsDigest = RunPlan.Digest(setup, server, local,
-                        $"{FederationOptions.Describe(setup)} public-eval {server.PublicEvaluationItems} llm-data {server.LlmTrainingSetPath} baseline {server.ScoreBaseline} eval-llm {server.EvaluateLlm}"),
+                        $"{FederationOptions.Describe(setup)} public-eval {server.PublicEvaluationItems} llm-data {ContentFingerprint.OfFile(server.LlmTrainingSetPath)} baseline {server.ScoreBaseline} eval-llm {server.EvaluateLlm}"),
                 }.Validate();
                 return new ExperimentJob(m, seed, domain, spec, server, local);
             }

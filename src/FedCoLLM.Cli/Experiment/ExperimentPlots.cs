@@ -12,10 +12,20 @@ public static class ExperimentPlots
             line.LegendText = method.ToString();
             line.MarkerSize = 6;
         }
+        // Every method starts from the same pre-trained model, so round 0 of any curve is the zero-shot reference.
+        var start = curves.FirstOrDefault(c => c.Rounds.Length > 0 && c.Rounds[0] == 0);
+        if (start.Accuracy is not null)
+        {
+            var zeroShot = plot.Add.HorizontalLine(start.Accuracy[0]);
+            zeroShot.LegendText = "Zero-shot";
+            zeroShot.LinePattern = ScottPlot.LinePattern.Dashed;
+            zeroShot.Color = ScottPlot.Colors.Gray;
+        }
+        WholeRounds(plot);
         plot.Title(title);
         plot.XLabel("round (0 = pre-trained, zero-shot)");
         plot.YLabel("accuracy, % (mean over seeds)");
-        plot.ShowLegend();
+        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
         plot.SavePng(path, 800, 450);
     }
 
@@ -28,10 +38,15 @@ public static class ExperimentPlots
             line.LegendText = name;
             line.MarkerSize = 6;
         }
+        WholeRounds(plot);
         plot.Title("Server-side losses per round (tail of the epoch, mean over seeds)");
         plot.XLabel("round");
         plot.YLabel("loss (CE + λ·KL for distillation)");
-        plot.ShowLegend();
+        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
         plot.SavePng(path, 800, 450);
     }
+
+    /// <summary>Rounds are integers: one tick per round, none in between.</summary>
+    static void WholeRounds(ScottPlot.Plot plot) =>
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
 }

@@ -152,7 +152,7 @@ public static class ExperimentReport
         ExperimentPlots.Accuracy(Path.Combine(outDir, "accuracy-llm.png"), "LLM: mean accuracy over the client domains", llmCurves);
         ExperimentPlots.Losses(Path.Combine(outDir, "distillation-loss.png"), losses);
 
-        var md = Markdown(plan, runs, rows, comm, wall);
+        var md = Markdown(plan, runs, rows, comm, slmCurves, llmCurves, wall);
         File.WriteAllText(Path.Combine(outDir, "results.md"), md);
         var json = Json(plan, runs, rows, comm, slmCurves, llmCurves, losses, wall);
         File.WriteAllText(Path.Combine(outDir, "results.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -188,7 +188,8 @@ public static class ExperimentReport
     }
 
     static string Markdown(ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs,
-        IReadOnlyList<Row> rows, Communication? comm, TimeSpan wall)
+        IReadOnlyList<Row> rows, Communication? comm, IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> slmCurves,
+        IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> llmCurves, TimeSpan wall)
     {
         var md = new StringBuilder();
         md.AppendLine("# FedCoLLM experiment").AppendLine();
@@ -205,6 +206,7 @@ public static class ExperimentReport
         md.AppendLine($"|---|---|{string.Concat(columns.Select(_ => "---|"))}");
         foreach (var r in rows)
             md.AppendLine($"| {r.Model} | {r.Method} | {string.Join(" | ", columns.Select(c => r.Columns[c].Text))} |");
+        PerRound(md, plan, slmCurves, llmCurves);
         if (comm is not null)
         {
             md.AppendLine().AppendLine("## Communication per client per round (FedCoLLM and FedAvg)").AppendLine();
@@ -219,6 +221,23 @@ public static class ExperimentReport
             md.AppendLine($"| {job.JobId} | {job.Method} | {job.Seed} | {state.History.Count} | `{state.History.LastOrDefault()?.Slm.Sha256[..12]}` | `{state.History.LastOrDefault()?.Llm.Sha256[..12]}` | {(w is null ? "earlier" : $"{w.Value.TotalMinutes:F1} min")} |");
         md.AppendLine().AppendLine("Plots: `accuracy-slm.png`, `accuracy-llm.png`, `distillation-loss.png`.");
         return md.ToString();
+    }
+
+    /// <summary>The plots' numbers as a table, so the text alone shows when a method pulls ahead.</summary>
+    static void PerRound(StringBuilder md, ExperimentPlan plan, IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> slm,
+        IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> llm)
+    {
+        if (slm.Count + llm.Count == 0) return;
+        var rounds = Enumerable.Range(0, plan.Rounds + 1).ToArray();
+        md.AppendLine().AppendLine("## Mean accuracy over the client domains per round (%, mean over seeds; round 0 = zero-shot)").AppendLine();
+        md.AppendLine($"| model | method | {string.Join(" | ", rounds.Select(r => $"round {r}"))} |");
+        md.AppendLine($"|---|---|{string.Concat(rounds.Select(_ => "---:|"))}");
+        foreach (var (model, curves) in new[] { ("SLM", slm), ("LLM", llm) })
+            foreach (var (method, xs, ys) in curves)
+            {
+                var cells = rounds.Select(r => Array.IndexOf(xs, (double)r) is var i and >= 0 ? ys[i].ToString("F1", CultureInfo.InvariantCulture) : "–");
+                md.AppendLine($"| {model} | {method} | {string.Join(" | ", cells)} |");
+            }
     }
 
     static JsonObject Json(ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, IReadOnlyList<Row> rows,

@@ -68,14 +68,20 @@ public sealed record RunPlan(JobSpec Spec, FederationSetup Setup, ServerData Ser
         return new RunPlan(spec, setup, server, local);
     }
 
-    /// <summary>Fingerprint of everything that shapes the numbers, so a resume with other settings is refused.</summary>
+    /// <summary>Fingerprint of everything that shapes the numbers, so a resume with other settings is refused. Models and
+    /// data enter by content (<see cref="ContentFingerprint"/>), never by path.</summary>
     internal static string Digest(FederationSetup setup, ServerData server, IReadOnlyList<LocalClient> clients, string extra = "")
     {
+        var byContent = setup with
+        {
+            SlmDirectory = ContentFingerprint.OfDirectory(setup.SlmDirectory),
+            LlmDirectory = ContentFingerprint.OfDirectory(setup.LlmDirectory),
+        };
         var text = new StringBuilder(extra)
-            .AppendLine(setup.ToString())
-            .AppendLine(server.PublicSetPath).AppendLine(server.MaxEvaluationItems?.ToString())
-            .AppendJoin('\n', server.EvaluationSets.Select(e => e.Name + "=" + e.Path)).AppendLine()
-            .AppendJoin('\n', clients.Select(c => c.ClientId + "=" + c.DataPath));
+            .AppendLine(byContent.ToString())
+            .AppendLine(ContentFingerprint.OfFile(server.PublicSetPath)).AppendLine(server.MaxEvaluationItems?.ToString())
+            .AppendJoin('\n', server.EvaluationSets.Select(e => e.Name + "=" + ContentFingerprint.OfFile(e.Path))).AppendLine()
+            .AppendJoin('\n', clients.Select(c => c.ClientId + "=" + ContentFingerprint.OfFile(c.DataPath)));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
     }
 }
