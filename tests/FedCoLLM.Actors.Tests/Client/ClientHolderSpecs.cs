@@ -6,6 +6,7 @@ using FedCoLLM.Actors.Hosting;
 using FedCoLLM.Actors.Protocol;
 using FedCoLLM.Actors.Rounds;
 using FedCoLLM.Actors.Workers;
+using FedCoLLM.Actors.Tests.Blobs;
 
 namespace FedCoLLM.Actors.Tests.Client;
 
@@ -25,37 +26,30 @@ public sealed class ClientHolderSpecs : TestKit
     [Fact]
     public void A_task_resent_by_a_new_holder_is_fetched_from_the_new_holder()
     {
-        var root = Path.Combine(Path.GetTempPath(), "fedcollm-holder-" + Guid.NewGuid().ToString("N")[..8]);
-        try
+        using var root = new TempDirectory();
+        var serverStore = new DirectoryBlobStore(Path.Combine(root.Path, "server"));
+        var adapter = serverStore.Put([1, 2, 3, 4]);
+        Sys.ActorOf(BlobServerActor.Props(serverStore), "new-host-blobs");
+        var newHolder = "akka://" + Sys.Name + "/user/new-host-blobs";
+        var deadHolder = "akka://" + Sys.Name + "/user/dead-host-blobs";
+
+        var clientStore = new DirectoryBlobStore(Path.Combine(root.Path, "client"));
+        var services = new NodeServices(clientStore, new EchoRunner(clientStore), "akka://" + Sys.Name + "/user/client-blobs", new RetryPolicy())
         {
-            var serverStore = new DirectoryBlobStore(Path.Combine(root, "server"));
-            var adapter = serverStore.Put([1, 2, 3, 4]);
-            Sys.ActorOf(BlobServerActor.Props(serverStore), "new-host-blobs");
-            var newHolder = "akka://" + Sys.Name + "/user/new-host-blobs";
-            var deadHolder = "akka://" + Sys.Name + "/user/dead-host-blobs";
+            FetchTimeout = TimeSpan.FromMilliseconds(300),
+        };
+        var servers = CreateTestProbe();
+        var client = Sys.ActorOf(ClientActor.Props("job", "alice", "unused.jsonl", servers.Ref, services));
+        servers.ExpectMsg<RegisterClient>(cancellationToken: TestContext.Current.CancellationToken);
+        client.Tell(new ClientRegistered("job", "alice"));
 
-            var clientStore = new DirectoryBlobStore(Path.Combine(root, "client"));
-            var services = new NodeServices(clientStore, new EchoRunner(clientStore), "akka://" + Sys.Name + "/user/client-blobs", new RetryPolicy())
-            {
-                FetchTimeout = TimeSpan.FromMilliseconds(300),
-            };
-            var servers = CreateTestProbe();
-            var client = Sys.ActorOf(ClientActor.Props("job", "alice", "unused.jsonl", servers.Ref, services));
-            servers.ExpectMsg<RegisterClient>(cancellationToken: TestContext.Current.CancellationToken);
-            client.Tell(new ClientRegistered("job", "alice"));
+        client.Tell(new TrainRound("job", 1, 1, adapter, 7, deadHolder));
+        servers.ExpectNoMsg(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken); // the dead holder never answers
+        client.Tell(new TrainRound("job", 1, 1, adapter, 7, newHolder));
 
-            client.Tell(new TrainRound("job", 1, 1, adapter, 7, deadHolder));
-            servers.ExpectNoMsg(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken); // the dead holder never answers
-            client.Tell(new TrainRound("job", 1, 1, adapter, 7, newHolder));
-
-            var update = servers.FishForMessage<SubmitClientUpdate>(_ => true, TimeSpan.FromSeconds(10), cancellationToken: TestContext.Current.CancellationToken);
-            Assert.Equal(1, update.Round);
-            Assert.Equal(3, update.SampleCount);
-            Assert.True(clientStore.Contains(adapter));
-        }
-        finally
-        {
-            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-        }
+        var update = servers.FishForMessage<SubmitClientUpdate>(_ => true, TimeSpan.FromSeconds(10), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(1, update.Round);
+        Assert.Equal(3, update.SampleCount);
+        Assert.True(clientStore.Contains(adapter));
     }
 }
