@@ -17,11 +17,15 @@ public static class CommandLine
             data.SetDescription("Build benchmark data sets.");
             data.AddCommand<WordNetCommand>("wordnet").WithDescription("Federated WordNet 3.0 benchmark, pre-training corpus and tokenizer.");
         });
-        config.AddCommand<RunCommand>("run").WithDescription("Run a FedCoLLM federation on the local single-process cluster (resumes from --out).");
-        config.AddCommand<NodeCommand>("node").WithDescription("Run one node of a multi-process cluster (hocon/cluster.conf, PostgreSQL journal); --start-job submits and follows the job.");
+        config.AddCommand<RunCommand>("run").WithDescription("Run job files (default jobs/wordnet.conf) on the local single-process cluster and follow them (resumes from --out).");
+        config.AddCommand<SubmitCommand>("submit").WithDescription("Validate a job file and journal its spec in a running cluster (the same spec again is a no-op); --watch follows it.");
+        config.AddCommand<JobsCommand>("jobs").WithDescription("List the cluster's jobs with their state.");
+        config.AddCommand<WatchCommand>("watch").WithDescription("Follow a job's live progress until it ends.");
+        config.AddCommand<CancelCommand>("cancel").WithDescription("Cancel a job: journaled, running steps stop, it never resumes.");
+        config.AddCommand<NodeCommand>("node").WithDescription("Run one node of a multi-process cluster (hocon/cluster.conf, PostgreSQL journal).");
         config.AddCommand<Chaos.ChaosCommand>("chaos").WithDescription("Fault injection: run a small federation on a multi-process cluster, SIGKILL a random node at a random moment, restart it; check completion, identical adapters and exactly-once updates.");
         config.AddCommand<Experiment.ExperimentCommand>("experiment").WithDescription("Every method (FedCoLLM, FedAvg, Standalone, Centralized, Zero-shot) for every seed, as federation jobs on the local cluster (resumable); results.md, results.json, plots.");
-        config.AddCommand<StatusCommand>("status").WithDescription("Print a run's persisted history (rounds, phases, participants, metrics, adapter hashes) from its journal.");
+        config.AddCommand<StatusCommand>("status").WithDescription("A job's state, progress, results and adapter hashes (from the running cluster, else from the run's journal).");
         config.AddCommand<PretrainCommand>("pretrain").WithDescription("Pre-train the built-in LLM or SLM on the WordNet corpus (resumable).");
         config.AddCommand<ModelCardCommand>("model-card").WithDescription("Evaluate a pre-trained built-in model on every client domain and write its model card.");
         config.AddCommand<ConvertCommand>("convert").WithDescription("Re-save a checkpoint's weights as float16, bfloat16 or float32.");

@@ -42,7 +42,9 @@ public sealed class AggregatorActor : ReceiveActor
             if (!waiting.Contains(Sender)) waiting.Add(Sender);
             if (runningKey == key) return;
             runningKey = key;
-            Task.WhenAll(request.Request.Inputs.Select(i => services.EnsureLocalAsync(Context.System, i, request.Holder)))
+            // The inputs and the job definition the step obeys.
+            var blobs = request.Request.Spec is { } spec ? request.Request.Inputs.Append(spec) : request.Request.Inputs;
+            Task.WhenAll(blobs.Select(i => services.Blobs.EnsureLocalAsync(Context.System, i, request.Holder)))
                 .PipeTo(Self, success: () => new InputsReady(request), failure: e => new InputsFailed(request, e.Message));
         });
         Receive<InputsReady>(r =>

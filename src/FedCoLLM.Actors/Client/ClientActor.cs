@@ -25,10 +25,6 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     sealed record SlmFetchFailed(TrainRound Task, string Error) : INoSerializationVerificationNeeded;
     sealed record RetryTask(TrainRound Task) : INoSerializationVerificationNeeded;
 
-    static readonly TimeSpan RegisterInterval = TimeSpan.FromSeconds(1);
-    static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
-    static readonly TimeSpan ResendInterval = TimeSpan.FromSeconds(3);
-
     readonly string jobId;
     readonly string clientId;
     readonly string dataPath;
@@ -56,13 +52,17 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         {
             if (registered) return;
             registered = true;
-            Timers.StartPeriodicTimer("register", RegisterTick.Instance, HeartbeatInterval);
+            Timers.StartPeriodicTimer("register", RegisterTick.Instance, services.Timeouts.ClientHeartbeat);
         });
         Receive<TrainRound>(OnTask);
         Receive<SlmFetched>(f =>
         {
             if (current != f.Task) return;
-            var request = new StepRequest(jobId, f.Task.Round, RoundPhase.ClientsTraining, [f.Task.GlobalSlm], f.Task.Seed, clientId);
+            var request = new StepRequest(jobId, f.Task.Round, RoundPhase.ClientsTraining, [f.Task.GlobalSlm], f.Task.Seed, clientId)
+            {
+                Operation = Strategies.Operations.TrainSlm,
+                Spec = f.Task.Spec,
+            };
             worker.Tell(new TrainingWorker.RunStep(request, dataPath));
         });
         Receive<SlmFetchFailed>(f => Fail(f.Task, $"fetching the global SLM adapter {f.Task.GlobalSlm} failed: {f.Error}"));
@@ -87,9 +87,15 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
             Timers.Cancel($"resend-{ack.Round}");
             if (ack.Outcome == Outcome.Rejected) log.Error("Client {0}: round {1} update refused: {2}", clientId, ack.Round, ack.Detail);
         });
+        Receive<JobEnded>(ended =>
+        {
+            log.Info("Client {0}: job {1} ended ({2}); stopping its work", clientId, jobId, ended.Phase);
+            Context.Parent.Tell(ended);
+            Context.Stop(Self);
+        });
         Receive<GlobalSlmReady>(ready =>
             // Prefetch, so the next round starts without waiting for the transfer; failures surface then.
-            services.EnsureLocalAsync(Context.System, ready.Slm, ready.Holder).ContinueWith(
+            services.Blobs.EnsureLocalAsync(Context.System, ready.Slm, ready.Holder).ContinueWith(
                 t => { if (t.IsFaulted) log.Warning("Prefetch of {0} failed: {1}", ready.Slm, t.Exception?.GetBaseException().Message); },
                 TaskScheduler.Default));
     }
@@ -97,7 +103,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         worker = Context.ActorOf(TrainingWorker.Props(services.Runner), "worker");
-        Timers.StartPeriodicTimer("register", RegisterTick.Instance, TimeSpan.Zero, RegisterInterval);
+        Timers.StartPeriodicTimer("register", RegisterTick.Instance, TimeSpan.Zero, services.Timeouts.ClientRegister);
     }
 
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -129,7 +135,9 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     void Start(TrainRound task)
     {
         current = task;
-        services.EnsureLocalAsync(Context.System, task.GlobalSlm, task.Holder).PipeTo(Self,
+        // The adapter to start from and the job definition the step obeys.
+        var system = Context.System;
+        Task.WhenAll(new[] { task.GlobalSlm, task.Spec }.OfType<Blobs.BlobRef>().Select(b => services.Blobs.EnsureLocalAsync(system, b, task.Holder))).PipeTo(Self,
             success: _ => new SlmFetched(task),
             failure: e => new SlmFetchFailed(task, e.Message));
     }
@@ -142,7 +150,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         foreach (var old in finished.Keys.Where(r => r < task.Round - 1).ToList()) finished.Remove(old);
         finished[task.Round] = (task.GlobalSlm, update);
         servers.Tell(update);
-        Timers.StartPeriodicTimer($"resend-{task.Round}", new ResendTick(task.Round), ResendInterval);
+        Timers.StartPeriodicTimer($"resend-{task.Round}", new ResendTick(task.Round), services.Timeouts.ClientResend);
     }
 
     void Fail(TrainRound task, string error)

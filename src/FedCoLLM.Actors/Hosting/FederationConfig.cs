@@ -14,9 +14,13 @@ public static class FederationConfig
     /// <summary>The directory holding the shipped *.conf files (copied next to the assembly).</summary>
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "hocon");
 
+    /// <summary>The defaults of the <c>fedcollm.protocol</c> block, always loaded (<see cref="ProtocolTimeouts"/>).</summary>
+    public const string ProtocolFile = "protocol.conf";
+
     public static Config Load(IEnumerable<string> files, string preamble = "")
     {
-        var parts = new List<string> { preamble };
+        // The protocol's defaults come first, so any file may override them.
+        var parts = new List<string> { preamble, File.ReadAllText(Path.Combine(DefaultDirectory, ProtocolFile)) };
         foreach (var file in files)
         {
             var path = File.Exists(file) ? file : Path.Combine(DefaultDirectory, file);

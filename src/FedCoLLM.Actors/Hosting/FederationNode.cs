@@ -12,30 +12,40 @@ namespace FedCoLLM.Actors.Hosting;
 /// <summary>A client silo hosted on this node: its id and the private training file only it reads.</summary>
 public sealed record LocalClient(string ClientId, string DataPath);
 
-public sealed record NodeOptions(string JobId, string BlobDirectory, IStepRunner Runner)
+public sealed record NodeOptions(string BlobDirectory, IStepRunner Runner)
 {
     public IReadOnlyList<LocalClient> Clients { get; init; } = [];
-    public RetryPolicy Retries { get; init; } = new();
 }
 
 /// <summary>
-/// Starts what a node runs for its cluster roles: the blob server (every node), the job shard region
-/// (server role; a proxy elsewhere), the aggregator region (aggregator role; a proxy elsewhere) and the
-/// local ClientActors (client role). The CLI, the multi-node host and the tests all compose nodes here.
+/// Starts what a node runs for its cluster roles: the blob server (every node), the job and directory shard regions
+/// (server role; proxies elsewhere), the aggregator region (aggregator role; a proxy elsewhere) and the local client
+/// silos (client role). The CLI, the multi-node host and the tests all compose nodes here.
 /// </summary>
-public sealed record FederationNode(IActorRef Servers, IActorRef Aggregators, IReadOnlyList<IActorRef> Clients, NodeServices Services)
+public sealed record FederationNode(IActorRef Servers, IActorRef Directory, IActorRef Aggregators, IReadOnlyList<IActorRef> Clients, NodeServices Services)
 {
     public const string JobRegion = "federation-job";
+    public const string DirectoryRegion = "job-directory";
     public const string AggregatorRegion = "aggregator";
+
+    /// <summary>A node without federation roles (one that submits, lists, watches or cancels jobs): proxies to the job
+    /// and directory regions hosted by the server-role nodes.</summary>
+    public static (IActorRef Servers, IActorRef Directory) StartProxies(ActorSystem system)
+    {
+        var sharding = ClusterSharding.Get(system);
+        return (sharding.StartProxy(JobRegion, "server", new JobMessageExtractor()),
+            sharding.StartProxy(DirectoryRegion, "server", new DirectoryMessageExtractor()));
+    }
 
     public static FederationNode Start(ActorSystem system, NodeOptions options)
     {
         var cluster = Cluster.Get(system);
         var roles = cluster.SelfRoles;
         var store = new DirectoryBlobStore(options.BlobDirectory);
-        system.ActorOf(BlobServerActor.Props(store), "blobs");
-        var blobPath = (new RootActorPath(cluster.SelfAddress) / "user" / "blobs").ToString();
-        var services = new NodeServices(store, options.Runner, blobPath, options.Retries);
+        system.ActorOf(BlobServerActor.Props(store), BlobServerActor.DefaultName);
+        var blobPath = (new RootActorPath(cluster.SelfAddress) / "user" / BlobServerActor.DefaultName).ToString();
+        var timeouts = ProtocolTimeouts.From(system.Settings.Config);
+        var services = new NodeServices(new BlobCustody(store, blobPath, timeouts), options.Runner, timeouts);
 
         var sharding = ClusterSharding.Get(system);
         var extractor = new JobMessageExtractor();
@@ -43,17 +53,21 @@ public sealed record FederationNode(IActorRef Servers, IActorRef Aggregators, IR
             ? sharding.Start(AggregatorRegion, _ => AggregatorActor.Props(services),
                 ClusterShardingSettings.Create(system).WithRole("aggregator").WithRememberEntities(false), extractor)
             : sharding.StartProxy(AggregatorRegion, "aggregator", extractor);
+        var directory = roles.Contains("server")
+            ? sharding.Start(DirectoryRegion, _ => JobDirectoryActor.Props(),
+                ClusterShardingSettings.Create(system).WithRole("server").WithRememberEntities(true), new DirectoryMessageExtractor())
+            : sharding.StartProxy(DirectoryRegion, "server", new DirectoryMessageExtractor());
         var servers = roles.Contains("server")
-            ? sharding.Start(JobRegion, jobId => ServerActor.Props(jobId, services, aggregators),
+            ? sharding.Start(JobRegion, jobId => ServerActor.Props(jobId, services, aggregators, directory),
                 ClusterShardingSettings.Create(system).WithRole("server").WithRememberEntities(true), extractor)
             : sharding.StartProxy(JobRegion, "server", extractor);
 
         var clients = roles.Contains("client")
-            ? options.Clients.Select(c => system.ActorOf(ClientActor.Props(options.JobId, c.ClientId, c.DataPath, servers, services), $"client-{c.ClientId}")).ToArray()
+            ? options.Clients.Select(c => system.ActorOf(ClientSilo.Props(c.ClientId, c.DataPath, servers, directory, services), $"client-{Uri.EscapeDataString(c.ClientId)}")).ToArray()
             : [];
 
         if (system.Settings.Config.GetBoolean("fedcollm.self-join", false) && system.Settings.Config.GetStringList("akka.cluster.seed-nodes").Count == 0)
             cluster.Join(cluster.SelfAddress);
-        return new FederationNode(servers, aggregators, clients, services);
+        return new FederationNode(servers, directory, aggregators, clients, services);
     }
 }

@@ -1,59 +1,12 @@
-using Akka.Actor;
-using Akka.Cluster;
-using Akka.Event;
 using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Workers;
 
 namespace FedCoLLM.Actors.Hosting;
 
-/// <summary>What every actor on a node shares: the node's blob store, the TorchSharp step runner, the path
-/// other nodes fetch this node's blobs from, and the retry policy for failed steps.</summary>
-public sealed record NodeServices(IBlobStore Store, IStepRunner Runner, string BlobServerPath, RetryPolicy Retries)
+/// <summary>What every actor on a node shares: its blob custody, the TorchSharp step runner and the protocol's timers.</summary>
+public sealed record NodeServices(BlobCustody Blobs, IStepRunner Runner, ProtocolTimeouts Timeouts)
 {
-    /// <summary>How long a holder may take to answer a fetch (it may be busy training on shared cores).</summary>
-    public TimeSpan FetchTimeout { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>How long a transfer may go without a chunk. A 64 KiB chunk takes milliseconds; a holder that died
-    /// mid-transfer is given up on after this and fetched again (chaos runs found a 2-minute idle timeout stalling a
-    /// round for those 2 minutes after a client was killed while its update was being pulled).</summary>
-    public TimeSpan ChunkTimeout { get; init; } = TimeSpan.FromSeconds(15);
-
-    /// <summary>Makes <paramref name="blob"/> present in this node's store, fetching it from <paramref name="holder"/> if needed.</summary>
-    public Task<BlobRef> EnsureLocalAsync(ActorSystem system, BlobRef blob, string holder, CancellationToken cancellation = default) =>
-        BlobFetcher.EnsureLocalAsync(system, Store, blob, ActorPath.Parse(holder), FetchTimeout, cancellation, chunkTimeout: ChunkTimeout);
-
-    /// <summary>
-    /// Has every other reachable Up server-role node take a copy of <paramref name="blobs"/> (from this node's blob
-    /// server), so that a job entity that moves to another server node (this one downed, partitioned away or crashed)
-    /// finds there every blob its journal names. Completes when at least one other server node holds them all, or at
-    /// once when there is no other server node (the single-process cluster); throws when every peer failed.
-    /// </summary>
-    public async Task ReplicateToServersAsync(ActorSystem system, IReadOnlyList<BlobRef> blobs)
-    {
-        if (blobs.Count == 0) return;
-        var cluster = Cluster.Get(system);
-        var state = cluster.State;
-        var peers = state.Members
-            .Where(m => m.Status == MemberStatus.Up && m.HasRole("server") && m.Address != cluster.SelfAddress && !state.Unreachable.Contains(m))
-            .ToArray();
-        if (peers.Length == 0) return;
-        var timeout = BlobServerActor.ReplicationFetchTimeout + TimeSpan.FromSeconds(5);
-        var copies = await Task.WhenAll(peers.Select(async peer =>
-        {
-            var server = system.ActorSelection(new RootActorPath(peer.Address) / "user" / BlobServerActor.DefaultName);
-            try
-            {
-                foreach (var blob in blobs)
-                    await server.Ask<BlobReplicated>(new ReplicateBlob(blob, BlobServerPath), timeout).ConfigureAwait(false);
-                return null;
-            }
-            catch (Exception e)
-            {
-                system.Log.Warning("Server node {0} did not take a copy of {1}: {2}", peer.Address, string.Join(", ", blobs), e.Message);
-                return e;
-            }
-        })).ConfigureAwait(false);
-        if (copies.All(e => e is not null))
-            throw new IOException($"No other server node took a copy of {string.Join(", ", blobs)} (asked {peers.Length}); last failure: {copies[^1]!.Message}", copies[^1]);
-    }
+    public IBlobStore Store => Blobs.Store;
+    public string BlobServerPath => Blobs.ServerPath;
+    public RetryPolicy Retries => Timeouts.Retries;
 }

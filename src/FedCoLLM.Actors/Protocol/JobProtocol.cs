@@ -17,6 +17,10 @@ public sealed record StartFederation(string JobId, JobSpec Spec) : IJobMessage;
 
 public sealed record JobAccepted(string JobId, Outcome Outcome, string? Detail) : IWireMessage;
 
+/// <summary>Cancels the job: journaled, running steps stop, and it never resumes. Reply: <see cref="JobAccepted"/>
+/// (Accepted, or Duplicate when it had already ended).</summary>
+public sealed record CancelFederation(string JobId, string Reason) : IJobMessage;
+
 /// <summary>Reply: <see cref="JobStatus"/>.</summary>
 public sealed record GetJobStatus(string JobId) : IJobMessage;
 
@@ -33,8 +37,12 @@ public sealed record RegisterClient(string JobId, string ClientId, IActorRef Cli
 
 public sealed record ClientRegistered(string JobId, string ClientId) : IWireMessage;
 
-/// <summary>Train round <paramref name="Round"/> from <paramref name="GlobalSlm"/>, fetched from the blob server at <paramref name="Holder"/>.</summary>
-public sealed record TrainRound(string JobId, int Round, int Attempt, BlobRef GlobalSlm, long Seed, string Holder) : IWireMessage;
+/// <summary>Train round <paramref name="Round"/> from <paramref name="GlobalSlm"/> under the job definition <paramref name="Spec"/>,
+/// both fetched from the blob server at <paramref name="Holder"/>.</summary>
+public sealed record TrainRound(string JobId, int Round, int Attempt, BlobRef GlobalSlm, long Seed, string Holder, BlobRef? Spec = null) : IWireMessage;
+
+/// <summary>The job ended (completed, failed or cancelled): a client stops working for it.</summary>
+public sealed record JobEnded(string JobId, RoundPhase Phase) : IWireMessage;
 
 /// <summary>A client's update; resent until acknowledged. Reply: <see cref="UpdateAcknowledged"/>.</summary>
 public sealed record SubmitClientUpdate(string JobId, int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss, string Holder) : IJobMessage;

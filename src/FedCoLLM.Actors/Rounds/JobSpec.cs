@@ -1,12 +1,22 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Serialization;
+using FedCoLLM.Actors.Blobs;
+using FedCoLLM.Actors.Strategies;
+
 namespace FedCoLLM.Actors.Rounds;
 
-/// <summary>What a federation job is, fixed when it starts and persisted in <see cref="JobStarted"/>.
-/// <see cref="SettingsDigest"/> fingerprints the training settings, so a resumed run with different settings is refused
-/// instead of silently mixing two configurations in one journal.</summary>
+/// <summary>
+/// What the round state machine needs of a job, fixed when it is submitted and journaled as its first event
+/// (<see cref="JobStarted"/>): who takes part, how many rounds, the strategy's phase plan, the quorum and deadlines,
+/// and <see cref="Definition"/>, the canonical job (<c>Jobs/JobDefinition.cs</c>: models, data, every training setting)
+/// every node computes from. Nodes receive the definition by its content address <see cref="DefinitionRef"/>, so each
+/// step names the exact spec it obeys.
+/// </summary>
 public sealed record JobSpec
 {
     public required string JobId { get; init; }
-    /// <summary>The clients expected in every round, in ordinal order (aggregation order is this order).</summary>
+    /// <summary>The enrolled clients, in ordinal order (aggregation order is this order).</summary>
     public required IReadOnlyList<string> ClientIds
     {
         get;
@@ -14,13 +24,33 @@ public sealed record JobSpec
     }
     public required int Rounds { get; init; }
     public required long Seed { get; init; }
-    public IReadOnlyList<RoundPhase> Phases { get; init; } = RoundPlans.FedCoLLM;
+    public string Strategy { get; init; } = "fedcollm";
+    public IReadOnlyList<PhasePlan> Phases { get; init; } = new FedCoLLMStrategy().Phases;
     /// <summary>Fewest client updates a round aggregates; below it the round is abandoned and retried.</summary>
     public int MinUpdates { get; init; } = 1;
     /// <summary>How long a round waits for client updates, counted from the moment it opens.</summary>
     public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>How long an acknowledged aggregation may take before it is asked for again.</summary>
+    public TimeSpan AggregationTimeout { get; init; } = TimeSpan.FromMinutes(5);
     public int MaxRoundAttempts { get; init; } = 3;
-    public string SettingsDigest { get; init; } = "";
+    /// <summary>The canonical job definition (UTF-8 JSON text); empty only in tests of the state machine alone.</summary>
+    public string Definition { get; init; } = "";
+
+    /// <summary>The definition's content address: the blob every step names and every node fetches.</summary>
+    [JsonIgnore]
+    public BlobRef DefinitionRef
+    {
+        get
+        {
+            var bytes = DefinitionBytes;
+            return new BlobRef(Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes.Length);
+        }
+    }
+
+    [JsonIgnore]
+    public byte[] DefinitionBytes => Encoding.UTF8.GetBytes(Definition);
+
+    bool HasClientsPhase => Phases.Any(p => p.RunBy == PhaseRunner.Clients);
 
     public JobSpec Validate()
     {
@@ -30,29 +60,33 @@ public sealed record JobSpec
         }
         Require(!string.IsNullOrWhiteSpace(JobId) && JobId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'),
             nameof(JobId), $"= \"{JobId}\"; use letters, digits, '-', '_' or '.'.");
-        Require(ClientIds.Count >= 1, nameof(ClientIds), "is empty; list at least one client.");
+        PhasePlan.Validate(Phases);
+        Require(ClientIds.Count >= 1 || !HasClientsPhase, nameof(ClientIds), "is empty; the strategy trains on clients, enrol at least one.");
         Require(ClientIds.Distinct(StringComparer.Ordinal).Count() == ClientIds.Count, nameof(ClientIds), $"[{string.Join(", ", ClientIds)}] names a client twice.");
         Require(ClientIds.All(c => !string.IsNullOrWhiteSpace(c)), nameof(ClientIds), "contains an empty id.");
         Require(Rounds >= 1, nameof(Rounds), $"= {Rounds}; it must be at least 1.");
-        Require(MinUpdates >= 1 && MinUpdates <= ClientIds.Count, nameof(MinUpdates), $"= {MinUpdates}; it must be between 1 and the {ClientIds.Count} clients.");
+        Require(!HasClientsPhase || (MinUpdates >= 1 && MinUpdates <= ClientIds.Count), nameof(MinUpdates), $"= {MinUpdates}; it must be between 1 and the {ClientIds.Count} clients.");
         Require(ClientTimeout > TimeSpan.Zero, nameof(ClientTimeout), $"= {ClientTimeout}; it must be positive.");
+        Require(AggregationTimeout > TimeSpan.Zero, nameof(AggregationTimeout), $"= {AggregationTimeout}; it must be positive.");
         Require(MaxRoundAttempts >= 1, nameof(MaxRoundAttempts), $"= {MaxRoundAttempts}; it must be at least 1.");
-        RoundPlans.Validate(Phases);
         return this;
     }
 
-    /// <summary>The first field in which two specs differ, for a refusal message; null when they agree.</summary>
+    /// <summary>The first field in which two specs differ, for a refusal message; null when they agree. A definition is
+    /// compared key by key (<see cref="Jobs.JobDefinitionDiff"/>), so the message names the job-file key that changed.</summary>
     public string? FirstDifference(JobSpec other)
     {
-        if (JobId != other.JobId) return $"JobId ({JobId} vs {other.JobId})";
-        if (!ClientIds.SequenceEqual(other.ClientIds)) return $"ClientIds ([{string.Join(", ", ClientIds)}] vs [{string.Join(", ", other.ClientIds)}])";
-        if (Rounds != other.Rounds) return $"Rounds ({Rounds} vs {other.Rounds})";
-        if (Seed != other.Seed) return $"Seed ({Seed} vs {other.Seed})";
-        if (!Phases.SequenceEqual(other.Phases)) return $"Phases ([{string.Join(", ", Phases)}] vs [{string.Join(", ", other.Phases)}])";
-        if (MinUpdates != other.MinUpdates) return $"MinUpdates ({MinUpdates} vs {other.MinUpdates})";
-        if (ClientTimeout != other.ClientTimeout) return $"ClientTimeout ({ClientTimeout} vs {other.ClientTimeout})";
-        if (MaxRoundAttempts != other.MaxRoundAttempts) return $"MaxRoundAttempts ({MaxRoundAttempts} vs {other.MaxRoundAttempts})";
-        if (SettingsDigest != other.SettingsDigest) return $"SettingsDigest ({SettingsDigest} vs {other.SettingsDigest}): the training settings changed";
+        if (JobId != other.JobId) return $"id ({JobId} vs {other.JobId})";
+        if (Definition != other.Definition) return Jobs.JobDefinitionDiff.First(Definition, other.Definition);
+        if (Strategy != other.Strategy) return $"strategy ({Strategy} vs {other.Strategy})";
+        if (!Phases.SequenceEqual(other.Phases)) return $"the strategy's phases ([{string.Join("; ", Phases)}] vs [{string.Join("; ", other.Phases)}])";
+        if (!ClientIds.SequenceEqual(other.ClientIds)) return $"clients.enrolled ([{string.Join(", ", ClientIds)}] vs [{string.Join(", ", other.ClientIds)}])";
+        if (Rounds != other.Rounds) return $"rounds ({Rounds} vs {other.Rounds})";
+        if (Seed != other.Seed) return $"seed ({Seed} vs {other.Seed})";
+        if (MinUpdates != other.MinUpdates) return $"clients.quorum ({MinUpdates} vs {other.MinUpdates})";
+        if (ClientTimeout != other.ClientTimeout) return $"deadlines.client-training ({ClientTimeout} vs {other.ClientTimeout})";
+        if (AggregationTimeout != other.AggregationTimeout) return $"deadlines.aggregation ({AggregationTimeout} vs {other.AggregationTimeout})";
+        if (MaxRoundAttempts != other.MaxRoundAttempts) return $"deadlines.max-round-attempts ({MaxRoundAttempts} vs {other.MaxRoundAttempts})";
         return null;
     }
 }

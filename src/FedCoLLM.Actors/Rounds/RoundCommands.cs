@@ -21,6 +21,9 @@ public sealed record RecordBroadcast(int Round, IReadOnlyList<string> Recipients
 /// <summary>A step failed beyond its retries; the job stops with this reason.</summary>
 public sealed record FailJob(string Reason) : IRoundCommand;
 
+/// <summary>A user cancels the job; running steps stop and it never resumes.</summary>
+public sealed record CancelJob(string Reason) : IRoundCommand;
+
 public enum Outcome
 {
     /// <summary>Events follow; the command changed the job.</summary>

@@ -24,8 +24,9 @@ public sealed record TrainingClosed(int Round, IReadOnlyList<string> Missing, Da
 /// <summary>The deadline passed below the quorum; the round reopens from its start as attempt + 1.</summary>
 public sealed record RoundAbandoned(int Round, int Attempt, string Reason, DateTimeOffset At) : IRoundEvent;
 
-/// <summary>A server-side phase (aggregation, teacher logits, a distillation) produced its output.</summary>
-public sealed record PhaseCompleted(int Round, RoundPhase Phase, BlobRef Output, IReadOnlyDictionary<string, double> Metrics, DateTimeOffset At) : IRoundEvent;
+/// <summary>A server or aggregator phase produced its output (null for a phase that produces none), which the strategy's
+/// plan puts into the slot it names.</summary>
+public sealed record PhaseCompleted(int Round, RoundPhase Phase, BlobRef? Output, IReadOnlyDictionary<string, double> Metrics, DateTimeOffset At) : IRoundEvent;
 
 /// <summary>The distilled SLM adapter was offered to these clients (delivery is also implied by the next round's task).</summary>
 public sealed record SlmBroadcast(int Round, BlobRef Slm, IReadOnlyList<string> Recipients, DateTimeOffset At) : IRoundEvent;
@@ -34,3 +35,6 @@ public sealed record SlmBroadcast(int Round, BlobRef Slm, IReadOnlyList<string> 
 public sealed record RoundCommitted(int Round, BlobRef Slm, BlobRef Llm, IReadOnlyDictionary<string, double> Metrics, DateTimeOffset At) : IRoundEvent;
 
 public sealed record JobFailed(string Reason, DateTimeOffset At) : IRoundEvent;
+
+/// <summary>Cancelled by a user: no step runs after it and the job never resumes.</summary>
+public sealed record JobCancelled(string Reason, DateTimeOffset At) : IRoundEvent;

@@ -1,63 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace FedCoLLM.Actors.Rounds;
 
-/// <summary>Where a federation job stands. The round phases follow FedCoLLM's round
-/// (fedcollm.md §1): clients fine-tune → FedAvg → LLM teacher logits → LLM→SLM distillation →
-/// SLM broadcast → SLM teacher logits → SLM→LLM distillation → evaluation, whose completion commits the round.</summary>
-public enum RoundPhase
+/// <summary>Where a federation job stands: a lifecycle state (<see cref="NotStarted"/>, <see cref="Initializing"/>,
+/// <see cref="Completed"/>, <see cref="Failed"/>, <see cref="Cancelled"/>) or the name of a round phase. Round phases are
+/// declared by the job's strategy (<c>Strategies/</c>), not here; the names below are the ones the shipped strategies use,
+/// kept in one place so seeds (derived from the name, <see cref="StepSeeds"/>) and journals stay stable.</summary>
+[JsonConverter(typeof(RoundPhaseJsonConverter))]
+public readonly record struct RoundPhase(string Name)
 {
-    NotStarted,
-    /// <summary>The server creates the seeded initial LoRA adapters of both models.</summary>
-    Initializing,
-    ClientsTraining,
-    Aggregating,
-    LlmTeacherLogits,
-    SlmDistillation,
-    SlmBroadcast,
-    SlmTeacherLogits,
-    LlmDistillation,
-    /// <summary>Supervised fine-tuning of the LLM on a training set the server holds (the Centralized reference:
-    /// the pooled client data); not part of FedCoLLM, where the server never sees client data.</summary>
-    LlmFineTuning,
-    /// <summary>Scores the round's SLM and LLM; its completion is the round commit.</summary>
-    Evaluating,
-    Completed,
-    Failed,
+    public static readonly RoundPhase NotStarted = new(nameof(NotStarted));
+    /// <summary>The server creates the seeded initial LoRA adapters of both models and scores them (round 0).</summary>
+    public static readonly RoundPhase Initializing = new(nameof(Initializing));
+    public static readonly RoundPhase Completed = new(nameof(Completed));
+    public static readonly RoundPhase Failed = new(nameof(Failed));
+    public static readonly RoundPhase Cancelled = new(nameof(Cancelled));
+
+    public static readonly RoundPhase ClientsTraining = new(nameof(ClientsTraining));
+    public static readonly RoundPhase Aggregating = new(nameof(Aggregating));
+    public static readonly RoundPhase LlmTeacherLogits = new(nameof(LlmTeacherLogits));
+    public static readonly RoundPhase SlmDistillation = new(nameof(SlmDistillation));
+    public static readonly RoundPhase SlmBroadcast = new(nameof(SlmBroadcast));
+    public static readonly RoundPhase SlmTeacherLogits = new(nameof(SlmTeacherLogits));
+    public static readonly RoundPhase LlmDistillation = new(nameof(LlmDistillation));
+    public static readonly RoundPhase LlmFineTuning = new(nameof(LlmFineTuning));
+    public static readonly RoundPhase Evaluating = new(nameof(Evaluating));
+
+    /// <summary>States that are not round phases: no strategy may declare a phase with one of these names.</summary>
+    public static IReadOnlyList<RoundPhase> Lifecycle { get; } = [NotStarted, Initializing, Completed, Failed, Cancelled];
+
+    /// <summary>The job ended (completed, failed or cancelled) and will never run another step.</summary>
+    public bool IsTerminal => this == Completed || this == Failed || this == Cancelled;
+
+    public override string ToString() => Name ?? nameof(NotStarted);
 }
 
-/// <summary>The phase sequences of one round. A strategy is a plan (plus the data its job is given): FedAvg skips the
-/// distillation phases; Standalone is a FedAvg job with a single client; Centralized is a single "client" holding the
-/// pooled training data, and the server fine-tunes the LLM on the same pooled data.</summary>
-public static class RoundPlans
+/// <summary>A phase is written as its name, as the enum it replaces was, so journals and golden files read the same.</summary>
+public sealed class RoundPhaseJsonConverter : JsonConverter<RoundPhase>
 {
-    public static IReadOnlyList<RoundPhase> FedCoLLM { get; } =
-    [
-        RoundPhase.ClientsTraining, RoundPhase.Aggregating, RoundPhase.LlmTeacherLogits, RoundPhase.SlmDistillation,
-        RoundPhase.SlmBroadcast, RoundPhase.SlmTeacherLogits, RoundPhase.LlmDistillation, RoundPhase.Evaluating,
-    ];
+    public override RoundPhase Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        new(reader.GetString() ?? throw new JsonException("A round phase must be a string."));
 
-    public static IReadOnlyList<RoundPhase> FedAvg { get; } =
-        [RoundPhase.ClientsTraining, RoundPhase.Aggregating, RoundPhase.SlmBroadcast, RoundPhase.Evaluating];
-
-    public static IReadOnlyList<RoundPhase> Centralized { get; } =
-        [RoundPhase.ClientsTraining, RoundPhase.Aggregating, RoundPhase.SlmBroadcast, RoundPhase.LlmFineTuning, RoundPhase.Evaluating];
-
-    /// <summary>Throws naming the problem when a plan cannot run: it must start with client training and end with evaluation.</summary>
-    public static void Validate(IReadOnlyList<RoundPhase> plan)
-    {
-        if (plan.Count < 2 || plan[0] != RoundPhase.ClientsTraining || plan[^1] != RoundPhase.Evaluating)
-            throw new ArgumentException($"JobSpec.Phases [{string.Join(", ", plan)}] must start with ClientsTraining and end with Evaluating.", "Phases");
-        if (plan.Distinct().Count() != plan.Count)
-            throw new ArgumentException($"JobSpec.Phases [{string.Join(", ", plan)}] lists a phase twice.", "Phases");
-        foreach (var p in plan)
-            if (p is RoundPhase.NotStarted or RoundPhase.Initializing or RoundPhase.Completed or RoundPhase.Failed)
-                throw new ArgumentException($"JobSpec.Phases contains {p}, which is not a round phase.", "Phases");
-        int Index(RoundPhase p) => plan.ToList().IndexOf(p);
-        void Before(RoundPhase a, RoundPhase b)
-        {
-            if (Index(b) >= 0 && (Index(a) < 0 || Index(a) > Index(b)))
-                throw new ArgumentException($"JobSpec.Phases: {b} needs {a} before it.", "Phases");
-        }
-        Before(RoundPhase.LlmTeacherLogits, RoundPhase.SlmDistillation);
-        Before(RoundPhase.SlmTeacherLogits, RoundPhase.LlmDistillation);
-    }
+    public override void Write(Utf8JsonWriter writer, RoundPhase value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
 }

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using FedCoLLM.Actors.Blobs;
+using FedCoLLM.Actors.Strategies;
 
 namespace FedCoLLM.Actors.Rounds;
 
@@ -25,11 +27,11 @@ public sealed record RoundState
     /// <summary>The adapters the current round started from (the last commit).</summary>
     public BlobRef? GlobalSlm { get; init; }
     public BlobRef? GlobalLlm { get; init; }
-    /// <summary>The round's working adapters and teacher logits, replaced phase by phase.</summary>
-    public BlobRef? Slm { get; init; }
-    public BlobRef? Llm { get; init; }
-    public BlobRef? LlmLogits { get; init; }
-    public BlobRef? SlmLogits { get; init; }
+    /// <summary>The round's working blobs by slot name (<see cref="Slots"/>): the adapters and teacher logits, replaced
+    /// phase by phase as the strategy's plan says.</summary>
+    public ImmutableDictionary<string, BlobRef> Slots { get; init; } = ImmutableDictionary<string, BlobRef>.Empty;
+    [JsonIgnore] public BlobRef? Slm => Slots.GetValueOrDefault(Strategies.Slots.Slm);
+    [JsonIgnore] public BlobRef? Llm => Slots.GetValueOrDefault(Strategies.Slots.Llm);
     public DateTimeOffset? ClientDeadline { get; init; }
     public ImmutableDictionary<string, AcceptedUpdate> Updates { get; init; } = ImmutableDictionary<string, AcceptedUpdate>.Empty;
     public ImmutableList<string> Missing { get; init; } = [];
@@ -39,13 +41,16 @@ public sealed record RoundState
     public ImmutableDictionary<string, double> Baseline { get; init; } = ImmutableDictionary<string, double>.Empty;
     public string? FailureReason { get; init; }
 
-    public bool IsRunning => Phase is not (RoundPhase.NotStarted or RoundPhase.Completed or RoundPhase.Failed);
+    public bool IsRunning => Phase != RoundPhase.NotStarted && !Phase.IsTerminal;
+
+    /// <summary>The strategy's plan of the current phase; null outside a round.</summary>
+    [JsonIgnore]
+    public PhasePlan? Plan => Job?.Phases.FirstOrDefault(p => p.Name == Phase);
 
     /// <summary>Clients of the open round that have not submitted yet, in ordinal order.</summary>
+    [JsonIgnore]
     public IReadOnlyList<string> Waiting =>
-        Phase == RoundPhase.ClientsTraining && Job is not null
-            ? Job.ClientIds.Where(c => !Updates.ContainsKey(c)).ToArray()
-            : [];
+        Plan?.RunBy == PhaseRunner.Clients ? Job!.ClientIds.Where(c => !Updates.ContainsKey(c)).ToArray() : [];
 
     // ---- Decide -------------------------------------------------------------------------------
 
@@ -55,10 +60,13 @@ public sealed record RoundState
         SubmitUpdate c => DecideUpdate(c, now),
         CloseTraining c => DecideClose(c, now),
         CompleteStep c => DecideStep(c, now),
-        RecordBroadcast c => Phase == RoundPhase.SlmBroadcast && c.Round == Round
-            ? RoundDecision.Of(new SlmBroadcast(Round, Slm!, c.Recipients.Order(StringComparer.Ordinal).ToArray(), now))
+        RecordBroadcast c => Plan?.RunBy == PhaseRunner.Broadcast && c.Round == Round
+            ? RoundDecision.Of(new SlmBroadcast(Round, Slots[Plan.Consumes[0]], c.Recipients.Order(StringComparer.Ordinal).ToArray(), now))
             : RoundDecision.Late($"broadcast of round {c.Round}, but the job is at round {Round}, {Phase}"),
         FailJob c => IsRunning ? RoundDecision.Of(new JobFailed(c.Reason, now)) : RoundDecision.Late($"job already {Phase}"),
+        CancelJob c => Job is null ? RoundDecision.Rejected("no job has started")
+            : Phase.IsTerminal ? RoundDecision.Duplicate($"job {Job.JobId} already ended ({Phase})")
+            : RoundDecision.Of(new JobCancelled(c.Reason, now)),
         _ => throw new ArgumentException($"Unknown round command {command.GetType().Name}.", nameof(command)),
     };
 
@@ -68,29 +76,29 @@ public sealed record RoundState
         if (Job is null) return RoundDecision.Of(new JobStarted(c.Spec, now));
         var diff = Job.FirstDifference(c.Spec);
         return diff is null
-            ? RoundDecision.Duplicate($"job {Job.JobId} already started; it is at round {Round}, {Phase}")
-            : RoundDecision.Rejected($"job {Job.JobId} was started with different settings: {diff}. Use a new --out directory (or job id) for new settings, or rerun with the original ones to resume.");
+            ? RoundDecision.Duplicate($"job {Job.JobId} already submitted; it is at round {Round}, {Phase}")
+            : RoundDecision.Rejected($"job {Job.JobId} was submitted with a different spec: the first key that differs is {diff}. Submit it under a new job id, or resubmit the original spec to resume.");
     }
 
     RoundDecision DecideUpdate(SubmitUpdate c, DateTimeOffset now)
     {
         if (Job is null) return RoundDecision.Rejected("no job has started");
         if (!Job.ClientIds.Contains(c.ClientId))
-            return RoundDecision.Rejected($"client \"{c.ClientId}\" is not part of job {Job.JobId} (clients: {string.Join(", ", Job.ClientIds)})");
+            return RoundDecision.Rejected($"client \"{c.ClientId}\" is not enrolled in job {Job.JobId} (enrolled: {string.Join(", ", Job.ClientIds)})");
         if (c.SampleCount < 1)
             return RoundDecision.Rejected($"update from \"{c.ClientId}\" has SampleCount = {c.SampleCount}; FedAvg weights need at least 1 sample");
         if (c.Round == Round && Updates.TryGetValue(c.ClientId, out var previous))
             return previous.Update == c.Update
                 ? RoundDecision.Duplicate($"update of {c.ClientId} for round {Round} already accepted")
                 : RoundDecision.Rejected($"client {c.ClientId} already submitted {previous.Update} for round {Round}; a different update {c.Update} is refused (training is deterministic, so this means the client's data or settings changed)");
-        if (c.Round != Round || Phase != RoundPhase.ClientsTraining)
+        if (c.Round != Round || Plan?.RunBy != PhaseRunner.Clients)
             return RoundDecision.Late($"update for round {c.Round}, but the job is at round {Round}, {Phase}");
         return RoundDecision.Of(new ClientUpdateAccepted(c.Round, c.ClientId, c.Update, c.SampleCount, c.TrainLoss, now));
     }
 
     RoundDecision DecideClose(CloseTraining c, DateTimeOffset now)
     {
-        if (Phase != RoundPhase.ClientsTraining || c.Round != Round || c.Attempt != Attempt)
+        if (Plan?.RunBy != PhaseRunner.Clients || c.Round != Round || c.Attempt != Attempt)
             return RoundDecision.Late($"deadline of round {c.Round} attempt {c.Attempt}, but the job is at round {Round} attempt {Attempt}, {Phase}");
         if (Updates.Count >= Job!.MinUpdates)
             return RoundDecision.Of(new TrainingClosed(Round, Waiting.ToArray(), now));
@@ -105,19 +113,17 @@ public sealed record RoundState
         if (c.Round != Round || c.Phase != Phase)
             return RoundDecision.Late($"{c.Phase} result for round {c.Round}, but the job is at round {Round}, {Phase}");
         var outputs = c.Result.Outputs;
-        string? Need(int count) => outputs.Count == count ? null : $"{c.Phase} must produce {count} output(s), got {outputs.Count}";
-        switch (Phase)
-        {
-            case RoundPhase.Initializing:
-                return Need(2) is { } e0 ? RoundDecision.Rejected(e0) : RoundDecision.Of(new AdaptersInitialized(outputs[0], outputs[1], now, c.Result.Metrics));
-            case RoundPhase.Aggregating or RoundPhase.LlmTeacherLogits or RoundPhase.SlmDistillation
-                or RoundPhase.SlmTeacherLogits or RoundPhase.LlmDistillation or RoundPhase.LlmFineTuning:
-                return Need(1) is { } e1 ? RoundDecision.Rejected(e1) : RoundDecision.Of(new PhaseCompleted(Round, Phase, outputs[0], c.Result.Metrics, now));
-            case RoundPhase.Evaluating:
-                return RoundDecision.Of(new RoundCommitted(Round, Slm!, Llm!, c.Result.Metrics, now));
-            default:
-                return RoundDecision.Rejected($"phase {Phase} has no server step");
-        }
+        if (Phase == RoundPhase.Initializing)
+            return outputs.Count == 2
+                ? RoundDecision.Of(new AdaptersInitialized(outputs[0], outputs[1], now, c.Result.Metrics))
+                : RoundDecision.Rejected($"{Phase} must produce 2 outputs (SLM and LLM adapters), got {outputs.Count}");
+        if (Plan is not { RunBy: PhaseRunner.Server or PhaseRunner.Aggregator } plan)
+            return RoundDecision.Rejected($"phase {Phase} has no step");
+        if (outputs.Count != plan.Produces.Count)
+            return RoundDecision.Rejected($"{Phase} must produce {plan.Produces.Count} output(s), got {outputs.Count}");
+        return plan.Name == Job!.Phases[^1].Name
+            ? RoundDecision.Of(new RoundCommitted(Round, Slm!, Llm!, c.Result.Metrics, now))
+            : RoundDecision.Of(new PhaseCompleted(Round, Phase, outputs.Count == 0 ? null : outputs[0], c.Result.Metrics, now));
     }
 
     // ---- Apply --------------------------------------------------------------------------------
@@ -138,6 +144,7 @@ public sealed record RoundState
         SlmBroadcast => Advance(),
         RoundCommitted c => Commit(c),
         JobFailed f => this with { Phase = RoundPhase.Failed, FailureReason = f.Reason },
+        JobCancelled c => this with { Phase = RoundPhase.Cancelled, FailureReason = c.Reason },
         _ => throw new ArgumentException($"Unknown round event {e.GetType().Name}.", nameof(e)),
     };
 
@@ -145,12 +152,9 @@ public sealed record RoundState
     {
         Round = round,
         Attempt = attempt,
-        Phase = RoundPhase.ClientsTraining,
-        Slm = GlobalSlm,
-        Llm = GlobalLlm,
-        LlmLogits = null,
-        SlmLogits = null,
-        ClientDeadline = openedAt + Job!.ClientTimeout,
+        Phase = Job!.Phases[0].Name,
+        Slots = ImmutableDictionary<string, BlobRef>.Empty.Add(Strategies.Slots.Slm, GlobalSlm!).Add(Strategies.Slots.Llm, GlobalLlm!),
+        ClientDeadline = Job.Phases.Any(p => p.RunBy == PhaseRunner.Clients) ? openedAt + Job.ClientTimeout : null,
         Updates = ImmutableDictionary<string, AcceptedUpdate>.Empty,
         Missing = [],
         RoundMetrics = ImmutableDictionary<string, double>.Empty,
@@ -168,23 +172,19 @@ public sealed record RoundState
 
     RoundState WithPhaseOutput(PhaseCompleted p)
     {
+        var plan = Plan ?? throw new ArgumentException($"PhaseCompleted for {p.Phase}, which is not the current phase {Phase}.", nameof(p));
         var metrics = RoundMetrics.SetItems(p.Metrics);
-        return p.Phase switch
-        {
-            RoundPhase.Aggregating or RoundPhase.SlmDistillation => this with { Slm = p.Output, RoundMetrics = metrics },
-            RoundPhase.LlmDistillation or RoundPhase.LlmFineTuning => this with { Llm = p.Output, RoundMetrics = metrics },
-            RoundPhase.LlmTeacherLogits => this with { LlmLogits = p.Output, RoundMetrics = metrics },
-            RoundPhase.SlmTeacherLogits => this with { SlmLogits = p.Output, RoundMetrics = metrics },
-            _ => throw new ArgumentException($"PhaseCompleted for {p.Phase}, which has no output.", nameof(p)),
-        };
+        return plan.Produces.Count == 1 && p.Output is { } output
+            ? this with { Slots = Slots.SetItem(plan.Produces[0], output), RoundMetrics = metrics }
+            : this with { RoundMetrics = metrics };
     }
 
     /// <summary>Moves to the phase after the current one in the job's plan.</summary>
     RoundState Advance()
     {
         var plan = Job!.Phases;
-        int i = plan.ToList().IndexOf(Phase);
-        return this with { Phase = plan[i + 1], ClientDeadline = null };
+        int i = plan.Select(p => p.Name).ToList().IndexOf(Phase);
+        return this with { Phase = plan[i + 1].Name, ClientDeadline = null };
     }
 
     RoundState Commit(RoundCommitted c)
@@ -193,7 +193,7 @@ public sealed record RoundState
             c.Slm, c.Llm, RoundMetrics.SetItems(c.Metrics), c.At);
         var committed = this with { History = History.Add(record), GlobalSlm = c.Slm, GlobalLlm = c.Llm };
         return c.Round >= Job!.Rounds
-            ? committed with { Phase = RoundPhase.Completed, Slm = null, Llm = null, LlmLogits = null, SlmLogits = null, Updates = committed.Updates.Clear(), RoundMetrics = committed.RoundMetrics.Clear() }
+            ? committed with { Phase = RoundPhase.Completed, Slots = Slots.Clear(), Updates = committed.Updates.Clear(), RoundMetrics = committed.RoundMetrics.Clear() }
             : committed.OpenRound(c.Round + 1, 1, c.At);
     }
 
@@ -204,27 +204,28 @@ public sealed record RoundState
     public RoundWork NextWork()
     {
         if (Job is null) return RoundWork.Nothing;
-        StepRequest Step(params BlobRef[] inputs) => new(Job.JobId, Round, Phase, inputs, StepSeeds.For(Job.Seed, Round, Phase));
-        switch (Phase)
+        if (Phase == RoundPhase.Initializing)
+            return new RunServerStep(new StepRequest(Job.JobId, 0, Phase, [], StepSeeds.For(Job.Seed, 0, Phase)) { Operation = InitializeOperation, Spec = Job.DefinitionRef });
+        if (Plan is not { } plan) return RoundWork.Nothing;
+        StepRequest Step(IReadOnlyList<BlobRef> inputs, IReadOnlyList<long>? counts = null) =>
+            new(Job.JobId, Round, Phase, inputs, StepSeeds.For(Job.Seed, Round, Phase), SampleCounts: counts) { Operation = plan.Operation, Spec = Job.DefinitionRef };
+        switch (plan.RunBy)
         {
-            case RoundPhase.Initializing:
-                return new RunServerStep(new StepRequest(Job.JobId, 0, Phase, [], StepSeeds.For(Job.Seed, 0, Phase)));
-            case RoundPhase.ClientsTraining:
-                return new CollectUpdates(Round, Attempt, Slm!, Waiting, ClientDeadline!.Value);
-            case RoundPhase.Aggregating:
+            case PhaseRunner.Clients:
+                return new CollectUpdates(Round, Attempt, Slots[plan.Consumes[0]], Waiting, ClientDeadline!.Value);
+            case PhaseRunner.Aggregator:
                 var ids = Updates.Keys.Order(StringComparer.Ordinal).ToArray();
-                return new RunAggregation(new StepRequest(Job.JobId, Round, Phase, ids.Select(i => Updates[i].Update).ToArray(),
-                    StepSeeds.For(Job.Seed, Round, Phase), SampleCounts: ids.Select(i => Updates[i].SampleCount).ToArray()));
-            case RoundPhase.LlmTeacherLogits: return new RunServerStep(Step(Llm!));
-            case RoundPhase.SlmDistillation: return new RunServerStep(Step(Slm!, LlmLogits!));
-            case RoundPhase.SlmBroadcast: return new BroadcastSlm(Round, Slm!);
-            case RoundPhase.SlmTeacherLogits: return new RunServerStep(Step(Slm!));
-            case RoundPhase.LlmDistillation: return new RunServerStep(Step(Llm!, SlmLogits!));
-            case RoundPhase.LlmFineTuning: return new RunServerStep(Step(Llm!));
-            case RoundPhase.Evaluating: return new RunServerStep(Step(Slm!, Llm!));
-            default: return RoundWork.Nothing;
+                return new RunAggregation(Step(ids.Select(i => Updates[i].Update).ToArray(), ids.Select(i => Updates[i].SampleCount).ToArray()));
+            case PhaseRunner.Broadcast:
+                return new BroadcastSlm(Round, Slots[plan.Consumes[0]]);
+            default:
+                return new RunServerStep(Step(plan.Consumes.Select(slot => Slots[slot]).ToArray()));
         }
     }
+
+    /// <summary>The operation of <see cref="RoundPhase.Initializing"/>: the seeded initial adapters of both models,
+    /// scored once (the "round 0" baseline).</summary>
+    public const string InitializeOperation = "initialize";
 }
 
 /// <summary>A side effect requested by <see cref="RoundState.NextWork"/>.</summary>

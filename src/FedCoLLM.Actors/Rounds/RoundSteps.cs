@@ -7,9 +7,8 @@ using FedCoLLM.Actors.Protocol;
 
 namespace FedCoLLM.Actors.Rounds;
 
-/// <summary>One unit of TorchSharp work: a pure function of its inputs (content addresses) and seed, so
-/// re-running it after a crash yields the same output bytes. <see cref="Phase"/> names the work
-/// (ClientsTraining = one client's local fine-tuning).</summary>
+/// <summary>One unit of TorchSharp work: a pure function of its job definition, inputs (content addresses) and seed,
+/// so re-running it after a crash yields the same output bytes.</summary>
 public sealed record StepRequest(
     string JobId,
     int Round,
@@ -19,6 +18,11 @@ public sealed record StepRequest(
     string? ClientId = null,
     IReadOnlyList<long>? SampleCounts = null) : IWireMessage
 {
+    /// <summary>What the step computes: a name from <c>Strategies/Operations.cs</c> (or <see cref="RoundState.InitializeOperation"/>).</summary>
+    public string Operation { get; init; } = "";
+    /// <summary>The job definition the step obeys, by content address; the runner fetches and verifies it.</summary>
+    public BlobRef? Spec { get; init; }
+
     public override string ToString() =>
         $"{JobId} round {Round} {Phase}{(ClientId is null ? "" : " " + ClientId)} [{string.Join(", ", Inputs)}]";
 }

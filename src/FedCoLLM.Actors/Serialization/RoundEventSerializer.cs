@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Server;
 
 namespace FedCoLLM.Actors.Serialization;
 
@@ -18,7 +19,7 @@ public sealed class RoundEventSerializer(ExtendedActorSystem system) : Serialize
 
     static readonly IReadOnlyDictionary<Type, string> Manifests = new Dictionary<Type, string>
     {
-        [typeof(JobStarted)] = "job-started/v1",
+        [typeof(JobStarted)] = "job-started/v2",
         [typeof(AdaptersInitialized)] = "adapters-initialized/v1",
         [typeof(ClientUpdateAccepted)] = "client-update-accepted/v1",
         [typeof(TrainingClosed)] = "training-closed/v1",
@@ -27,7 +28,10 @@ public sealed class RoundEventSerializer(ExtendedActorSystem system) : Serialize
         [typeof(SlmBroadcast)] = "slm-broadcast/v1",
         [typeof(RoundCommitted)] = "round-committed/v1",
         [typeof(JobFailed)] = "job-failed/v1",
-        [typeof(RoundState)] = "round-state/v1",
+        [typeof(JobCancelled)] = "job-cancelled/v1",
+        [typeof(RoundState)] = "round-state/v2",
+        [typeof(DirectoryJobListed)] = "directory-job-listed/v1",
+        [typeof(DirectoryJobEnded)] = "directory-job-ended/v1",
     };
 
     static readonly IReadOnlyDictionary<string, Type> Types = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);
@@ -55,6 +59,8 @@ public sealed class RoundEventSerializer(ExtendedActorSystem system) : Serialize
     public static object Read(byte[] bytes, string manifest)
     {
         // SerializationException tells Akka the record is unreadable by this version, not a transient fault.
+        if (manifest is "job-started/v1" or "round-state/v1")
+            throw new SerializationException($"Journal record \"{manifest}\" was written before jobs had job files (its job carries a settings digest, not a job definition); it cannot be resumed. Start the job again under a new --out directory or job id.");
         if (!Types.TryGetValue(manifest, out var type))
             throw new SerializationException($"Unknown journal manifest \"{manifest}\": the journal was written by a newer FedCoLLM.Actors; upgrade to read it.");
         try

@@ -17,7 +17,7 @@ public static class WireTypes
             .Where(t => typeof(IWireMessage).IsAssignableFrom(t) && t is { IsInterface: false, IsAbstract: false });
         Type[] contents =
         [
-            typeof(BlobRef), typeof(JobSpec), typeof(RoundPhase), typeof(Outcome), typeof(RoundState),
+            typeof(BlobRef), typeof(JobSpec), typeof(RoundPhase), typeof(Strategies.PhasePlan), typeof(Strategies.PhaseRunner), typeof(Outcome), typeof(RoundState),
             typeof(AcceptedUpdate), typeof(CommittedRound), typeof(StepResult), typeof(StepRequest), typeof(LiveProgress),
             typeof(string), typeof(bool), typeof(int), typeof(long), typeof(double), typeof(float), typeof(byte),
             typeof(TimeSpan), typeof(DateTimeOffset), typeof(DateTime), typeof(Guid),

@@ -19,8 +19,8 @@ namespace FedCoLLM.Actors.Server;
 /// </summary>
 public sealed class ServerActor : ReceivePersistentActor, IWithTimers
 {
-    public static Props Props(string jobId, NodeServices services, IActorRef aggregators) =>
-        Akka.Actor.Props.Create(() => new ServerActor(jobId, services, aggregators));
+    public static Props Props(string jobId, NodeServices services, IActorRef aggregators, IActorRef directory) =>
+        Akka.Actor.Props.Create(() => new ServerActor(jobId, services, aggregators, directory));
 
     // Timer ticks: local, never serialized.
     sealed record DeadlineDue(int Round, int Attempt) : INoSerializationVerificationNeeded;
@@ -30,14 +30,12 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     sealed record AggregateFetched(Aggregated Result) : INoSerializationVerificationNeeded;
     sealed record StepReplicated(StepRequest Request, StepResult Result) : INoSerializationVerificationNeeded;
 
-    static readonly TimeSpan AggregationTimeout = TimeSpan.FromMinutes(5);
-    // Until an aggregator acknowledges a request it is resent this often: the shard may have lived on a node that
-    // died, and a message sent there is lost (chaos runs: a killed aggregator stalled the round for the full 5 min).
-    static readonly TimeSpan AggregationAckTimeout = TimeSpan.FromSeconds(15);
+    sealed record DirectoryTick : INoSerializationVerificationNeeded { public static readonly DirectoryTick Instance = new(); }
 
     readonly string jobId;
     readonly NodeServices services;
     readonly IActorRef aggregators;
+    readonly IActorRef directory;
     readonly ILoggingAdapter log = Context.GetLogger();
     readonly Dictionary<string, IActorRef> clients = new(StringComparer.Ordinal);
     readonly Dictionary<string, LiveProgress> live = new(StringComparer.Ordinal);
@@ -49,15 +47,20 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     string? armedDeadline;
     string? taskedRound;
     int failedAttempts;
+    // What the directory has acknowledged of this job: listed, then delisted (resent on a timer until then).
+    bool listed, delisted;
 
-    public override string PersistenceId => $"federation-job-{jobId}";
+    public const string PersistenceIdPrefix = "federation-job-";
+
+    public override string PersistenceId => PersistenceIdPrefix + jobId;
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ServerActor(string jobId, NodeServices services, IActorRef aggregators)
+    public ServerActor(string jobId, NodeServices services, IActorRef aggregators, IActorRef directory)
     {
         this.jobId = jobId;
         this.services = services;
         this.aggregators = aggregators;
+        this.directory = directory;
 
         Recover<SnapshotOffer>(offer => state = (RoundState)offer.Snapshot);
         Recover<IRoundEvent>(e => state = state.Apply(e));
@@ -68,6 +71,14 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         });
 
         Command<StartFederation>(OnStart);
+        Command<CancelFederation>(OnCancel);
+        Command<DirectoryTick>(_ => Announce());
+        Command<JobListed>(_ => listed = true);
+        Command<JobDelisted>(_ =>
+        {
+            delisted = true;
+            Timers.Cancel("directory");
+        });
         Command<GetJobStatus>(_ => Sender.Tell(new JobStatus(jobId, state, live.Values.OrderBy(p => p.Worker, StringComparer.Ordinal).ToArray())));
         Command<RegisterClient>(OnRegister);
         Command<SubmitClientUpdate>(OnUpdate);
@@ -130,6 +141,12 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         Persist(decision, d => replyTo.Tell(new JobAccepted(jobId, d.Outcome, d.Detail)));
     }
 
+    void OnCancel(CancelFederation cancel)
+    {
+        var replyTo = Sender;
+        Persist(state.Decide(new CancelJob(cancel.Reason), DateTimeOffset.UtcNow), d => replyTo.Tell(new JobAccepted(jobId, d.Outcome, d.Detail)));
+    }
+
     void OnRegister(RegisterClient register)
     {
         if (!clients.TryGetValue(register.ClientId, out var known) || !known.Equals(register.Client))
@@ -138,6 +155,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
             Context.Watch(register.Client);
         }
         Sender.Tell(new ClientRegistered(jobId, register.ClientId));
+        if (state.Phase.IsTerminal) Sender.Tell(new JobEnded(jobId, state.Phase));
         // The heartbeat doubles as the task resend: a client that lost its task (or restarted) gets it again;
         // clients ignore a task they are already working on.
         if (state.NextWork() is CollectUpdates c && c.Waiting.Contains(register.ClientId))
@@ -145,17 +163,16 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         Reconcile();
     }
 
+    /// <summary>An update is decided once, after its bytes are here: the bytes must be in this node's store, and in another
+    /// server node's, before the journal says the update was accepted (a job entity that moves to another server node
+    /// must find them there). Only updates the round is still waiting for are fetched at all.</summary>
     void OnUpdate(SubmitClientUpdate update)
     {
-        var command = new SubmitUpdate(update.Round, update.ClientId, update.Update, update.SampleCount, update.TrainLoss);
-        var decision = state.Decide(command, DateTimeOffset.UtcNow);
-        if (decision.Outcome != Outcome.Accepted)
+        if (!state.Waiting.Contains(update.ClientId) || update.Round != state.Round)
         {
-            Sender.Tell(new UpdateAcknowledged(jobId, update.Round, update.ClientId, decision.Outcome, decision.Detail));
+            Decide(ToCommand(update), Sender);
             return;
         }
-        // The bytes must be in this node's store, and in another server node's, before the journal says the update
-        // was accepted: a job entity that moves to another server node must find them there.
         if (!fetchingUpdates.Add(update.ClientId)) return;
         var replyTo = Sender;
         var system = Context.System;
@@ -165,18 +182,22 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
 
         async Task FetchAndReplicate()
         {
-            await services.EnsureLocalAsync(system, update.Update, update.Holder);
-            await services.ReplicateToServersAsync(system, [update.Update]);
+            await services.Blobs.EnsureLocalAsync(system, update.Update, update.Holder);
+            await services.Blobs.ReplicateToServersAsync(system, [update.Update]);
         }
     }
 
     void OnUpdateFetched(UpdateFetched fetched)
     {
         fetchingUpdates.Remove(fetched.Update.ClientId);
-        var u = fetched.Update;
-        Persist(state.Decide(new SubmitUpdate(u.Round, u.ClientId, u.Update, u.SampleCount, u.TrainLoss), DateTimeOffset.UtcNow),
-            d => fetched.ReplyTo.Tell(new UpdateAcknowledged(jobId, u.Round, u.ClientId, d.Outcome, d.Detail)));
+        Decide(ToCommand(fetched.Update), fetched.ReplyTo);
     }
+
+    void Decide(SubmitUpdate command, IActorRef replyTo) =>
+        Persist(state.Decide(command, DateTimeOffset.UtcNow),
+            d => replyTo.Tell(new UpdateAcknowledged(jobId, command.Round, command.ClientId, d.Outcome, d.Detail)));
+
+    static SubmitUpdate ToCommand(SubmitClientUpdate u) => new(u.Round, u.ClientId, u.Update, u.SampleCount, u.TrainLoss);
 
     void OnAggregationStarted(AggregationStarted started)
     {
@@ -187,7 +208,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
             aggregator = Sender;
             Context.Watch(aggregator);
         }
-        Timers.StartSingleTimer("step-timeout", new RetryDue(KeyOf(started.Request)), AggregationTimeout);
+        Timers.StartSingleTimer("step-timeout", new RetryDue(KeyOf(started.Request)), state.Job!.AggregationTimeout);
     }
 
     /// <summary>The aggregator entity working on our request is gone (its node died or was downed): ask again now.</summary>
@@ -203,7 +224,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     void OnAggregated(Aggregated aggregated)
     {
         if (inFlight != KeyOf(aggregated.Request)) return;
-        services.EnsureLocalAsync(Context.System, aggregated.Result.Outputs[0], aggregated.Holder).PipeTo(Self,
+        services.Blobs.EnsureLocalAsync(Context.System, aggregated.Result.Outputs[0], aggregated.Holder).PipeTo(Self,
             success: _ => new AggregateFetched(aggregated),
             failure: e => new AggregationFailed(jobId, aggregated.Request, $"fetching the aggregate failed: {e.Message}"));
     }
@@ -212,7 +233,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     void OnStepSucceeded(StepRequest request, StepResult result)
     {
         if (inFlight != KeyOf(request)) return;
-        services.ReplicateToServersAsync(Context.System, result.Outputs).PipeTo(Self,
+        services.Blobs.ReplicateToServersAsync(Context.System, result.Outputs).PipeTo(Self,
             success: () => new StepReplicated(request, result),
             failure: e => new TrainingWorker.StepFailed(request, $"replicating the outputs to the other server nodes failed: {e.Message}"));
     }
@@ -280,6 +301,10 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
 
     void Reconcile()
     {
+        if (state.Job is { } job && !services.Store.Contains(job.DefinitionRef))
+            services.Store.Put(job.DefinitionBytes); // the spec every step names; rebuilt from the journal on any server node
+        Announce();
+        if (state.Phase.IsTerminal && inFlight is not null) StopRunningStep();
         switch (state.NextWork())
         {
             case RunServerStep s:
@@ -290,7 +315,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
                 {
                     aggregators.Tell(new AggregateUpdates(jobId, a.Request, services.BlobServerPath));
                     // Asked again unless an aggregator acknowledges it (then watched: see OnAggregationStarted).
-                    Timers.StartSingleTimer("step-timeout", new RetryDue(KeyOf(a.Request)), AggregationAckTimeout);
+                    Timers.StartSingleTimer("step-timeout", new RetryDue(KeyOf(a.Request)), services.Timeouts.AggregationAck);
                 });
                 break;
             case CollectUpdates c:
@@ -302,9 +327,33 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
                 Decide(new RecordBroadcast(b.Round, recipients));
                 break;
             default:
-                Timers.CancelAll();
+                Timers.Cancel("deadline");
+                Timers.Cancel("step-timeout");
+                Timers.Cancel("retry");
                 break;
         }
+    }
+
+    /// <summary>Tells the directory the job exists, and later that it ended; resent until acknowledged.</summary>
+    void Announce()
+    {
+        if (state.Job is not { } job || delisted) return;
+        if (!listed) directory.Tell(new ListJob(jobId, job.ClientIds));
+        else if (state.Phase.IsTerminal)
+        {
+            directory.Tell(new DelistJob(jobId, state.Phase.ToString()));
+            foreach (var client in clients.Values) client.Tell(new JobEnded(jobId, state.Phase));
+        }
+        else return;
+        if (!Timers.IsTimerActive("directory")) Timers.StartPeriodicTimer("directory", DirectoryTick.Instance, services.Timeouts.ClientHeartbeat);
+    }
+
+    /// <summary>A cancelled (or failed) job stops its running step: the worker's stop cancels the step's token.</summary>
+    void StopRunningStep()
+    {
+        inFlight = null;
+        Context.Stop(worker);
+        worker = Context.ActorOf(TrainingWorker.Props(services.Runner), $"worker-{Guid.NewGuid():N}");
     }
 
     void Dispatch(StepRequest request, Action send)
@@ -334,7 +383,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     void SendTask(CollectUpdates c, string clientId, IActorRef client)
     {
         var seed = StepSeeds.For(state.Job!.Seed, c.Round, RoundPhase.ClientsTraining, clientId);
-        client.Tell(new TrainRound(jobId, c.Round, c.Attempt, c.GlobalSlm, seed, services.BlobServerPath));
+        client.Tell(new TrainRound(jobId, c.Round, c.Attempt, c.GlobalSlm, seed, services.BlobServerPath, state.Job.DefinitionRef));
     }
 
     static string KeyOf(StepRequest r) => $"{r.Round}/{r.Phase}";

@@ -7,7 +7,7 @@ namespace FedCoLLM.Cli.Chaos;
 /// <summary>
 /// A loopback cluster of `fedcollm node` processes for one chaos trial: three server-role nodes (server-1, server-2 and
 /// the aggregator, which is the third server vote, as hocon/cluster.conf lays out), one node per client and a follower
-/// (no roles) that submits the job and waits for its end. Any node can be SIGKILLed and restarted with its own command
+/// (`fedcollm submit --watch`, a role-less node) that submits the job and waits for its end. Any node can be SIGKILLed and restarted with its own command
 /// line, as an orchestrator restarts a pod; every incarnation's output is kept for the trial's logs.
 /// </summary>
 /// <remarks>
@@ -34,7 +34,7 @@ public sealed class ChaosCluster : IDisposable
 
     public IReadOnlyList<string> ClientNodes { get; }
 
-    public ChaosCluster(string directory, string postgres, IReadOnlyList<string> plan, IReadOnlyList<string> clientIds, IReadOnlyList<string> configFiles)
+    public ChaosCluster(string directory, string postgres, string jobFile, string dataDir, IReadOnlyList<string> clientIds, IReadOnlyList<string> configFiles)
     {
         this.postgres = postgres;
         var ports = FreePorts(ServerNodes.Length + clientIds.Count + 1);
@@ -42,15 +42,17 @@ public sealed class ChaosCluster : IDisposable
         string[] config = [.. configFiles.SelectMany(f => new[] { "--config", f })];
         var serverBlobs = Path.Combine(directory, "server-blobs"); // one volume for the server role: the job can move between its nodes
         void Add(string name, int port, params string[] args) =>
-            specs[name] = new NodeSpec(name, ["node", .. plan, .. args, "--out", Path.Combine(directory, name), .. config, .. seeds]) { Port = port };
+            specs[name] = new NodeSpec(name, [.. args, .. config, .. seeds]) { Port = port };
+        string Out(string name) => Path.Combine(directory, name);
 
-        Add("server-1", ports[0], "--role", "server", "--blobs", serverBlobs);
-        Add("server-2", ports[1], "--role", "server", "--blobs", serverBlobs);
-        Add(Aggregator, ports[2], "--role", "aggregator", "--role", "server", "--blobs", serverBlobs);
+        Add("server-1", ports[0], "node", "--role", "server", "--blobs", serverBlobs, "--out", Out("server-1"));
+        Add("server-2", ports[1], "node", "--role", "server", "--blobs", serverBlobs, "--out", Out("server-2"));
+        Add(Aggregator, ports[2], "node", "--role", "aggregator", "--role", "server", "--blobs", serverBlobs, "--out", Out(Aggregator));
         ClientNodes = clientIds.Select((id, i) => $"client-{i + 1}").ToArray();
         for (var i = 0; i < clientIds.Count; i++)
-            Add(ClientNodes[i], ports[3 + i], "--role", "client", "--client-id", clientIds[i]);
-        Add(Follower, ports[^1], "--start-job");
+            Add(ClientNodes[i], ports[3 + i], "node", "--role", "client", "--client-id", clientIds[i], "--data-dir", Path.Combine(dataDir, "clients"), "--out", Out(ClientNodes[i]));
+        // The follower submits the job (a no-op after a restart) and follows it; its report names the final adapters.
+        Add(Follower, ports[^1], "submit", jobFile, "--watch", "--report-dir", Out(Follower), "--blobs", serverBlobs, "--out", Out(Follower));
     }
 
     public NodeProcess this[string name] => running[name];

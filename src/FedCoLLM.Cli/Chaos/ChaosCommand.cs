@@ -34,7 +34,6 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         [CommandOption("--keep-databases")] [Description("Keep every trial's database (failed trials' are always kept).")]
         public bool KeepDatabases { get; init; }
         [CommandOption("--data <DIR>")] [DefaultValue("data/wordnet")] public string Data { get; init; } = "data/wordnet";
-        [CommandOption("--models <DIR>")] [DefaultValue("models")] public string Models { get; init; } = "models";
 
         public override ValidationResult Validate()
         {
@@ -57,9 +56,11 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
             return 2;
         }
         var wall = Stopwatch.StartNew();
-        var plan = RunPlan.Create(s.Data, s.Models, s.Clients, s.Rounds, s.FederationSeed, quick: true, threads: 1);
-        string[] planArgs = ["--quick", "--clients", $"{s.Clients}", "--rounds", $"{s.Rounds}", "--seed", $"{s.FederationSeed}", "--threads", "1", "--data", s.Data, "--models", s.Models];
         Directory.CreateDirectory(s.Out);
+        var jobFile = Path.GetFullPath(Path.Combine(s.Out, "job.conf"));
+        File.WriteAllText(jobFile, ChaosJob(s));
+        if (JobFiles.TryLoad(jobFile) is not { } spec) return 2;
+        string[] planArgs = [jobFile, "--data-dir", Path.Combine(s.Data, "clients")];
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);
 
         Console.WriteLine($"Reference: the undisturbed run (fedcollm run {string.Join(' ', planArgs)}) …");
@@ -73,10 +74,10 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
             AnsiConsole.MarkupLine("[red]The undisturbed reference run failed[/]; nothing to compare the trials with.");
             return 1;
         }
-        var reference = ChaosTrial.FinalHashes(referenceDir);
+        var reference = ChaosTrial.FinalHashes(Path.Combine(referenceDir, spec.JobId));
         Console.WriteLine($"Reference adapters: SLM {reference.Slm[..16]}…, LLM {reference.Llm[..16]}…");
 
-        var shared = new TrialContext(Path.GetFullPath(s.Out), admin, planArgs, plan.Spec.ClientIds, s.Rounds, reference,
+        var shared = new TrialContext(Path.GetFullPath(s.Out), admin, jobFile, s.Data, spec.ClientIds, s.Rounds, reference,
             TimeSpan.FromSeconds(s.RestartAfter), TimeSpan.FromMinutes(s.TrialTimeout), s.KeepDatabases);
         var results = new List<TrialResult>();
         for (var trial = s.FromTrial; trial <= s.Trials && !stop.Token.IsCancellationRequested; trial++)
@@ -100,5 +101,24 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         Console.WriteLine($"Report: {Path.Combine(s.Out, "chaos.md")} and chaos.json.");
         if (stop.Token.IsCancellationRequested) return 130;
         return results.Count == s.Trials - s.FromTrial + 1 && results.All(r => r.Passed) ? 0 : 1;
+    }
+
+    /// <summary>The trials' job: the built-in quick job with this harness's clients, rounds and seed, one thread per node
+    /// (several nodes share the machine), and the first N benchmark domains as clients, half of them a quorum.</summary>
+    static string ChaosJob(Settings s)
+    {
+        string[] domains = ["noun.animal", "noun.plant", "noun.food", "noun.body"];
+        var enrolled = domains.Take(s.Clients).ToArray();
+        var evaluation = string.Join(", ", enrolled.Select(d => $"{{ name = \"{d}\", path = \"{s.Data}/clients/{d}/test.jsonl\" }}"));
+        return File.ReadAllText(RunCommand.QuickJob) + $"""
+
+            job.id = "chaos"
+            job.rounds = {s.Rounds}
+            job.seed = {s.FederationSeed}
+            job.clients.enrolled = [{string.Join(", ", enrolled.Select(d => $"\"{d}\""))}]
+            job.clients.quorum = {Math.Max(1, (enrolled.Length + 1) / 2)}
+            job.data.evaluation.sets = [{evaluation}]
+            job.compute.threads = 1
+            """;
     }
 }

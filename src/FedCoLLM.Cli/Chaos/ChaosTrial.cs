@@ -15,9 +15,9 @@ public sealed record TrialResult(
     public bool Passed => Completed && Identical && JournalProblems.Count == 0 && Error is null;
 }
 
-/// <summary>What every trial shares: the plan's command-line options, its clients, the reference hashes.</summary>
+/// <summary>What every trial shares: the job file, where the clients' data lies, the enrolled clients, the reference hashes.</summary>
 public sealed record TrialContext(
-    string Directory, string AdminConnectionString, IReadOnlyList<string> Plan, IReadOnlyList<string> ClientIds, int Rounds,
+    string Directory, string AdminConnectionString, string JobFile, string DataDir, IReadOnlyList<string> ClientIds, int Rounds,
     (string Slm, string Llm) Reference, TimeSpan RestartAfter, TimeSpan Timeout, bool KeepDatabases);
 
 /// <summary>
@@ -35,7 +35,7 @@ public static partial class ChaosTrial
         var directory = Path.Combine(context.Directory, $"trial-{trial:D3}");
         if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
         using var database = ChaosDatabase.Create(context.AdminConnectionString, $"fedcollm_chaos_{trial:D3}_{Guid.NewGuid().ToString("N")[..8]}");
-        var cluster = new ChaosCluster(directory, database.ConnectionString, context.Plan, context.ClientIds, ChaosCluster.ConfigFiles);
+        var cluster = new ChaosCluster(directory, database.ConnectionString, context.JobFile, context.DataDir, context.ClientIds, ChaosCluster.ConfigFiles);
         string? victim = null, during = null, error = null;
         double? recovery = null;
         var completed = false;

@@ -1,25 +1,28 @@
+using System.Text;
 using FedCoLLM.Actors.Hosting;
+using FedCoLLM.Actors.Jobs;
 using FedCoLLM.Actors.Rounds;
-using FedCoLLM.Actors.Workers;
-using FedCoLLM.Cli.Federation;
-using FedCoLLM.Learning;
-using FedCoLLM.Learning.Data;
-using FedCoLLM.Learning.Federation;
+using FedCoLLM.Actors.Strategies;
 
 namespace FedCoLLM.Cli.Experiment;
 
-/// <summary>The server strategies the experiment compares (fedcollm.md §4). Each is a round plan plus the data its
-/// job gets; Zero-shot is the round-0 baseline every job measures at initialisation.</summary>
+/// <summary>The methods the experiment compares (fedcollm.md §4); each is a strategy (<c>Strategies/</c>) plus the data its
+/// job gets. Zero-shot is also measured by the first job of each seed (its round 0).</summary>
 public enum Method { FedCoLLM, FedAvg, Standalone, Centralized, ZeroShot }
 
-/// <summary>One federation job of the experiment: a method, a seed and (Standalone) the one client it trains.</summary>
-public sealed record ExperimentJob(Method Method, int Seed, string? Domain, JobSpec Spec, ServerData Server, IReadOnlyList<LocalClient> Clients)
+/// <summary>One generated job of the experiment: its method, seed, the domain of a Standalone job, the job file written for
+/// it and its spec, and the client silos that hold its data.</summary>
+public sealed record ExperimentJob(Method Method, int Seed, string? Domain, string JobFile, JobSpec Spec, IReadOnlyList<LocalClient> Clients)
 {
     public string JobId => Spec.JobId;
 }
 
-/// <summary>Every job of `fedcollm experiment`, in run order (seed by seed, method by method), all on one setup.</summary>
-public sealed record ExperimentPlan(FederationSetup Setup, IReadOnlyList<string> Domains, IReadOnlyList<Method> Methods,
+/// <summary>
+/// `fedcollm experiment` as a generator of job files: one per method and seed, each the base job (jobs/wordnet.conf, or
+/// jobs/wordnet-quick.conf) plus the lines that make it that method, written to OUT/jobs/ so any of them can be rerun or
+/// submitted by hand. The Centralized reference's pooled data and capped client files are written to OUT/data/.
+/// </summary>
+public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Domains, IReadOnlyList<Method> Methods,
     IReadOnlyList<int> Seeds, int Rounds, string EvalSplit, IReadOnlyList<ExperimentJob> Jobs)
 {
     public const string PooledClientId = "pooled";
@@ -36,81 +39,85 @@ public sealed record ExperimentPlan(FederationSetup Setup, IReadOnlyList<string>
 
     public static string Slug(Method m) => m.ToString().ToLowerInvariant();
 
-    public static ExperimentPlan Create(string dataDir, string modelsDir, string outDir, int clients, int rounds, int seeds,
-        IReadOnlyList<Method> methods, string evalSplit, int? publicEvalItems, bool quick, int threads, FederationOptions options,
-        int? maxClientExamples = null, int? maxPublicExamples = null)
+    /// <param name="baseJobFile">The job every generated file starts from (its models, data, training settings).</param>
+    /// <param name="overrides">Job-file lines applied to every job (the experiment's hyper-parameter options).</param>
+    public static ExperimentPlan Create(string baseJobFile, string dataDir, string outDir, int clients, int rounds, int seeds,
+        IReadOnlyList<Method> methods, string evalSplit, int? evalItems, int? publicEvalItems, IReadOnlyList<string> overrides, int? maxClientExamples)
     {
         if (seeds < 1) throw new ArgumentException($"--seeds {seeds}: run at least one seed.");
         if (evalSplit is not ("test" or "validation"))
             throw new ArgumentException($"--eval-split {evalSplit}: choose test (the reported numbers) or validation (for tuning).");
         if (methods.Count == 0 || methods.All(m => m == Method.ZeroShot))
             throw new ArgumentException("--methods: add at least one training method; Zero-shot is measured by the first job of each seed.");
-        // RunPlan picks the domains, the public set and the quick-mode sizes exactly as `fedcollm run` does.
-        var run = RunPlan.Create(dataDir, modelsDir, clients, rounds, seed: 1, quick, threads);
-        // A cap on the client data is applied by writing the capped files into the experiment directory (not through
-        // FederationSetup.MaxClientExamples), so the Centralized reference pools exactly the examples the clients train on.
-        int? cap = maxClientExamples ?? run.Setup.MaxClientExamples;
-        var setup = options.ApplyTo(run.Setup with
+        var baseText = File.ReadAllText(baseJobFile) + "\n" + string.Join("\n", overrides) + "\n";
+        var baseJob = JobFile.Parse(baseText, baseJobFile, StrategyCatalog.Names);
+        var clientsDir = Path.Combine(dataDir, "clients");
+        // The benchmark's clients in the order its README lists them (unequal sizes on purpose), then any others.
+        string[] preferred = ["noun.animal", "noun.plant", "noun.food", "noun.body"];
+        var domains = preferred.Where(d => Directory.Exists(Path.Combine(clientsDir, d)))
+            .Concat(Directory.GetDirectories(clientsDir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).Where(d => !preferred.Contains(d)))
+            .ToList();
+        if (clients < 1 || clients > domains.Count)
+            throw new ArgumentException($"--clients {clients}: the benchmark has {domains.Count} client domains ({string.Join(", ", domains)}); choose 1–{domains.Count}.");
+        domains = domains.Take(clients).ToList();
+        // A cap on the client data is applied by writing the capped files here (not through the job's max-examples), so the
+        // Centralized reference pools exactly the examples the clients train on.
+        var silos = domains.Select(d =>
         {
-            MaxClientExamples = null,
-            MaxPublicExamples = maxPublicExamples ?? run.Setup.MaxPublicExamples,
-        }).Validate();
-        var domains = run.Spec.ClientIds;
-        var testSets = domains.Select(d => new EvaluationSet(d, Path.Combine(dataDir, "clients", d, $"{evalSplit}.jsonl"))).ToArray();
-        var clientData = cap is int n ? run.Clients.Select(c => c with { DataPath = WriteIfChanged(Path.Combine(outDir, "data", c.ClientId, "train.jsonl"), Lines(c.DataPath).Take(n)) }).ToArray() : run.Clients;
-        var pooled = WritePooledTrainingSet(outDir, clientData);
-        run = run with { Clients = clientData };
-        var ordered = methods.Distinct().Order().ToArray();
+            var file = Path.Combine(clientsDir, d, "train.jsonl");
+            return new LocalClient(d, maxClientExamples is int n ? WriteIfChanged(Path.Combine(outDir, "data", d, "train.jsonl"), Lines(file).Take(n)) : Path.GetFullPath(file));
+        }).ToArray();
+        var pooled = new LocalClient(PooledClientId, WritePooledTrainingSet(outDir, silos));
+        string Path_(string p) => p.Replace('\\', '/');
+        string EvalSets(IEnumerable<string> ds) => "[" + string.Join(", ", ds.Select(d =>
+            $"{{ name = \"{d}\", path = \"{Path_(Path.Combine(clientsDir, d, $"{evalSplit}.jsonl"))}\" }}")) + "]";
+        string List(IEnumerable<string> ids) => "[" + string.Join(", ", ids.Select(i => $"\"{i}\"")) + "]";
 
+        var ordered = methods.Distinct().Order().ToArray();
         var jobs = new List<ExperimentJob>();
         var seedList = Enumerable.Range(1, seeds).ToArray();
         foreach (int seed in seedList)
         {
             bool first = true;
-            ExperimentJob Job(Method m, string id, IReadOnlyList<RoundPhase> plan, IReadOnlyList<LocalClient> local, ServerData server, string? domain = null)
+            void Add(Method m, string id, string strategy, IReadOnlyList<LocalClient> local, IEnumerable<string> evalDomains, bool publicEval, bool evaluateLlm,
+                string? serverTrainingSet = null, string? domain = null)
             {
-                // The first job of a seed also scores the pre-trained models: the Zero-shot row.
-                server = server with { ScoreBaseline = first && ordered.Contains(Method.ZeroShot) };
+                var lines = new StringBuilder(baseText)
+                    .AppendLine($"job.id = \"{id}\"").AppendLine($"job.strategy = {strategy}").AppendLine($"job.seed = {seed}").AppendLine($"job.rounds = {rounds}")
+                    .AppendLine($"job.clients.enrolled = {List(local.Select(c => c.ClientId))}")
+                    // One process trains every client in turn: wait for all of them.
+                    .AppendLine($"job.clients.quorum = {local.Count}")
+                    .AppendLine($"job.data.evaluation.sets = {EvalSets(evalDomains)}")
+                    .AppendLine($"job.data.evaluation.max-items = {(evalItems?.ToString() ?? "null")}")
+                    .AppendLine($"job.data.evaluation.public-items = {(publicEval && publicEvalItems is int p ? p.ToString() : "null")}")
+                    .AppendLine($"job.data.evaluation.evaluate-llm = {(evaluateLlm ? "true" : "false")}")
+                    // The first job of a seed also scores the pre-trained models: the Zero-shot row.
+                    .AppendLine($"job.data.evaluation.score-baseline = {(first && ordered.Contains(Method.ZeroShot) ? "true" : "false")}");
+                if (serverTrainingSet is not null) lines.AppendLine($"job.data.server-training-set = \"{Path_(serverTrainingSet)}\"");
                 first = false;
-                var spec = new JobSpec
-                {
-                    JobId = id,
-                    ClientIds = local.Select(c => c.ClientId).ToArray(),
-                    Rounds = rounds,
-                    Seed = seed,
-                    Phases = plan,
-                    MinUpdates = local.Count, // one process trains every client in turn: wait for all of them
-                    ClientTimeout = TimeSpan.FromMinutes(quick ? 10 : 60),
-                    SettingsDigest = RunPlan.Digest(setup, server, local,
-                        $"{FederationOptions.Describe(setup)} public-eval {server.PublicEvaluationItems} llm-data {ContentFingerprint.OfFile(server.LlmTrainingSetPath)} baseline {server.ScoreBaseline} eval-llm {server.EvaluateLlm}"),
-                }.Validate();
-                return new ExperimentJob(m, seed, domain, spec, server, local);
+                var file = Path.Combine(outDir, "jobs", id + ".conf");
+                WriteIfChanged(file, [lines.ToString()]);
+                jobs.Add(new ExperimentJob(m, seed, domain, file, JobSpecs.From(JobFile.Load(file, StrategyCatalog.Names)), local));
             }
-            var all = new ServerData(run.Server.PublicSetPath, testSets, run.Server.MaxEvaluationItems) { PublicEvaluationItems = publicEvalItems };
             foreach (var m in ordered)
                 switch (m)
                 {
                     case Method.FedCoLLM:
-                        jobs.Add(Job(m, $"fedcollm-s{seed}", RoundPlans.FedCoLLM, run.Clients, all));
+                        Add(m, $"fedcollm-s{seed}", "fedcollm", silos, domains, publicEval: true, evaluateLlm: true);
                         break;
                     case Method.FedAvg:
-                        jobs.Add(Job(m, $"fedavg-s{seed}", RoundPlans.FedAvg, run.Clients, all with { EvaluateLlm = false }));
+                        Add(m, $"fedavg-s{seed}", "fedavg", silos, domains, publicEval: true, evaluateLlm: false);
                         break;
                     case Method.Standalone:
-                        // FedAvg of a single update is that update: a one-client FedAvg job is the client training alone.
-                        // Each client's own test set, by name (the test sets are in ordinal order, the clients in the benchmark's).
-                        foreach (var client in run.Clients)
-                            jobs.Add(Job(m, $"standalone-{client.ClientId}-s{seed}", RoundPlans.FedAvg, [client],
-                                all with { EvaluationSets = [testSets.Single(t => t.Name == client.ClientId)], PublicEvaluationItems = null, EvaluateLlm = false },
-                                client.ClientId));
+                        foreach (var client in silos)
+                            Add(m, $"standalone-{client.ClientId}-s{seed}", "standalone", [client], [client.ClientId], publicEval: false, evaluateLlm: false, domain: client.ClientId);
                         break;
                     case Method.Centralized:
-                        jobs.Add(Job(m, $"centralized-s{seed}", RoundPlans.Centralized, [new LocalClient(PooledClientId, pooled)],
-                            all with { LlmTrainingSetPath = pooled }));
+                        Add(m, $"centralized-s{seed}", "centralized", [pooled], domains, publicEval: true, evaluateLlm: true, serverTrainingSet: pooled.DataPath);
                         break;
                 }
         }
-        return new ExperimentPlan(setup, domains, ordered, seedList, rounds, evalSplit, jobs);
+        return new ExperimentPlan(baseJob, domains, ordered, seedList, rounds, evalSplit, jobs);
     }
 
     /// <summary>The Centralized reference's training set: every client's training file, interleaved round-robin in

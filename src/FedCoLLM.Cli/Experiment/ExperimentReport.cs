@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FedCoLLM.Actors.Blobs;
+using FedCoLLM.Actors.Jobs;
 using FedCoLLM.Actors.Rounds;
 using FedCoLLM.Cli.Federation;
 using FedCoLLM.Learning.Lora;
@@ -111,7 +112,7 @@ public static class ExperimentReport
         public double FractionOfLlm => (double)UpBytesPerClientRound / (4.0 * LlmParameters);
     }
 
-    static Communication? Accounting(IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, IBlobStore store, string modelsDir)
+    static Communication? Accounting(IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, IBlobStore store, Learning.Federation.FederationSetup models)
     {
         var fed = runs.FirstOrDefault(r => r.Job.Method is Method.FedCoLLM or Method.FedAvg && r.State.History.Count > 0);
         if (fed.State is null) return null;
@@ -119,8 +120,8 @@ public static class ExperimentReport
         // A client's update has exactly the global adapter's tensors (same names and shapes), so the same size.
         var adapter = AdapterWeights.FromBytes(store.Read(slm), slm.ToString());
         return new Communication(slm.Size, slm.Size, adapter.ParameterCount,
-            SafeTensorParameters(Path.Combine(modelsDir, "wordnet-slm", "model.safetensors")),
-            SafeTensorParameters(Path.Combine(modelsDir, "wordnet-llm", "model.safetensors")));
+            SafeTensorParameters(Path.Combine(models.SlmDirectory, "model.safetensors")),
+            SafeTensorParameters(Path.Combine(models.LlmDirectory, "model.safetensors")));
     }
 
     /// <summary>Element count of every tensor in a safetensors file, from its JSON header.</summary>
@@ -140,11 +141,27 @@ public static class ExperimentReport
 
     static string Pct(double x) => (100 * x).ToString("F1", CultureInfo.InvariantCulture);
 
+    /// <summary>The base job's knobs as one line, for the report (record ToString prints a list's type, not its items).</summary>
+    public static string Describe(JobDefinition job)
+    {
+        var s = job.ToSetup();
+        var sft = s.LlmFineTuning ?? s.ClientTraining;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"λ={s.Distillation.Lambda} T={s.Distillation.Kd.Temperature} k={s.TopK} "
+            + $"SLM LoRA r={s.SlmLora.Rank} α={s.SlmLora.Alpha} [{string.Join(",", s.SlmLora.TargetModules)}] "
+            + $"LLM LoRA r={s.LlmLora.Rank} α={s.LlmLora.Alpha} [{string.Join(",", s.LlmLora.TargetModules)}] "
+            + $"client SFT {s.ClientTraining.Epochs} ep lr {s.ClientTraining.Optimizer.LearningRate} · "
+            + $"SLM distill {s.SlmDistillation.Epochs} ep lr {s.SlmDistillation.Optimizer.LearningRate} · "
+            + $"LLM distill {s.LlmDistillation.Epochs} ep lr {s.LlmDistillation.Optimizer.LearningRate} · "
+            + $"LLM SFT (centralized) {sft.Epochs} ep lr {sft.Optimizer.LearningRate} · "
+            + $"batch {s.ClientTraining.BatchSize} · max length {s.MaxLength} · threads {s.Compute.Threads}");
+    }
+
     public static string Write(string outDir, ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs,
-        IBlobStore store, TimeSpan wall, string modelsDir)
+        IBlobStore store, TimeSpan wall)
     {
         var rows = Table(plan, runs);
-        var comm = Accounting(runs, store, modelsDir);
+        var comm = Accounting(runs, store, plan.Base.ToSetup());
         var slmCurves = Curves(plan, runs, "slm");
         var llmCurves = Curves(plan, runs, "llm");
         var losses = LossCurves(plan, runs);
@@ -195,7 +212,7 @@ public static class ExperimentReport
         md.AppendLine("# FedCoLLM experiment").AppendLine();
         md.AppendLine($"Seeds {string.Join(", ", plan.Seeds)} · {plan.Rounds} round(s) · clients {string.Join(", ", plan.Domains)} · scored on the **{plan.EvalSplit}** split"
             + $" · {runs.Count}/{plan.Jobs.Count} jobs finished · wall time of this invocation {wall.TotalMinutes:F1} min").AppendLine();
-        md.AppendLine($"Settings: {FederationOptions.Describe(plan.Setup)}").AppendLine();
+        md.AppendLine($"Settings: {Describe(plan.Base)}").AppendLine();
         var missing = plan.Jobs.Where(j => runs.All(r => r.Job.JobId != j.JobId)).Select(j => j.JobId).ToArray();
         if (missing.Length > 0) md.AppendLine($"**Not finished:** {string.Join(", ", missing)} (rerun the same command to complete them).").AppendLine();
         md.AppendLine("## Accuracy (acc, %, final round; mean ± std over seeds)").AppendLine();
@@ -255,7 +272,7 @@ public static class ExperimentReport
             ["clients"] = new JsonArray(plan.Domains.Select(x => (JsonNode)x).ToArray()),
             ["methods"] = new JsonArray(plan.Methods.Select(m => (JsonNode)ExperimentPlan.Slug(m)).ToArray()),
             ["eval_split"] = plan.EvalSplit,
-            ["settings"] = FederationOptions.Describe(plan.Setup),
+            ["settings"] = Describe(plan.Base),
             ["machine"] = $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
             ["wall_seconds_this_invocation"] = Math.Round(wall.TotalSeconds, 1),
             ["jobs_planned"] = plan.Jobs.Count,

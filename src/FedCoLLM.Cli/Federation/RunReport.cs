@@ -34,7 +34,8 @@ public static class RunReport
             ["clients"] = new JsonArray(job.ClientIds.Select(c => (JsonNode)c).ToArray()),
             ["rounds_planned"] = job.Rounds,
             ["seed"] = job.Seed,
-            ["settings_digest"] = job.SettingsDigest,
+            ["strategy"] = job.Strategy,
+            ["spec_sha256"] = job.DefinitionRef.Sha256,
             ["baseline"] = Metrics(state.Baseline),
             ["rounds"] = rounds,
             ["final"] = last is null ? null : new JsonObject
@@ -78,7 +79,7 @@ public static class RunReport
         var job = state.Job!;
         var md = new StringBuilder();
         md.AppendLine($"# Federation `{job.JobId}` — {state.Phase}").AppendLine();
-        md.AppendLine($"Clients: {string.Join(", ", job.ClientIds)} · rounds {state.History.Count}/{job.Rounds} · seed {job.Seed} · settings {job.SettingsDigest}");
+        md.AppendLine($"Clients: {string.Join(", ", job.ClientIds)} · rounds {state.History.Count}/{job.Rounds} · seed {job.Seed} · strategy {job.Strategy} · spec `{job.DefinitionRef.Sha256[..12]}`");
         if (wall is not null) md.AppendLine($"Wall time of this invocation: {wall.Value.TotalMinutes:F1} min");
         if (state.FailureReason is not null) md.AppendLine().AppendLine($"**Failed:** {state.FailureReason}");
         md.AppendLine().AppendLine("## Accuracy on each client's held-out test set (acc, %; round 0 = pre-trained, zero-shot)").AppendLine();

@@ -36,14 +36,12 @@ public sealed class EntityRestartSpecs : Akka.Hosting.TestKit.TestKit
         var config = ConfigurationFactory.ParseString("""
             akka.loglevel = WARNING
             akka.cluster.sharding.entity-restart-backoff = 300ms
+            fedcollm.protocol.retry { max-attempts = 5, base-delay = 50ms, max-delay = 200ms }
+            fedcollm.protocol.directory-poll = 200ms
             """).WithFallback(FederationConfig.Load(["local.conf", "sharding.conf", "serialization.conf", "persistence-sqlite.conf"], preamble));
         builder.AddHocon(config, HoconAddMode.Prepend)
             .AddSetup(WireTypes.Setup())
-            .AddStartup((system, _) => node = FederationNode.Start(system, new NodeOptions(Job, run.Blobs, runner)
-            {
-                Clients = Tiny.TwoClients.Select(Tiny.Client).ToArray(),
-                Retries = Tiny.FastRetries(),
-            }));
+            .AddStartup((system, _) => node = FederationNode.Start(system, new NodeOptions(run.Blobs, runner) { Clients = Tiny.TwoClients.Select(Tiny.Client).ToArray() }));
     }
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;

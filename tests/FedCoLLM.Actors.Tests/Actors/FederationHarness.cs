@@ -9,6 +9,7 @@ using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Hosting;
 using FedCoLLM.Actors.Protocol;
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Strategies;
 using FedCoLLM.Actors.Serialization;
 using FedCoLLM.Actors.Workers;
 using FedCoLLM.Learning;
@@ -35,6 +36,9 @@ static class Tiny
 
     /// <summary>One per process: it caches the loaded models; calls are serialized by its own lock.</summary>
     public static FederationSteps Steps => SharedSteps.Value;
+
+    /// <summary>Every step's setup: the tiny models and data, with the local files taken as the job's.</summary>
+    public static IJobSetups Setups => new FixedJobSetup(new JobSetup(Steps, Server, _ => null, () => null));
 
     static string FindRepoRoot()
     {
@@ -75,7 +79,7 @@ static class Tiny
         MinUpdates = 1,
         ClientTimeout = TimeSpan.FromMinutes(2),
         MaxRoundAttempts = 2,
-        SettingsDigest = "tiny",
+        Definition = "tiny",
     }.Validate();
 
     public static RetryPolicy FastRetries(int maxAttempts = 5) => new(maxAttempts, BaseDelaySeconds: 0.05, MaxDelaySeconds: 0.2);
@@ -144,8 +148,11 @@ sealed class TestNode : IAsyncDisposable
         journal ??= JournalBackend.Sqlite;
         var preamble = journal.Preamble(run);
         var files = new[] { "local.conf", "sharding.conf", "serialization.conf", journal.File };
-        var config = ConfigurationFactory.ParseString(extraHocon + """
+        retries ??= Tiny.FastRetries();
+        var config = ConfigurationFactory.ParseString(extraHocon + $$"""
 
+            fedcollm.protocol.retry { max-attempts = {{retries.MaxAttempts}}, base-delay = {{retries.BaseDelaySeconds * 1000}}ms, max-delay = {{retries.MaxDelaySeconds * 1000}}ms }
+            fedcollm.protocol.directory-poll = 200ms
             akka.loglevel = WARNING
             akka.stdout-loglevel = WARNING
             akka.cluster.sharding.entity-restart-backoff = 300ms
@@ -153,15 +160,12 @@ sealed class TestNode : IAsyncDisposable
             """).WithFallback(FederationConfig.Load(files, preamble));
         var name = "fed-" + Guid.NewGuid().ToString("N")[..10];
         var system = ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(config).And(WireTypes.Setup()));
-        var node = FederationNode.Start(system, new NodeOptions(jobId, run.Blobs, runner)
-        {
-            Clients = clients.Select(Tiny.Client).ToArray(),
-            Retries = retries ?? Tiny.FastRetries(),
-        });
+        var node = FederationNode.Start(system, new NodeOptions(run.Blobs, runner) { Clients = clients.Select(Tiny.Client).ToArray() });
         return new TestNode(system, node);
     }
 
-    public static LearningStepRunner RealRunner(RunDirectory run) => new(Tiny.Steps, new DirectoryBlobStore(run.Blobs), Tiny.Server);
+    /// <summary>The real step runner on the tiny setup, whatever job definition a step names (the specs here carry none).</summary>
+    public static LearningStepRunner RealRunner(RunDirectory run) => new(Tiny.Setups, new DirectoryBlobStore(run.Blobs));
 
     public async Task<JobAccepted> StartJob(JobSpec spec) =>
         await Node.Servers.Ask<JobAccepted>(new StartFederation(spec.JobId, spec), TimeSpan.FromSeconds(30));
@@ -189,13 +193,13 @@ sealed class TestNode : IAsyncDisposable
     }
 
     public Task<RoundState> WaitForEnd(string jobId, TimeSpan? within = null) =>
-        WaitFor(jobId, s => s.Phase is RoundPhase.Completed or RoundPhase.Failed, within ?? TimeSpan.FromSeconds(60), "the job to end");
+        WaitFor(jobId, s => s.Phase.IsTerminal, within ?? TimeSpan.FromSeconds(60), "the job to end");
 
     /// <summary>The job's journal as stored (SQLite or PostgreSQL), read back with Akka.Persistence.Query.</summary>
     public async Task<IReadOnlyList<IRoundEvent>> JournalEvents(string jobId)
     {
         var journal = PersistenceQuery.Get(System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-        var envelopes = await journal.CurrentEventsByPersistenceId($"federation-job-{jobId}", 0, long.MaxValue)
+        var envelopes = await journal.CurrentEventsByPersistenceId(Server.ServerActor.PersistenceIdPrefix + jobId, 0, long.MaxValue)
             .RunWith(Sink.Seq<EventEnvelope>(), System.Materializer());
         return envelopes.Select(e => (IRoundEvent)e.Event).ToArray();
     }

@@ -34,10 +34,8 @@ public sealed class ClientHolderSpecs : TestKit
         var deadHolder = "akka://" + Sys.Name + "/user/dead-host-blobs";
 
         var clientStore = new DirectoryBlobStore(Path.Combine(root.Path, "client"));
-        var services = new NodeServices(clientStore, new EchoRunner(clientStore), "akka://" + Sys.Name + "/user/client-blobs", new RetryPolicy())
-        {
-            FetchTimeout = TimeSpan.FromMilliseconds(300),
-        };
+        var timeouts = new ProtocolTimeouts { BlobFetch = TimeSpan.FromMilliseconds(300) };
+        var services = new NodeServices(new BlobCustody(clientStore, "akka://" + Sys.Name + "/user/client-blobs", timeouts), new EchoRunner(clientStore), timeouts);
         var servers = CreateTestProbe();
         var client = Sys.ActorOf(ClientActor.Props("job", "alice", "unused.jsonl", servers.Ref, services));
         servers.ExpectMsg<RegisterClient>(cancellationToken: TestContext.Current.CancellationToken);

@@ -56,6 +56,8 @@ sealed class PartitionCluster : IAsyncDisposable
             fedcollm.self-join = off
             akka.remote.dot-netty.tcp.applied-adapters = [trttl, gremlin]
             akka.cluster.sharding.entity-restart-backoff = 300ms
+            fedcollm.protocol.retry { max-attempts = 5, base-delay = 50ms, max-delay = 200ms }
+            fedcollm.protocol.directory-poll = 200ms
             # Loaded 2-core machine, TorchSharp steps in the same process: short, but not twitchy.
             akka.cluster.failure-detector.acceptable-heartbeat-pause = 4s
             # Disposal: the nodes leave together; do not wait out the default 10 s phase timeouts.
@@ -74,13 +76,9 @@ sealed class PartitionCluster : IAsyncDisposable
             """).WithFallback(FederationConfig.Load(files, preamble));
         var system = ActorSystem.Create(SystemName, BootstrapSetup.Create().WithConfig(config).And(WireTypes.Setup()));
         var blobs = Path.Combine(run.Path, "blobs-" + name);
-        IStepRunner runner = new LearningStepRunner(Tiny.Steps, new DirectoryBlobStore(blobs), Tiny.Server);
+        IStepRunner runner = new LearningStepRunner(Tiny.Setups, new DirectoryBlobStore(blobs));
         if (wrap is not null) runner = wrap(runner);
-        var node = FederationNode.Start(system, new NodeOptions(jobId, blobs, runner)
-        {
-            Clients = (clients ?? []).Select(Tiny.Client).ToArray(),
-            Retries = Tiny.FastRetries(),
-        });
+        var node = FederationNode.Start(system, new NodeOptions(blobs, runner) { Clients = (clients ?? []).Select(Tiny.Client).ToArray() });
         var member = new ClusterNode(name, system, node);
         var seed = nodes.FirstOrDefault(n => !n.Terminated);
         nodes.Add(member);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using FedCoLLM.Actors.Protocol;
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Strategies;
 using FedCoLLM.Actors.Tests.Actors;
 
 namespace FedCoLLM.Actors.Tests.Partitions;
@@ -82,7 +83,7 @@ public sealed class PartitionSpecs(ITestOutputHelper output)
         var newHost = await Eventually.Until(cluster.JobHost, h => h is not null && h != host, TimeSpan.FromSeconds(45), _ => "the job entity to be recreated on a majority node");
         Log(clock, $"job entity recreated on {newHost!.Name}");
 
-        var final = await WaitForStatus(c1, job, s => s.Phase is RoundPhase.Completed or RoundPhase.Failed, Long, "the job to end");
+        var final = await WaitForStatus(c1, job, s => s.Phase.IsTerminal, Long, "the job to end");
         Log(clock, $"job ended: {final.Phase} {final.FailureReason}");
         Assert.Equal(RoundPhase.Completed, final.Phase);
         AssertEachFactOnce(await newHost.JournalEvents(job), ["noun.animal"]);
@@ -123,7 +124,7 @@ public sealed class PartitionSpecs(ITestOutputHelper output)
 
         await cluster.Heal(c1);
         Log(clock, "healed");
-        var final = await WaitForStatus(s1, job, s => s.Phase is RoundPhase.Completed or RoundPhase.Failed, Long, "the job to end");
+        var final = await WaitForStatus(s1, job, s => s.Phase.IsTerminal, Long, "the job to end");
         Log(clock, $"job ended: {final.Phase} {final.FailureReason}");
         Assert.Equal(RoundPhase.Completed, final.Phase);
         // The same incarnation came back: never downed, reachable again, trained once.
@@ -174,7 +175,7 @@ public sealed class PartitionSpecs(ITestOutputHelper output)
         await cluster.Heal(c1);
         var c1b = await cluster.Start("c1b", Client, ["noun.animal"]);
         Log(clock, "c1b (client noun.animal) joined");
-        var final = await WaitForStatus(s1, job, s => s.Phase is RoundPhase.Completed or RoundPhase.Failed, Long, "the job to end");
+        var final = await WaitForStatus(s1, job, s => s.Phase.IsTerminal, Long, "the job to end");
         Log(clock, $"job ended: {final.Phase} {final.FailureReason}");
         Assert.Equal(RoundPhase.Completed, final.Phase);
         var round = Assert.Single(final.History);

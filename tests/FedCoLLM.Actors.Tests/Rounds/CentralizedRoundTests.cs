@@ -1,4 +1,5 @@
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Strategies;
 using static FedCoLLM.Actors.Tests.Rounds.Commands;
 
 namespace FedCoLLM.Actors.Tests.Rounds;
@@ -7,12 +8,12 @@ namespace FedCoLLM.Actors.Tests.Rounds;
 /// server fine-tunes the LLM on the same pooled data; no distillation.</summary>
 public class CentralizedRoundTests
 {
-    static readonly JobSpec Spec = Specs.Default with { ClientIds = ["pooled"], MinUpdates = 1, Phases = RoundPlans.Centralized };
+    static readonly JobSpec Spec = Specs.Default with { ClientIds = ["pooled"], MinUpdates = 1, Phases = new CentralizedStrategy().Phases };
 
     [Fact]
     public void Centralized_plan_is_valid_and_fine_tunes_the_LLM_after_the_broadcast()
     {
-        RoundPlans.Validate(RoundPlans.Centralized);
+        PhasePlan.Validate(new CentralizedStrategy().Phases);
         var f = Federation.InRound1(Spec).RunTo(1, RoundPhase.SlmBroadcast);
         f.Send(new RecordBroadcast(1, ["pooled"]));
 
@@ -53,8 +54,8 @@ public class CentralizedRoundTests
         var f = Federation.Started(Spec).RunToEnd();
 
         Assert.Equal(RoundPhase.Completed, f.State.Phase);
-        Assert.DoesNotContain(f.Journal.OfType<PhaseCompleted>(), p => p.Phase is RoundPhase.SlmDistillation or RoundPhase.LlmDistillation
-            or RoundPhase.LlmTeacherLogits or RoundPhase.SlmTeacherLogits);
+        Assert.DoesNotContain(f.Journal.OfType<PhaseCompleted>(), p => new[] { RoundPhase.SlmDistillation, RoundPhase.LlmDistillation,
+            RoundPhase.LlmTeacherLogits, RoundPhase.SlmTeacherLogits }.Contains(p.Phase));
         Assert.Equal(2, f.Journal.OfType<PhaseCompleted>().Count(p => p.Phase == RoundPhase.LlmFineTuning));
         Assert.Equal(f.State.History.Select(h => h.Llm), f.Replayed().History.Select(h => h.Llm));
     }

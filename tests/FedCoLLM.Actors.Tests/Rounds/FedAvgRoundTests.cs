@@ -1,4 +1,5 @@
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Strategies;
 using static FedCoLLM.Actors.Tests.Rounds.Commands;
 
 namespace FedCoLLM.Actors.Tests.Rounds;
@@ -32,8 +33,8 @@ public class FedAvgRoundTests
         f.Send(Evaluated(1));
 
         Assert.Equal((Blobs.Output(1, RoundPhase.Aggregating), Blobs.InitialLlm), (f.State.GlobalSlm, f.State.GlobalLlm));
-        Assert.Null(f.State.LlmLogits);
-        Assert.Null(f.State.SlmLogits);
+        Assert.Null(f.State.Slots.GetValueOrDefault(Slots.LlmLogits));
+        Assert.Null(f.State.Slots.GetValueOrDefault(Slots.SlmLogits));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Strategies;
 using static FedCoLLM.Actors.Tests.Rounds.Commands;
 
 namespace FedCoLLM.Actors.Tests.Rounds;
@@ -98,7 +99,7 @@ public class FedCoLLMRoundTests
         f.Send(Output(1, RoundPhase.LlmTeacherLogits));
 
         Assert.Equal(RoundPhase.SlmDistillation, f.State.Phase);
-        Assert.Equal(Blobs.Output(1, RoundPhase.LlmTeacherLogits), f.State.LlmLogits);
+        Assert.Equal(Blobs.Output(1, RoundPhase.LlmTeacherLogits), f.State.Slots.GetValueOrDefault(Slots.LlmLogits));
         Assert.Equal(Blobs.Output(1, RoundPhase.Aggregating), f.State.Slm);
     }
 
@@ -131,7 +132,7 @@ public class FedCoLLMRoundTests
         f.Send(Output(1, RoundPhase.SlmTeacherLogits));
 
         Assert.Equal(RoundPhase.LlmDistillation, f.State.Phase);
-        Assert.Equal(Blobs.Output(1, RoundPhase.SlmTeacherLogits), f.State.SlmLogits);
+        Assert.Equal(Blobs.Output(1, RoundPhase.SlmTeacherLogits), f.State.Slots.GetValueOrDefault(Slots.SlmLogits));
     }
 
     [Fact]
@@ -198,8 +199,8 @@ public class FedCoLLMRoundTests
         Assert.Equal(RoundPhase.ClientsTraining, s.Phase);
         Assert.Equal((2, 1), (s.Round, s.Attempt));
         Assert.Equal((s.GlobalSlm, s.GlobalLlm), (s.Slm, s.Llm));
-        Assert.Null(s.LlmLogits);
-        Assert.Null(s.SlmLogits);
+        Assert.Null(s.Slots.GetValueOrDefault(Slots.LlmLogits));
+        Assert.Null(s.Slots.GetValueOrDefault(Slots.SlmLogits));
         Assert.Empty(s.Updates);
         Assert.Empty(s.RoundMetrics);
         Assert.Equal(Specs.Clients, s.Waiting);
@@ -242,7 +243,7 @@ public class FedCoLLMRoundTests
             visited.Add((f.State.Round, f.State.Phase));
         }
 
-        RoundPhase[] round = [.. RoundPlans.FedCoLLM];
+        RoundPhase[] round = [.. new FedCoLLMStrategy().Phases.Select(p => p.Name)];
         Assert.Equal(
             [(0, RoundPhase.Initializing), .. round.Select(p => (1, p)), .. round.Select(p => (2, p)), (2, RoundPhase.Completed)],
             visited);
@@ -254,7 +255,7 @@ public class FedCoLLMRoundTests
         Assert.Equal(
             [RoundPhase.ClientsTraining, RoundPhase.Aggregating, RoundPhase.LlmTeacherLogits, RoundPhase.SlmDistillation,
              RoundPhase.SlmBroadcast, RoundPhase.SlmTeacherLogits, RoundPhase.LlmDistillation, RoundPhase.Evaluating],
-            Specs.Default.Phases);
+            Specs.Default.Phases.Select(p => p.Name));
     }
 
     [Fact]

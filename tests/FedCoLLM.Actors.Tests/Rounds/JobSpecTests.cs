@@ -1,8 +1,9 @@
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Strategies;
 
 namespace FedCoLLM.Actors.Tests.Rounds;
 
-/// <summary>JobSpec.Validate and RoundPlans.Validate: every refusal names the field to fix.</summary>
+/// <summary>JobSpec.Validate and PhasePlan.Validate: every refusal names the field to fix.</summary>
 public class JobSpecTests
 {
     static ArgumentException Invalid(JobSpec spec) => Assert.Throws<ArgumentException>(() => spec.Validate());
@@ -19,7 +20,7 @@ public class JobSpecTests
     {
         var spec = new JobSpec { JobId = "j", ClientIds = ["a"], Rounds = 1, Seed = 0 };
 
-        Assert.Same(RoundPlans.FedCoLLM, spec.Phases);
+        Assert.Equal(new FedCoLLMStrategy().Phases, spec.Phases);
         Assert.Equal(1, spec.MinUpdates);
         Assert.Equal(TimeSpan.FromMinutes(10), spec.ClientTimeout);
         Assert.Equal(3, spec.MaxRoundAttempts);
@@ -118,16 +119,23 @@ public class JobSpecTests
         Assert.Equal("MaxRoundAttempts", Invalid(Specs.Default with { MaxRoundAttempts = 0 }).ParamName);
     }
 
+    /// <summary>A plan of the shipped strategies' phases, by name (lifecycle names as an evaluate phase, to be refused).</summary>
+    static PhasePlan[] Plan(params RoundPhase[] names)
+    {
+        PhasePlan[] known = [.. new FedCoLLMStrategy().Phases, .. new CentralizedStrategy().Phases.Where(p => p.Name == RoundPhase.LlmFineTuning)];
+        return names.Select(n => known.FirstOrDefault(p => p.Name == n) ?? new PhasePlan(n, PhaseRunner.Server, Operations.Evaluate, [Slots.Slm, Slots.Llm], [])).ToArray();
+    }
+
     [Fact]
     public void A_plan_distilling_the_SLM_before_the_LLM_teacher_logits_exist_is_refused()
     {
         var ex = Invalid(Specs.Default with
         {
-            Phases = [RoundPhase.ClientsTraining, RoundPhase.Aggregating, RoundPhase.SlmDistillation, RoundPhase.LlmTeacherLogits, RoundPhase.Evaluating],
+            Phases = Plan(RoundPhase.ClientsTraining, RoundPhase.Aggregating, RoundPhase.SlmDistillation, RoundPhase.LlmTeacherLogits, RoundPhase.Evaluating),
         });
 
         Assert.Equal("Phases", ex.ParamName);
-        Assert.Contains("SlmDistillation needs LlmTeacherLogits before it", ex.Message);
+        Assert.Contains("SlmDistillation consumes \"llm-logits\", which no earlier phase produces", ex.Message);
     }
 
     [Fact]
@@ -135,11 +143,22 @@ public class JobSpecTests
     {
         var ex = Invalid(Specs.Default with
         {
-            Phases = [RoundPhase.ClientsTraining, RoundPhase.Aggregating, RoundPhase.LlmDistillation, RoundPhase.Evaluating],
+            Phases = Plan(RoundPhase.ClientsTraining, RoundPhase.Aggregating, RoundPhase.LlmDistillation, RoundPhase.Evaluating),
         });
 
         Assert.Equal("Phases", ex.ParamName);
-        Assert.Contains("LlmDistillation needs SlmTeacherLogits before it", ex.Message);
+        Assert.Contains("LlmDistillation consumes \"slm-logits\"", ex.Message);
+    }
+
+    [Fact]
+    public void A_phase_whose_runner_does_not_match_its_operation_is_refused()
+    {
+        var ex = Invalid(Specs.Default with
+        {
+            Phases = [new(RoundPhase.Aggregating, PhaseRunner.Server, Operations.FedAvg, [Slots.Updates], [Slots.Slm]), .. Plan(RoundPhase.Evaluating)],
+        });
+
+        Assert.Contains("fedavg runs on Aggregator, not Server", ex.Message);
     }
 
     public static TheoryData<RoundPhase[]> MalformedPlans => new()
@@ -154,14 +173,15 @@ public class JobSpecTests
 
     [Theory]
     [MemberData(nameof(MalformedPlans))]
-    public void A_plan_that_does_not_run_training_first_evaluation_last_and_each_round_phase_once_is_refused(RoundPhase[] plan)
+    public void A_plan_that_consumes_before_producing_does_not_end_with_evaluation_or_repeats_a_phase_is_refused(RoundPhase[] plan)
     {
-        Assert.Equal("Phases", Invalid(Specs.Default with { Phases = plan }).ParamName);
+        Assert.Equal("Phases", Invalid(Specs.Default with { Phases = Plan(plan) }).ParamName);
     }
 
     [Fact]
-    public void Training_then_evaluation_is_the_smallest_valid_plan()
+    public void Training_then_evaluation_and_evaluation_alone_are_valid_plans()
     {
-        RoundPlans.Validate([RoundPhase.ClientsTraining, RoundPhase.Evaluating]);
+        PhasePlan.Validate(Plan(RoundPhase.ClientsTraining, RoundPhase.Evaluating));
+        PhasePlan.Validate(Plan(RoundPhase.Evaluating));
     }
 }

@@ -1,4 +1,5 @@
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Strategies;
 using static FedCoLLM.Actors.Tests.Rounds.Commands;
 
 namespace FedCoLLM.Actors.Tests.Rounds;
@@ -11,7 +12,7 @@ public class ReplayTests
         Assert.Same(expected.Job, actual.Job);
         Assert.Equal((expected.Phase, expected.Round, expected.Attempt), (actual.Phase, actual.Round, actual.Attempt));
         Assert.Equal((expected.GlobalSlm, expected.GlobalLlm), (actual.GlobalSlm, actual.GlobalLlm));
-        Assert.Equal((expected.Slm, expected.Llm, expected.LlmLogits, expected.SlmLogits), (actual.Slm, actual.Llm, actual.LlmLogits, actual.SlmLogits));
+        Assert.Equal((expected.Slm, expected.Llm, expected.Slots.GetValueOrDefault(Slots.LlmLogits), expected.Slots.GetValueOrDefault(Slots.SlmLogits)), (actual.Slm, actual.Llm, actual.Slots.GetValueOrDefault(Slots.LlmLogits), actual.Slots.GetValueOrDefault(Slots.SlmLogits)));
         Assert.Equal(expected.ClientDeadline, actual.ClientDeadline);
         Assert.Equal(expected.Updates.OrderBy(kv => kv.Key, StringComparer.Ordinal), actual.Updates.OrderBy(kv => kv.Key, StringComparer.Ordinal));
         Assert.Equal(expected.Missing, actual.Missing);

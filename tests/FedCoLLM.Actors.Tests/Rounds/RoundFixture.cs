@@ -1,6 +1,7 @@
 using System.Text;
 using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Strategies;
 
 namespace FedCoLLM.Actors.Tests.Rounds;
 
@@ -28,10 +29,13 @@ static class Specs
         MinUpdates = 2,
         ClientTimeout = TimeSpan.FromMinutes(10),
         MaxRoundAttempts = 3,
-        SettingsDigest = "settings-v1",
+        Definition = DefinitionWithTemperature(1),
     };
 
-    public static JobSpec FedAvg { get; } = Default with { Phases = RoundPlans.FedAvg };
+    /// <summary>A stand-in canonical job definition (the state machine only compares it).</summary>
+    public static string DefinitionWithTemperature(double t) => "{\"id\":\"job-1\",\"distillation\":{\"lambda\":1,\"temperature\":" + t.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}";
+
+    public static JobSpec FedAvg { get; } = Default with { Phases = new FedAvgStrategy().Phases };
 }
 
 static class Commands
@@ -99,13 +103,13 @@ sealed class Federation
     public Federation CompletePhase()
     {
         int r = State.Round;
-        return State.Phase switch
+        if (State.Phase == RoundPhase.Initializing) return Given(Commands.Initialized());
+        return State.Plan!.RunBy switch
         {
-            RoundPhase.Initializing => Given(Commands.Initialized()),
-            RoundPhase.ClientsTraining => Given(State.Waiting.Select(c => (IRoundCommand)Commands.Update(r, c)).ToArray()),
-            RoundPhase.SlmBroadcast => Given(new RecordBroadcast(r, State.Job!.ClientIds)),
-            RoundPhase.Evaluating => Given(Commands.Evaluated(r)),
-            var p => Given(Commands.Output(r, p)),
+            PhaseRunner.Clients => Given(State.Waiting.Select(c => (IRoundCommand)Commands.Update(r, c)).ToArray()),
+            PhaseRunner.Broadcast => Given(new RecordBroadcast(r, State.Job!.ClientIds)),
+            _ when State.Plan.Operation == Operations.Evaluate => Given(Commands.Evaluated(r)),
+            _ => Given(Commands.Output(r, State.Phase)),
         };
     }
 

@@ -1,4 +1,5 @@
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Strategies;
 
 namespace FedCoLLM.Actors.Tests.Rounds;
 
@@ -22,15 +23,15 @@ public class StartJobTests
 
     public static TheoryData<string, JobSpec> ChangedSpecs => new()
     {
-        { "JobId", Specs.Default with { JobId = "job-2" } },
-        { "ClientIds", Specs.Default with { ClientIds = ["alice", "bob"] } },
-        { "Rounds", Specs.Default with { Rounds = 3 } },
-        { "Seed", Specs.Default with { Seed = 43 } },
-        { "Phases", Specs.Default with { Phases = RoundPlans.FedAvg } },
-        { "MinUpdates", Specs.Default with { MinUpdates = 1 } },
-        { "ClientTimeout", Specs.Default with { ClientTimeout = TimeSpan.FromMinutes(5) } },
-        { "MaxRoundAttempts", Specs.Default with { MaxRoundAttempts = 5 } },
-        { "SettingsDigest", Specs.Default with { SettingsDigest = "settings-v2" } },
+        { "id", Specs.Default with { JobId = "job-2" } },
+        { "clients.enrolled", Specs.Default with { ClientIds = ["alice", "bob"] } },
+        { "rounds", Specs.Default with { Rounds = 3 } },
+        { "seed", Specs.Default with { Seed = 43 } },
+        { "the strategy's phases", Specs.Default with { Phases = new FedAvgStrategy().Phases } },
+        { "clients.quorum", Specs.Default with { MinUpdates = 1 } },
+        { "deadlines.client-training", Specs.Default with { ClientTimeout = TimeSpan.FromMinutes(5) } },
+        { "deadlines.max-round-attempts", Specs.Default with { MaxRoundAttempts = 5 } },
+        { "distillation.temperature", Specs.Default with { Definition = Specs.DefinitionWithTemperature(2) } },
     };
 
     [Theory]
@@ -75,10 +76,10 @@ public class StartJobTests
     }
 
     [Fact]
-    public void A_changed_settings_digest_is_explained_as_changed_training_settings()
+    public void A_changed_job_definition_is_explained_by_its_first_differing_key()
     {
-        var diff = Specs.Default.FirstDifference(Specs.Default with { SettingsDigest = "settings-v2" });
+        var diff = Specs.Default.FirstDifference(Specs.Default with { Definition = Specs.DefinitionWithTemperature(2) });
 
-        Assert.Equal("SettingsDigest (settings-v1 vs settings-v2): the training settings changed", diff);
+        Assert.Equal("distillation.temperature (1 vs 2)", diff);
     }
 }

@@ -5,6 +5,8 @@ using Akka.Configuration;
 using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Hosting;
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Server;
+using FedCoLLM.Actors.Strategies;
 using FedCoLLM.Actors.Serialization;
 
 namespace FedCoLLM.Actors.Tests.Serialization;
@@ -42,11 +44,11 @@ public sealed class RoundEventSerializationTests : IAsyncLifetime
         ClientIds = ["bob", "alice"],
         Rounds = 2,
         Seed = -3,
-        Phases = RoundPlans.FedAvg,
+        Phases = new FedAvgStrategy().Phases,
         MinUpdates = 1,
         ClientTimeout = TimeSpan.FromSeconds(90),
         MaxRoundAttempts = 4,
-        SettingsDigest = "abc123",
+        Definition = "abc123",
     };
 
     /// <summary>One sample per event type; <see cref="Every_event_type_has_a_sample_and_a_manifest"/> fails when one is missing.</summary>
@@ -61,12 +63,13 @@ public sealed class RoundEventSerializationTests : IAsyncLifetime
         new SlmBroadcast(1, Slm, ["alice", "bob"], At),
         new RoundCommitted(1, Slm, Llm, new Dictionary<string, double> { ["slm/acc/x"] = 0.5 }, At),
         new JobFailed("LlmTeacherLogits of round 1 failed 5 times", At),
+        new JobCancelled("cancelled by fedcollm cancel", At),
     ];
 
     static readonly string[] ExpectedManifests =
     [
-        "job-started/v1", "adapters-initialized/v1", "client-update-accepted/v1", "training-closed/v1", "round-abandoned/v1",
-        "phase-completed/v1", "slm-broadcast/v1", "round-committed/v1", "job-failed/v1",
+        "job-started/v2", "adapters-initialized/v1", "client-update-accepted/v1", "training-closed/v1", "round-abandoned/v1",
+        "phase-completed/v1", "slm-broadcast/v1", "round-committed/v1", "job-failed/v1", "job-cancelled/v1",
     ];
 
     [Fact]
@@ -78,7 +81,8 @@ public sealed class RoundEventSerializationTests : IAsyncLifetime
         var sampled = EventSamples().Select(e => e.GetType()).ToHashSet();
         var missing = eventTypes.Except(sampled).Select(t => t.Name).ToList();
         Assert.True(missing.Count == 0, $"Add a sample to {nameof(EventSamples)} for: {string.Join(", ", missing)}");
-        Assert.Equal(eventTypes.Append(typeof(RoundState)).ToHashSet(), RoundEventSerializer.SerializedTypes.ToHashSet());
+        Type[] directory = [typeof(DirectoryJobListed), typeof(DirectoryJobEnded)];
+        Assert.Equal(eventTypes.Append(typeof(RoundState)).Concat(directory).ToHashSet(), RoundEventSerializer.SerializedTypes.ToHashSet());
     }
 
     [Fact]
@@ -99,11 +103,31 @@ public sealed class RoundEventSerializationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_directory_events_round_trip()
+    {
+        object[] events = [new DirectoryJobListed("job-7", ["alice", "bob"], At), new DirectoryJobEnded("job-7", "Cancelled", At)];
+        foreach (var e in events)
+        {
+            var back = serializer.FromBinary(serializer.ToBinary(e), serializer.Manifest(e));
+            Assert.Equal(Structural.Describe(e), Structural.Describe(back));
+        }
+    }
+
+    [Theory]
+    [InlineData("job-started/v1")]
+    [InlineData("round-state/v1")]
+    public void A_journal_written_before_job_files_is_refused_with_what_to_do(string manifest)
+    {
+        var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary("{}"u8.ToArray(), manifest));
+        Assert.Contains("new --out directory or job id", ex.Message);
+    }
+
+    [Fact]
     public void The_round_state_snapshot_round_trips_field_by_field_and_keeps_working()
     {
         var state = WireMessageSerializationTests.BusyState();
-        Assert.Equal("round-state/v1", serializer.Manifest(state));
-        var back = Assert.IsType<RoundState>(serializer.FromBinary(serializer.ToBinary(state), "round-state/v1"));
+        Assert.Equal("round-state/v2", serializer.Manifest(state));
+        var back = Assert.IsType<RoundState>(serializer.FromBinary(serializer.ToBinary(state), "round-state/v2"));
         Assert.Equal(Structural.Describe(state), Structural.Describe(back));
         // A recovered snapshot must drive the state machine exactly like the original.
         var next = new ClientUpdateAccepted(2, "alice", Update, 3, 0.1, At);

@@ -7,6 +7,7 @@ using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Hosting;
 using FedCoLLM.Actors.Protocol;
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Strategies;
 using FedCoLLM.Actors.Serialization;
 
 namespace FedCoLLM.Actors.Tests.Serialization;
@@ -47,7 +48,7 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
         MinUpdates = 1,
         ClientTimeout = TimeSpan.FromSeconds(90),
         MaxRoundAttempts = 4,
-        SettingsDigest = "abc123",
+        Definition = "abc123",
     };
 
     static StepRequest Request => new("job-7", 1, RoundPhase.Aggregating, [Update, Slm], 99, null, [10, 20]);
@@ -89,7 +90,7 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
             new LiveProgress("server", 1, RoundPhase.SlmDistillation, 1, 2, 0.5),
             new RegisterClient("job-7", "alice", someActor),
             new ClientRegistered("job-7", "alice"),
-            new TrainRound("job-7", 1, 2, Slm, 12345, "akka.tcp://fedcollm@127.0.0.1:1234/user/blobs"),
+            new TrainRound("job-7", 1, 2, Slm, 12345, "akka.tcp://fedcollm@127.0.0.1:1234/user/blobs", Spec.DefinitionRef),
             new SubmitClientUpdate("job-7", 1, "alice", Update, 10, 1.5, "akka.tcp://fedcollm@127.0.0.1:1234/user/blobs"),
             new UpdateAcknowledged("job-7", 1, "alice", Outcome.Rejected, "no"),
             new ReportProgress("job-7", new LiveProgress("alice", 1, RoundPhase.ClientsTraining, 1, 2, 3)),
@@ -105,6 +106,17 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
             new BlobMissing(Llm),
             new ReplicateBlob(Slm, "akka.tcp://fedcollm@127.0.0.1:1234/user/blobs"),
             new BlobReplicated(Slm),
+            new CancelFederation("job-7", "no longer needed"),
+            new JobEnded("job-7", RoundPhase.Cancelled),
+            new ListJob("job-7", ["alice", "bob"]),
+            new JobListed("job-7"),
+            new DelistJob("job-7", "Completed"),
+            new JobDelisted("job-7"),
+            ListJobs.Instance,
+            new JobEntry("job-7", ["alice"], At, null),
+            new JobList([new JobEntry("job-7", ["alice"], At, "Failed")]),
+            new JobsForClient("alice"),
+            new ClientJobs("alice", ["job-7", "job-8"]),
         ];
         return samples.ToDictionary(s => s.GetType());
     }

@@ -1,0 +1,48 @@
+using Akka.Actor;
+using FedCoLLM.Actors.Hosting;
+using FedCoLLM.Actors.Protocol;
+
+namespace FedCoLLM.Actors.Client;
+
+/// <summary>
+/// One data silo on this node: a client id and the private training file only it reads. It asks the job directory
+/// which running jobs enrol it and keeps one <see cref="ClientActor"/> per such job (several jobs may train on the
+/// same silo; their steps queue on the node's one TorchSharp gate). A job that ended stops its actor.
+/// </summary>
+public sealed class ClientSilo : ReceiveActor, IWithTimers
+{
+    public static Props Props(string clientId, string dataPath, IActorRef servers, IActorRef directory, NodeServices services) =>
+        Akka.Actor.Props.Create(() => new ClientSilo(clientId, dataPath, servers, directory, services));
+
+    sealed record PollTick : INoSerializationVerificationNeeded { public static readonly PollTick Instance = new(); }
+
+    readonly Dictionary<string, IActorRef> jobs = new(StringComparer.Ordinal);
+    readonly HashSet<string> ended = new(StringComparer.Ordinal);
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public ClientSilo(string clientId, string dataPath, IActorRef servers, IActorRef directory, NodeServices services)
+    {
+        Receive<PollTick>(_ => directory.Tell(new JobsForClient(clientId)));
+        Receive<ClientJobs>(running =>
+        {
+            foreach (var jobId in running.JobIds.Where(j => !jobs.ContainsKey(j) && !ended.Contains(j)))
+            {
+                var actor = Context.ActorOf(ClientActor.Props(jobId, clientId, dataPath, servers, services), Uri.EscapeDataString(jobId));
+                Context.Watch(actor);
+                jobs[jobId] = actor;
+            }
+            foreach (var gone in jobs.Keys.Except(running.JobIds).ToList()) Context.Stop(jobs[gone]);
+        });
+        Receive<JobEnded>(e => ended.Add(e.JobId));
+        Receive<Terminated>(t =>
+        {
+            foreach (var id in jobs.Where(kv => kv.Value.Equals(t.ActorRef)).Select(kv => kv.Key).ToList()) jobs.Remove(id);
+        });
+        Timers.StartPeriodicTimer("poll", PollTick.Instance, TimeSpan.Zero, services.Timeouts.DirectoryPoll);
+    }
+
+    // A job actor that failed is restarted: the job goes on, and giving up on a client is the server's call.
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(maxNrOfRetries: -1, withinTimeRange: Timeout.InfiniteTimeSpan, _ => Directive.Restart);
+}

@@ -1,0 +1,58 @@
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Configuration;
+using FedCoLLM.Actors.Blobs;
+using FedCoLLM.Actors.Jobs;
+using FedCoLLM.Actors.Serialization;
+using FedCoLLM.Actors.Workers;
+
+namespace FedCoLLM.Actors.Hosting;
+
+/// <summary>
+/// The one composition root of a node: an ActorSystem from the loaded configuration (with the Hyperion allow-list), the
+/// node's blob store, the step runner that takes every job's setup from the job definition its steps name, and the
+/// federation's actors for the node's roles (<see cref="FederationNode"/>). The single-process cluster, <c>fedcollm
+/// node</c> and the test harnesses all start nodes here.
+/// </summary>
+public sealed class FederationHost : IAsyncDisposable
+{
+    public const string SystemName = "fedcollm";
+
+    public ActorSystem System { get; }
+    public FederationNode Node { get; }
+    public IBlobStore Store { get; }
+    readonly IDisposable? setups;
+
+    FederationHost(ActorSystem system, FederationNode node, IBlobStore store, IDisposable? setups)
+    {
+        System = system;
+        Node = node;
+        Store = store;
+        this.setups = setups;
+    }
+
+    /// <param name="wrap">Decorates the step runner (e.g. a trace of each step for operators and fault injection).</param>
+    /// <param name="setups">Where steps find their job's setup; by default the job definition they name.</param>
+    public static FederationHost Start(Config config, string blobDirectory, IReadOnlyList<LocalClient>? clients = null,
+        Func<IStepRunner, IStepRunner>? wrap = null, IJobSetups? setups = null)
+    {
+        var system = CreateSystem(config);
+        var store = new DirectoryBlobStore(blobDirectory);
+        var owned = setups is null ? new DefinitionSetups(store) : null;
+        IStepRunner runner = new LearningStepRunner(setups ?? owned!, store);
+        if (wrap is not null) runner = wrap(runner);
+        var node = FederationNode.Start(system, new NodeOptions(blobDirectory, runner) { Clients = clients ?? [] });
+        return new FederationHost(system, node, store, owned);
+    }
+
+    /// <summary>An ActorSystem of the federation's name and serializers, with no federation actors (a node that only
+    /// submits, lists or watches jobs starts its proxies itself).</summary>
+    public static ActorSystem CreateSystem(Config config) =>
+        ActorSystem.Create(SystemName, BootstrapSetup.Create().WithConfig(config).And(WireTypes.Setup()));
+
+    public async ValueTask DisposeAsync()
+    {
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        setups?.Dispose();
+    }
+}

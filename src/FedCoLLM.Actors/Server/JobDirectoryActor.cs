@@ -1,0 +1,66 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Persistence;
+using FedCoLLM.Actors.Protocol;
+
+namespace FedCoLLM.Actors.Server;
+
+/// <summary>A job entered the directory (its entity accepted the spec).</summary>
+public sealed record DirectoryJobListed(string JobId, IReadOnlyList<string> Enrolled, DateTimeOffset At);
+
+/// <summary>A listed job ended (Completed, Failed or Cancelled).</summary>
+public sealed record DirectoryJobEnded(string JobId, string Phase, DateTimeOffset At);
+
+/// <summary>
+/// The cluster's list of jobs: one event-sourced entity (sharded, so it moves like a job entity when its node dies).
+/// Job entities announce themselves and their end (both resent until acknowledged, so a crash on either side loses
+/// nothing); client silos ask it which running jobs enrol them; <c>fedcollm jobs</c> lists it. It holds no round state:
+/// a job's progress is asked of the job itself.
+/// </summary>
+public sealed class JobDirectoryActor : ReceivePersistentActor
+{
+    public const string EntityId = "directory";
+
+    public static Props Props() => Akka.Actor.Props.Create(() => new JobDirectoryActor());
+
+    ImmutableList<JobEntry> jobs = [];
+
+    public override string PersistenceId => "federation-directory";
+
+    public JobDirectoryActor()
+    {
+        Recover<DirectoryJobListed>(Apply);
+        Recover<DirectoryJobEnded>(Apply);
+
+        Command<ListJob>(l =>
+        {
+            if (jobs.Any(j => j.JobId == l.JobId)) Sender.Tell(new JobListed(l.JobId));
+            else
+            {
+                var replyTo = Sender;
+                Persist(new DirectoryJobListed(l.JobId, l.Enrolled.ToArray(), DateTimeOffset.UtcNow), e => { Apply(e); replyTo.Tell(new JobListed(l.JobId)); });
+            }
+        });
+        Command<DelistJob>(d =>
+        {
+            var entry = jobs.FirstOrDefault(j => j.JobId == d.JobId);
+            if (entry is null || entry.EndedIn is not null) Sender.Tell(new JobDelisted(d.JobId));
+            else
+            {
+                var replyTo = Sender;
+                Persist(new DirectoryJobEnded(d.JobId, d.Phase, DateTimeOffset.UtcNow), e => { Apply(e); replyTo.Tell(new JobDelisted(d.JobId)); });
+            }
+        });
+        Command<ListJobs>(_ => Sender.Tell(new JobList(jobs)));
+        Command<JobsForClient>(q => Sender.Tell(new ClientJobs(q.ClientId,
+            jobs.Where(j => j.EndedIn is null && j.Enrolled.Contains(q.ClientId)).Select(j => j.JobId).ToArray())));
+    }
+
+    void Apply(DirectoryJobListed e) => jobs = jobs.Add(new JobEntry(e.JobId, e.Enrolled, e.At, null));
+
+    void Apply(DirectoryJobEnded e)
+    {
+        var i = jobs.FindIndex(j => j.JobId == e.JobId);
+        if (i >= 0) jobs = jobs.SetItem(i, jobs[i] with { EndedIn = e.Phase });
+    }
+}

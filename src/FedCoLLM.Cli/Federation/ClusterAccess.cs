@@ -1,0 +1,97 @@
+using System.ComponentModel;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+using FedCoLLM.Actors.Hosting;
+using FedCoLLM.Actors.Protocol;
+using FedCoLLM.Actors.Rounds;
+using Spectre.Console.Cli;
+
+namespace FedCoLLM.Cli.Federation;
+
+/// <summary>Where the job verbs find the cluster: the local cluster a <c>fedcollm run --out DIR</c> is running, or a
+/// multi-process cluster by its seed nodes.</summary>
+public class ClusterAccessSettings : CommandSettings
+{
+    [CommandOption("--out <DIR>")] [Description("The directory of a running `fedcollm run` (its cluster.address).")] [DefaultValue("runs/fedcollm")]
+    public string Out { get; init; } = "runs/fedcollm";
+    [CommandOption("--seed-node <ADDR>")] [Description("A seed node of a multi-process cluster (akka.tcp://fedcollm@HOST:PORT); repeatable. Replaces --out.")]
+    public string[] SeedNodes { get; init; } = [];
+    [CommandOption("--config <FILE>")] [Description("HOCON files for joining (default: those of `fedcollm node` with --seed-node, else the local cluster's).")]
+    public string[] Config { get; init; } = [];
+    [CommandOption("--port <P>")] [Description("This visiting node's remoting port (default: any free one).")] [DefaultValue(0)]
+    public int Port { get; init; }
+    [CommandOption("--timeout <SECONDS>")] [Description("How long to wait for the cluster to answer.")] [DefaultValue(30)]
+    public int TimeoutSeconds { get; init; } = 30;
+}
+
+/// <summary>
+/// A role-less node that joins a running cluster to talk to its jobs (through the job and directory regions' proxies),
+/// then leaves. All job verbs use it; it holds no state and runs no step.
+/// </summary>
+public sealed class ClusterAccess : IAsyncDisposable
+{
+    public ActorSystem System { get; }
+    public IActorRef Servers { get; }
+    public IActorRef Directory { get; }
+    public TimeSpan Timeout { get; }
+
+    ClusterAccess(ActorSystem system, IActorRef servers, IActorRef directory, TimeSpan timeout)
+    {
+        System = system;
+        Servers = servers;
+        Directory = directory;
+        Timeout = timeout;
+    }
+
+    public static async Task<ClusterAccess> ConnectAsync(ClusterAccessSettings s, CancellationToken cancellation)
+    {
+        string[] seeds;
+        IReadOnlyList<string> files;
+        if (s.SeedNodes.Length > 0)
+        {
+            seeds = s.SeedNodes;
+            files = s.Config.Length > 0 ? s.Config : NodeCommand.DefaultConfigFiles;
+        }
+        else
+        {
+            var file = LocalCluster.AddressFile(s.Out);
+            if (!File.Exists(file))
+                throw new InvalidOperationException($"--out {s.Out}: no cluster is running there (no cluster.address); start one with `fedcollm run --out {s.Out}`, or pass --seed-node for a multi-process cluster.");
+            seeds = [File.ReadAllText(file).Trim()];
+            files = s.Config.Length > 0 ? s.Config : LocalCluster.VisitorConfigFiles;
+        }
+        var overrides = ConfigurationFactory.ParseString(string.Join("\n",
+            "akka.cluster.roles = []",
+            $"akka.remote.dot-netty.tcp.port = {s.Port}",
+            "fedcollm.self-join = off",
+            $"akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(a => $"\"{a}\""))}]"));
+        var system = FederationHost.CreateSystem(overrides.WithFallback(FederationConfig.Load(files)));
+        var timeout = TimeSpan.FromSeconds(s.TimeoutSeconds);
+        var up = new TaskCompletionSource();
+        Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+        if (await Task.WhenAny(up.Task, Task.Delay(timeout, cancellation)) != up.Task)
+        {
+            await system.Terminate();
+            cancellation.ThrowIfCancellationRequested();
+            throw new TimeoutException($"No cluster answered at {string.Join(", ", seeds)} within {timeout.TotalSeconds:F0} s" +
+                (s.SeedNodes.Length > 0 ? "." : $"; the `fedcollm run` that wrote {LocalCluster.AddressFile(s.Out)} is probably no longer running."));
+        }
+        var (servers, directory) = FederationNode.StartProxies(system);
+        return new ClusterAccess(system, servers, directory, timeout);
+    }
+
+    public Task<JobAccepted> Submit(JobSpec spec, CancellationToken cancellation) =>
+        Servers.Ask<JobAccepted>(new StartFederation(spec.JobId, spec), Timeout, cancellation);
+
+    public Task<JobAccepted> Cancel(string jobId, string reason, CancellationToken cancellation) =>
+        Servers.Ask<JobAccepted>(new CancelFederation(jobId, reason), Timeout, cancellation);
+
+    public Task<JobStatus> Status(string jobId, CancellationToken cancellation) =>
+        Servers.Ask<JobStatus>(new GetJobStatus(jobId), Timeout, cancellation);
+
+    public async Task<IReadOnlyList<JobEntry>> List(CancellationToken cancellation) =>
+        (await Directory.Ask<JobList>(ListJobs.Instance, Timeout, cancellation)).Jobs;
+
+    public async ValueTask DisposeAsync() => await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+}

@@ -1,0 +1,30 @@
+using Akka.Configuration;
+using FedCoLLM.Actors.Hosting;
+
+namespace FedCoLLM.Cli.Federation;
+
+/// <summary>
+/// The single-process cluster of <c>fedcollm run</c>: every role in one ActorSystem that joins itself, journaled to
+/// SQLite in the run directory. While it runs, its address is in <c>DIR/cluster.address</c>, so <c>fedcollm submit</c>,
+/// <c>jobs</c>, <c>status</c>, <c>watch</c> and <c>cancel</c> with <c>--out DIR</c> join it as role-less nodes.
+/// </summary>
+public static class LocalCluster
+{
+    public static readonly string[] DefaultConfigFiles = ["local.conf", "sharding.conf", "serialization.conf", "persistence-sqlite.conf"];
+
+    /// <summary>What a role-less node needs to join a running local cluster: no journal, no roles.</summary>
+    public static readonly string[] VisitorConfigFiles = ["local.conf", "sharding.conf", "serialization.conf"];
+
+    public static string JournalPath(string outDir) => Path.Combine(Path.GetFullPath(outDir), "journal.db");
+
+    public static string AddressFile(string outDir) => Path.Combine(Path.GetFullPath(outDir), "cluster.address");
+
+    public static Config LoadConfig(string outDir, IReadOnlyList<string>? files)
+    {
+        var journal = JournalPath(outDir);
+        Directory.CreateDirectory(Path.GetDirectoryName(journal)!);
+        SqliteJournalFile.EnableWriteAheadLog(journal);
+        var preamble = $"fedcollm.sqlite-file = \"{journal.Replace("\\", "/")}\"";
+        return FederationConfig.Load(files is { Count: > 0 } ? files : DefaultConfigFiles, preamble);
+    }
+}
