@@ -111,7 +111,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 if (state.FailureReason is not null) Console.WriteLine($"Job failed: {state.FailureReason}");
                 return state;
             }
-            var live = string.Join("  ", status.Live.Where(p => p.Round == state.Round).Select(p => $"{p.Worker} {p.Step}/{p.TotalSteps} loss {p.Loss:F3}"));
+            var live = string.Join("  ", status.Live.Where(p => p.Round == state.Round && p.Phase == state.Phase).Select(p => $"{p.Worker} {p.Step}/{p.TotalSteps} loss {p.Loss:F3}"));
             if (live.Length > 0 && live != lastLive && lastLiveAt.Elapsed > TimeSpan.FromSeconds(5))
             {
                 Console.WriteLine($"           {live}");
