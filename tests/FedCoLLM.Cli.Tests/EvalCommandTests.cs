@@ -35,6 +35,22 @@ public class EvalCommandTests
         Assert.Matches(@"\[\d+\.\d, \d+\.\d\]", console.Output); // a 95 % interval, printed literally
     }
 
+    /// <summary>The first <paramref name="count"/> questions of a client's validation split, copied to
+    /// <paramref name="path"/>: enough for an eval that takes seconds.</summary>
+    internal static string FewQuestions(string path, int count)
+    {
+        var source = Path.Combine(Repository.Root, "data", "wordnet", "clients", "noun.body", "validation.jsonl");
+        File.WriteAllLines(path, File.ReadLines(source).Take(count));
+        return path;
+    }
+
+    internal static string[] EvalArguments(params string[] data) =>
+    [
+        "eval", "--model", Path.Combine(Repository.Root, "models", "wordnet-slm"),
+        "--prompt", Path.Combine(Repository.Root, "data", "wordnet", "prompt.json"),
+        .. data.SelectMany(d => new[] { "--data", d }),
+    ];
+
     [Fact]
     public void Eval_without_data_says_which_option_is_missing()
     {
