@@ -74,12 +74,21 @@ static class Fedcollm
 
     public static async Task<(int ExitCode, string Output)> Run(ProcessStartInfo info, TimeSpan limit)
     {
+        var (code, stdout, stderr) = await RunApart(info, limit);
+        return (code, stdout + stderr);
+    }
+
+    /// <summary>Like <see cref="Run(IEnumerable{string})"/>, with stdout and stderr kept apart.</summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunApart(IEnumerable<string> args) => RunApart(StartInfo(args), Limit);
+
+    static async Task<(int ExitCode, string Stdout, string Stderr)> RunApart(ProcessStartInfo info, TimeSpan limit)
+    {
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(limit);
         await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>Starts a run and SIGKILLs it <paramref name="delay"/> after it prints <paramref name="line"/>;

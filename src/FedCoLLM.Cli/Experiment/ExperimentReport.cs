@@ -6,6 +6,7 @@ using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Jobs;
 using FedCoLLM.Actors.Rounds;
 using FedCoLLM.Cli.Federation;
+using FedCoLLM.Learning.Checkpoints;
 using FedCoLLM.Learning.Lora;
 
 namespace FedCoLLM.Cli.Experiment;
@@ -124,20 +125,9 @@ public static class ExperimentReport
             SafeTensorParameters(Path.Combine(models.LlmDirectory, "model.safetensors")));
     }
 
-    /// <summary>Element count of every tensor in a safetensors file, from its JSON header.</summary>
-    static long SafeTensorParameters(string path)
-    {
-        using var f = File.OpenRead(path);
-        Span<byte> len = stackalloc byte[8];
-        f.ReadExactly(len);
-        var header = new byte[BitConverter.ToInt64(len)];
-        f.ReadExactly(header);
-        long total = 0;
-        foreach (var (name, node) in JsonNode.Parse(header)!.AsObject())
-            if (name != "__metadata__")
-                total += node!["shape"]!.AsArray().Aggregate(1L, (p, d) => p * d!.GetValue<long>());
-        return total;
-    }
+    /// <summary>Element count of every tensor in a safetensors file, from its header (no tensor is loaded).</summary>
+    static long SafeTensorParameters(string path) =>
+        SafeTensors.ReadHeader(path).Entries.Sum(e => e.Shape.Aggregate(1L, (p, d) => p * d));
 
     static string Pct(double x) => (100 * x).ToString("F1", CultureInfo.InvariantCulture);
 

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text.Json.Nodes;
 using FedCoLLM.Learning;
 using FedCoLLM.Learning.Data;
 using FedCoLLM.Learning.Evaluation;
@@ -10,7 +11,7 @@ using Spectre.Console.Cli;
 
 namespace FedCoLLM.Cli.Models;
 
-/// <summary><c>fedcollm eval --model DIR [--adapter DIR] --data FILE.jsonl</c>: zero-shot multiple-choice accuracy.</summary>
+/// <summary><c>fedcollm eval --model DIR [--adapter DIR] --data FILE.jsonl [--json]</c>: zero-shot multiple-choice accuracy.</summary>
 public sealed class EvalCommand : Command<EvalCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -27,10 +28,13 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         [CommandOption("--max-length <N>")] [DefaultValue(512)] public int MaxLength { get; init; }
         [CommandOption("--threads <N>")] [DefaultValue(2)] public int Threads { get; init; }
         [CommandOption("--device <D>")] [DefaultValue("cpu")] public string Device { get; init; } = "cpu";
+        [CommandOption("--json")] [Description("Print one JSON object (model, adapter, data, n, acc, acc_norm and their 95 % intervals) instead of the table, and nothing else; takes one --data.")]
+        public bool Json { get; init; }
 
         public override ValidationResult Validate() =>
             Model.Length == 0 ? ValidationResult.Error("--model is required")
             : Data.Length == 0 ? ValidationResult.Error("--data is required (a .jsonl file; repeat it for several)")
+            : Json && Data.Length > 1 ? ValidationResult.Error("--json prints one object: give one --data")
             : ValidationResult.Success();
     }
 
@@ -41,18 +45,43 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         if (s.Adapter is not null) PeftAdapterFile.ApplyAndLoad(model, s.Adapter);
         var tokenizer = TokenizerFiles.Load(s.Model);
 
-        var table = new Table().AddColumns("data", "n", "acc", "95% CI", "acc_norm", "95% CI");
-        foreach (var file in s.Data)
+        var format = s.Prompt is null ? QaPromptFormat.Default : QaPromptFormat.Load(s.Prompt);
+        var results = s.Data.Select(file =>
         {
-            var items = MultipleChoiceJsonl.Load(file);
-            var format = s.Prompt is null ? QaPromptFormat.Default : QaPromptFormat.Load(s.Prompt);
-            var questions = MultipleChoiceEvaluator.Prepare(items, format, tokenizer.Encode);
-            var r = MultipleChoiceEvaluator.Evaluate(model, questions, s.Batch, s.MaxLength, compute, cancellation);
+            var questions = MultipleChoiceEvaluator.Prepare(MultipleChoiceJsonl.Load(file), format, tokenizer.Encode);
+            return (File: file, Result: MultipleChoiceEvaluator.Evaluate(model, questions, s.Batch, s.MaxLength, compute, cancellation));
+        }).ToList();
+
+        if (s.Json)
+        {
+            // Straight to the console's writer: Spectre would wrap a long line at the terminal's width.
+            AnsiConsole.Profile.Out.Writer.WriteLine(Json(s, results[0].File, results[0].Result).ToJsonString());
+            return 0;
+        }
+        var table = new Table().AddColumns("data", "n", "acc", "95% CI", "acc_norm", "95% CI");
+        foreach (var (file, r) in results)
             table.AddRow(Markup.Escape(file), $"{r.Total}", Percent(r.Accuracy), Interval(r.AccuracyInterval),
                 Percent(r.AccuracyNormalized), Interval(r.AccuracyNormalizedInterval));
-        }
         AnsiConsole.Write(table);
         return 0;
+    }
+
+    /// <summary>Accuracies as fractions (like report.json's metrics); null where there were no questions.</summary>
+    static JsonObject Json(Settings s, string file, MultipleChoiceResult r)
+    {
+        static JsonNode? Num(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
+        static JsonArray Ci((double Low, double High) ci) => [Num(ci.Low), Num(ci.High)];
+        return new JsonObject
+        {
+            ["model"] = s.Model,
+            ["adapter"] = s.Adapter,
+            ["data"] = file,
+            ["n"] = r.Total,
+            ["acc"] = Num(r.Accuracy),
+            ["acc_ci95"] = Ci(r.AccuracyInterval),
+            ["acc_norm"] = Num(r.AccuracyNormalized),
+            ["acc_norm_ci95"] = Ci(r.AccuracyNormalizedInterval),
+        };
     }
 
     static string Percent(double x) => $"{100 * x:F1} %";
