@@ -46,7 +46,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         {
             var items = MultipleChoiceJsonl.Load(file);
             var format = s.Prompt is null ? QaPromptFormat.Default : QaPromptFormat.Load(s.Prompt);
-            var questions = MultipleChoiceEvaluator.Prepare(items, format, tokenizer.Encode);
+            var questions = MultipleChoiceEvaluator.Prepare(items, format, tokenizer);
             var r = MultipleChoiceEvaluator.Evaluate(model, questions, s.Batch, s.MaxLength, compute, cancellation);
             table.AddRow(Markup.Escape(file), $"{r.Total}", Percent(r.Accuracy), Interval(r.AccuracyInterval),
                 Percent(r.AccuracyNormalized), Interval(r.AccuracyNormalizedInterval));
