@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace FedCoLLM.Learning.Tests;
 
-/// <summary>Paths to the committed fixtures under tests/reference and a throw-away directory per test.</summary>
+/// <summary>Paths to the committed fixtures under tests/reference and tests/fixtures, and a throw-away directory per test.</summary>
 static class Fixtures
 {
     public static readonly ComputeOptions Cpu = new();
@@ -21,6 +21,9 @@ static class Fixtures
     public static string Reference(string name) => Path.Combine(ReferenceRoot.Value, name);
 
     public static string Tokenizer(string name) => Path.Combine(ReferenceRoot.Value, "tokenizers", name);
+
+    /// <summary>tests/fixtures/<paramref name="name"/>: the Hugging Face-layout model pairs and ARC-style data.</summary>
+    public static string Fixture(string name) => Path.Combine(RepositoryRoot(), "tests", "fixtures", name);
 
     public static readonly string[] ModelNames = ["gpt2-tiny", "llama-tiny", "llama-tiny-tied-bias"];
 

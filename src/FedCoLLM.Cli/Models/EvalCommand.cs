@@ -48,7 +48,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         var format = s.Prompt is null ? QaPromptFormat.Default : QaPromptFormat.Load(s.Prompt);
         var results = s.Data.Select(file =>
         {
-            var questions = MultipleChoiceEvaluator.Prepare(MultipleChoiceJsonl.Load(file), format, tokenizer.Encode);
+            var questions = MultipleChoiceEvaluator.Prepare(MultipleChoiceJsonl.Load(file), format, tokenizer);
             return (File: file, Result: MultipleChoiceEvaluator.Evaluate(model, questions, s.Batch, s.MaxLength, compute, cancellation));
         }).ToList();
 

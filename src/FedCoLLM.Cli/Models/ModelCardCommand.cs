@@ -75,7 +75,7 @@ public sealed class ModelCardCommand : Command<ModelCardCommand.Settings>
             foreach (var domainDir in Directory.GetDirectories(Path.Combine(data, "clients")).Order(StringComparer.Ordinal))
             {
                 var items = MultipleChoiceJsonl.Load(Path.Combine(domainDir, split + ".jsonl"));
-                var r = MultipleChoiceEvaluator.Evaluate(model, MultipleChoiceEvaluator.Prepare(items, format, tokenizer.Encode),
+                var r = MultipleChoiceEvaluator.Evaluate(model, MultipleChoiceEvaluator.Prepare(items, format, tokenizer),
                     batchSize: 32, maxLength: model.Config.MaxSequenceLength, compute, cancellation);
                 accuracy.Add(new DomainAccuracy(Path.GetFileName(domainDir), split, r.Total, r.Accuracy,
                     r.AccuracyInterval.Low, r.AccuracyInterval.High, r.AccuracyNormalized));

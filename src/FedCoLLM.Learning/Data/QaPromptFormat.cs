@@ -1,10 +1,13 @@
+using FedCoLLM.Learning.Tokenization;
+
 namespace FedCoLLM.Learning.Data;
 
 /// <summary>
 /// The one prompt format shared by training, teacher passes and evaluation — if they differ, teacher rows no
 /// longer line up with answer positions. Default is lm-eval-harness's ARC style: prompt
-/// "Question: {question}\nAnswer:" and continuation " {choice text}" (the leading space belongs to the answer,
-/// so GPT-2 BPE tokenizes prompt and answer identically whether encoded jointly or apart).
+/// "Question: {question}\nAnswer:" and continuation " {choice text}" (the leading space belongs to the answer).
+/// Prompt and answer are tokenized as one text and split afterwards (<see cref="TextTokenizer.EncodePair"/>),
+/// so SentencePiece's dummy prefix does not add a "▁" where they meet.
 /// </summary>
 public sealed record QaPromptFormat(string PromptTemplate = "Question: {question}\nAnswer:", string AnswerTemplate = " {answer}")
 {
@@ -35,15 +38,15 @@ public sealed record QaPromptFormat(string PromptTemplate = "Question: {question
         return AnswerTemplate.Replace("{answer}", item.Choices[choiceIndex].Text, StringComparison.Ordinal);
     }
 
-    /// <summary>Prompt ⊕ one choice, tokenized with <paramref name="encode"/> (prompt and answer encoded separately).</summary>
-    public TokenizedExample Tokenize(MultipleChoiceItem item, int choiceIndex, Func<string, int[]> encode)
+    /// <summary>Prompt ⊕ one choice, tokenized jointly by <paramref name="tokenizer"/> (with its BOS, if it adds one).</summary>
+    public TokenizedExample Tokenize(MultipleChoiceItem item, int choiceIndex, TextTokenizer tokenizer)
     {
-        var example = new TokenizedExample(encode(Prompt(item)), encode(Answer(item, choiceIndex)));
+        var example = tokenizer.EncodePair(Prompt(item), Answer(item, choiceIndex));
         if (example.AnswerIds.Length == 0)
             throw new ArgumentException($"item {item.Id} choice {choiceIndex} tokenizes to no answer tokens; there is nothing to learn or score.", nameof(item));
         return example;
     }
 
     /// <summary>The supervised example: prompt ⊕ the correct answer.</summary>
-    public TokenizedExample TrainingExample(MultipleChoiceItem item, Func<string, int[]> encode) => Tokenize(item, item.AnswerIndex, encode);
+    public TokenizedExample TrainingExample(MultipleChoiceItem item, TextTokenizer tokenizer) => Tokenize(item, item.AnswerIndex, tokenizer);
 }

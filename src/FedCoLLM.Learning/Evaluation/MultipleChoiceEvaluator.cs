@@ -1,6 +1,7 @@
 using FedCoLLM.Learning.Data;
 using FedCoLLM.Learning.Losses;
 using FedCoLLM.Learning.Models;
+using FedCoLLM.Learning.Tokenization;
 using FedCoLLM.Learning.Training;
 using static TorchSharp.torch;
 
@@ -53,9 +54,9 @@ public static class MultipleChoiceEvaluator
     }
 
     /// <summary>Tokenizes every choice of every item with the shared prompt format.</summary>
-    public static IReadOnlyList<ScoredQuestion> Prepare(IReadOnlyList<MultipleChoiceItem> items, QaPromptFormat format, Func<string, int[]> encode) =>
+    public static IReadOnlyList<ScoredQuestion> Prepare(IReadOnlyList<MultipleChoiceItem> items, QaPromptFormat format, TextTokenizer tokenizer) =>
         items.Select(item => new ScoredQuestion(
-            Enumerable.Range(0, item.Choices.Count).Select(c => format.Tokenize(item, c, encode)).ToList(),
+            Enumerable.Range(0, item.Choices.Count).Select(c => format.Tokenize(item, c, tokenizer)).ToList(),
             item.Choices.Select(c => c.Text.Length).ToList(),
             item.AnswerIndex)).ToList();
 

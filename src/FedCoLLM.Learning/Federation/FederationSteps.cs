@@ -281,6 +281,10 @@ public sealed class FederationSteps : IDisposable
                     + "FedCoLLM distils logits over one shared vocabulary; use models that share a tokenizer.");
         }
         var loaded = TokenizerFiles.Load(Setup.SlmDirectory);
+        if (TokenizerFiles.Load(Setup.LlmDirectory).BosId != loaded.BosId)
+            throw new InvalidDataException(
+                $"The SLM ({Setup.SlmDirectory}) and the LLM ({Setup.LlmDirectory}) disagree on the BOS token (add_bos_token in {TokenizerFiles.TokenizerConfig}); "
+                + "teacher logits line up with the student's answer positions only if both read the same token ids.");
         if (loaded.VocabSize > slmConfig.VocabSize)
             throw new InvalidDataException($"The tokenizer in {Setup.SlmDirectory} produces ids up to {loaded.VocabSize - 1} but the model's vocab_size is {slmConfig.VocabSize}.");
         return tokenizer = loaded;
@@ -293,8 +297,8 @@ public sealed class FederationSteps : IDisposable
         var key = Path.GetFullPath(path);
         if (!trainingSets.TryGetValue(key, out var examples))
         {
-            var encode = Tokenizer().Encode;
-            examples = Items(key).Select(item => Setup.Prompt.TrainingExample(item, encode)).ToList();
+            var tokenizer = Tokenizer();
+            examples = Items(key).Select(item => Setup.Prompt.TrainingExample(item, tokenizer)).ToList();
             trainingSets[key] = examples;
         }
         return max is int n && n < examples.Count ? examples.GetRange(0, n) : examples;
@@ -306,7 +310,7 @@ public sealed class FederationSteps : IDisposable
         var key = Path.GetFullPath(path);
         if (!questionSets.TryGetValue(key, out var questions))
         {
-            questions = MultipleChoiceEvaluator.Prepare(Items(key), Setup.Prompt, Tokenizer().Encode);
+            questions = MultipleChoiceEvaluator.Prepare(Items(key), Setup.Prompt, Tokenizer());
             questionSets[key] = questions;
         }
         return questions;

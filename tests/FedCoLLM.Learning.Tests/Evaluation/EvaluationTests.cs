@@ -1,6 +1,7 @@
 using FedCoLLM.Learning.Data;
 using FedCoLLM.Learning.Evaluation;
 using FedCoLLM.Learning.Models;
+using FedCoLLM.Learning.Tokenization;
 using static TorchSharp.torch;
 
 namespace FedCoLLM.Learning.Tests.Evaluation;
@@ -64,11 +65,11 @@ public class EvaluationTests
     [Fact]
     public void Evaluating_items_end_to_end_counts_every_question()
     {
-        var model = PretrainedModels.Load(Fixtures.Reference("gpt2-tiny"), Fixtures.Cpu);
+        var model = PretrainedModels.Load(Fixtures.Fixture("gpt2-slm"), Fixtures.Cpu);
+        var tokenizer = TokenizerFiles.Load(Fixtures.Fixture("gpt2-slm"));
         var items = Enumerable.Range(0, 5).Select(i => new MultipleChoiceItem($"q{i}", "abc",
             [new Choice("A", "x"), new Choice("B", "yy"), new Choice("C", "zzz")], i % 3)).ToList();
-        Func<string, int[]> encode = s => s.Select(c => c % 90 + 1).ToArray();
-        var result = MultipleChoiceEvaluator.Evaluate(model, MultipleChoiceEvaluator.Prepare(items, QaPromptFormat.Default, encode), 4, 64, Fixtures.Cpu);
+        var result = MultipleChoiceEvaluator.Evaluate(model, MultipleChoiceEvaluator.Prepare(items, QaPromptFormat.Default, tokenizer), 4, 64, Fixtures.Cpu);
         Assert.Equal(5, result.Total);
         Assert.InRange(result.Accuracy, 0, 1);
     }
