@@ -40,7 +40,12 @@ public static partial class JobFile
     {
         Akka.Configuration.Hocon.HoconValue root;
         try { root = ConfigurationFactory.ParseString(hoconText).Root; }
-        catch (Exception ex) { throw new JobFileException("job", $"{sourceName}: not valid HOCON: {ex.Message}", ex); }
+        catch (Exception ex)
+        {
+            // Akka's parser refuses a comma after a closing brace, which HOCON itself allows; say so, it is the usual cause.
+            var hint = BlockThenComma().IsMatch(hoconText) ? " (a block { … } followed by a comma is not accepted here: end the block with a new line instead)" : "";
+            throw new JobFileException("job", $"{sourceName}: not valid HOCON{hint}: {ex.Message}", ex);
+        }
 
         var file = JobSection.Root(sourceName, root, "job");
         if (!file.Has("job")) throw file.Error("job", "missing; the file must hold one block job { id = …, strategy = …, … }");
@@ -92,6 +97,10 @@ public static partial class JobFile
             Compute = Compute(job.Section("compute", "device", "threads", "dtype")),
         };
     }
+
+    /// <summary>A block, a comma and a key (in a list of blocks, "}, {" is accepted).</summary>
+    [GeneratedRegex(@"\}[ \t]*,\s*[A-Za-z0-9_""-]")]
+    private static partial Regex BlockThenComma();
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex JobIdPattern();

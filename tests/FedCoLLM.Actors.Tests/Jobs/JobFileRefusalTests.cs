@@ -169,6 +169,14 @@ public sealed class JobFileRefusalTests : IDisposable
         Assert.Equal("job", Assert.Throws<JobFileException>(() => JobFile.Load(fixture.PathOf("none.conf"), JobFixture.Strategies)).Key);
     }
 
+    [Fact]
+    public void A_comma_after_a_block_is_refused_with_a_hint()
+    {
+        var ex = Assert.Throws<JobFileException>(() => JobFile.Parse("job { models { slm { path = a }, llm { path = b } } }", "x.conf", JobFixture.Strategies));
+
+        Assert.Contains("not valid HOCON (a block { … } followed by a comma is not accepted here", ex.Message);
+    }
+
     [Theory]
     [InlineData("temprature", "temperature")]
     [InlineData("batchsize", "batch-size")]
