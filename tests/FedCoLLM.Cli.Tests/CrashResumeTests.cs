@@ -11,13 +11,16 @@ namespace FedCoLLM.Cli.Tests;
 public class CrashResumeTests
 {
     const int Rounds = 2;
-    static readonly string[] Arguments = ["run", "--quick", "--clients", "2", "--rounds", $"{Rounds}", "--seed", "7"];
+    const string Job = "crash";
+
+    static string[] Arguments(string jobs) => ["run", TestJobs.Write(jobs, Job, $"job.id = {Job}", $"job.rounds = {Rounds}", "job.seed = 7")];
 
     [Fact]
     public async Task Killing_the_run_at_several_phases_and_rerunning_yields_the_adapters_of_an_uninterrupted_run()
     {
+        using var jobs = new TempDir();
         using var reference = new TempDir();
-        var (code, output) = await Fedcollm.Run([.. Arguments, "--out", reference.Path]);
+        var (code, output) = await Fedcollm.Run([.. Arguments(jobs.Path), "--out", reference.Path]);
         Assert.True(code == 0, output);
         var expected = FinalHashes(reference.Path);
 
@@ -32,23 +35,24 @@ public class CrashResumeTests
         ];
         foreach (var point in killPoints)
         {
-            var killed = await Fedcollm.RunUntilKilled([.. Arguments, "--out", crashed.Path], point, TimeSpan.FromSeconds(1.5));
+            var killed = await Fedcollm.RunUntilKilled([.. Arguments(jobs.Path), "--out", crashed.Path], point, TimeSpan.FromSeconds(1.5));
             Assert.True(killed, $"the run finished before reaching \"{point}\"");
         }
-        (code, output) = await Fedcollm.Run([.. Arguments, "--out", crashed.Path]);
+        (code, output) = await Fedcollm.Run([.. Arguments(jobs.Path), "--out", crashed.Path]);
         Assert.True(code == 0, output);
         Assert.Contains("Resuming job", output);
         Assert.Equal(expected, FinalHashes(crashed.Path));
 
         // The same command on a finished run reports it instead of training again.
-        (code, output) = await Fedcollm.Run([.. Arguments, "--out", crashed.Path]);
+        (code, output) = await Fedcollm.Run([.. Arguments(jobs.Path), "--out", crashed.Path]);
         Assert.True(code == 0, output);
-        Assert.Contains("already finished", output);
+        Assert.Contains("already ended", output);
         Assert.Equal(expected, FinalHashes(crashed.Path));
     }
 
-    static (string Slm, string Llm) FinalHashes(string outDir)
+    static (string Slm, string Llm) FinalHashes(string runDir)
     {
+        var outDir = Path.Combine(runDir, Job);
         var report = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!;
         var final = report["final"]!;
         Assert.Equal(Rounds, final["round"]!.GetValue<int>());

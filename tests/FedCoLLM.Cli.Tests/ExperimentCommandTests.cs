@@ -42,11 +42,11 @@ public class ExperimentCommandTests
 
         Assert.Contains("| model | method | round 0 | round 1 |", md);
 
-        // Resumable like `run`, also from a moved directory (jobs are fingerprinted by content, not by path): every job
-        // is already complete, so the rerun only reports.
-        using var moved = new TempDir();
-        var target = Path.Combine(moved.Path, "experiment");
-        Directory.Move(dir.Path, target);
+        // A job file per method and seed, each a job file `fedcollm run` or `submit` takes as it is.
+        Assert.Contains("centralized-s1.conf", Directory.GetFiles(Path.Combine(dir.Path, "jobs")).Select(Path.GetFileName));
+
+        // Resumable like `run`: every job is already complete, so the rerun only reports.
+        var target = dir.Path;
         (code, output) = await Fedcollm.Run(["experiment", "--quick", "--out", target]);
         Assert.True(code == 0, output);
         Assert.DoesNotContain("ClientsTraining", output);

@@ -24,14 +24,16 @@ public sealed class PostgresFactAttribute : FactAttribute
 [Collection(ChildProcesses.Name)]
 public class MultiNodeTests
 {
-    static readonly string[] Plan = ["--quick", "--clients", "2", "--rounds", "1", "--seed", "7", "--threads", "1"];
+    const string Job = "multinode";
+    static readonly TempDir Jobs = new();
+    static readonly string JobFile = TestJobs.Write(Jobs.Path, Job, $"job.id = {Job}", "job.seed = 7", "job.compute.threads = 1");
 
     static readonly Lazy<Task<(string Slm, string Llm)>> Reference = new(async () =>
     {
         using var dir = new TempDir();
-        var (code, output) = await Fedcollm.Run(["run", .. Plan, "--out", dir.Path]);
+        var (code, output) = await Fedcollm.Run(["run", JobFile, "--out", dir.Path]);
         Assert.True(code == 0, output);
-        return FinalHashes(dir.Path);
+        return FinalHashes(Path.Combine(dir.Path, Job));
     });
 
     [PostgresFact]
@@ -42,12 +44,12 @@ public class MultiNodeTests
 
         using var database = new PostgresDatabase();
         using var dir = new TempDir();
-        var ports = ChaosCluster.FreePorts(5);
+        var ports = ChaosCluster.FreePorts(6);
         string[] seeds = [.. ports.Take(3).SelectMany(p => new[] { "--seed-node", $"akka.tcp://fedcollm@127.0.0.1:{p}" })];
         var serverBlobs = Path.Combine(dir.Path, "server-blobs");
         NodeProcess Node(string name, int port, params string[] args)
         {
-            var info = Fedcollm.StartInfo(["node", .. Plan, .. args, "--port", $"{port}", "--out", Path.Combine(dir.Path, name), .. seeds]);
+            var info = Fedcollm.StartInfo([.. args, "--port", $"{port}", "--out", Path.Combine(dir.Path, name), .. seeds]);
             info.Environment["FEDCOLLM_POSTGRES"] = database.ConnectionString;
             return NodeProcess.Start(name, info);
         }
@@ -57,13 +59,15 @@ public class MultiNodeTests
         {
             var servers = new[]
             {
-                Node("server-1", ports[0], "--role", "server", "--blobs", serverBlobs),
-                Node("server-2", ports[1], "--role", "server", "--blobs", serverBlobs),
-                Node("aggregator", ports[2], "--role", "aggregator", "--role", "server", "--blobs", serverBlobs),
+                Node("server-1", ports[0], "node", "--role", "server", "--blobs", serverBlobs),
+                Node("server-2", ports[1], "node", "--role", "server", "--blobs", serverBlobs),
+                Node("aggregator", ports[2], "node", "--role", "aggregator", "--role", "server", "--blobs", serverBlobs),
             };
             nodes.AddRange(servers);
-            nodes.Add(Node("client-plant", ports[3], "--role", "client", "--client-id", "noun.plant"));
-            var starter = Node("client-animal", ports[4], "--role", "client", "--client-id", "noun.animal", "--start-job");
+            nodes.Add(Node("client-plant", ports[3], "node", "--role", "client", "--client-id", "noun.plant", "--data", $"noun.plant={Repository.Root}/data/wordnet/clients/noun.plant/train.jsonl"));
+            nodes.Add(Node("client-animal", ports[4], "node", "--role", "client", "--client-id", "noun.animal", "--data-dir", "data/wordnet/clients"));
+            // A role-less node submits the job file and follows it; the server nodes' store holds the final adapters.
+            var starter = Node("submitter", ports[5], "submit", JobFile, "--watch", "--report-dir", Path.Combine(dir.Path, "report"), "--blobs", serverBlobs);
             nodes.Add(starter);
 
             // Mid-round: the server is distilling its LLM into the SLM on the entity's node.
@@ -82,7 +86,7 @@ public class MultiNodeTests
             var moved = killedAt.Elapsed;
             Assert.True(await starter.WaitForExit(TimeSpan.FromMinutes(2)) == 0, starter.Output);
             Assert.Contains("round 1/1 attempt 1 · Completed", starter.Output);
-            Assert.Equal(expected, FinalHashes(Path.Combine(dir.Path, "client-animal")));
+            Assert.Equal(expected, FinalHashes(Path.Combine(dir.Path, "report")));
             // Each client's update is journaled once, whatever the crash re-ran.
             Assert.Equal(2, ClientUpdates(database));
             Console.WriteLine($"job entity restarted on another server node {moved.TotalSeconds:F1} s after the kill");

@@ -73,11 +73,14 @@ public sealed record JobSpec
     }
 
     /// <summary>The first field in which two specs differ, for a refusal message; null when they agree. A definition is
-    /// compared key by key (<see cref="Jobs.JobDefinitionDiff"/>), so the message names the job-file key that changed.</summary>
+    /// compared key by key (<see cref="Jobs.JobDefinition.FirstDifference"/>), so the message names the job-file key that changed.</summary>
     public string? FirstDifference(JobSpec other)
     {
         if (JobId != other.JobId) return $"id ({JobId} vs {other.JobId})";
-        if (Definition != other.Definition) return Jobs.JobDefinitionDiff.First(Definition, other.Definition);
+        if (Definition != other.Definition)
+            return Definition.Length == 0 || other.Definition.Length == 0
+                ? "the job definition (one side has none)"
+                : Jobs.CanonicalJson.FirstDifference(DefinitionBytes, other.DefinitionBytes) ?? "the job definition (same keys, different text)";
         if (Strategy != other.Strategy) return $"strategy ({Strategy} vs {other.Strategy})";
         if (!Phases.SequenceEqual(other.Phases)) return $"the strategy's phases ([{string.Join("; ", Phases)}] vs [{string.Join("; ", other.Phases)}])";
         if (!ClientIds.SequenceEqual(other.ClientIds)) return $"clients.enrolled ([{string.Join(", ", ClientIds)}] vs [{string.Join(", ", other.ClientIds)}])";

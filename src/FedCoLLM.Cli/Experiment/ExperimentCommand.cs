@@ -60,7 +60,7 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         var methods = s.Methods.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ExperimentPlan.ParseMethod).ToArray();
         int publicItems = s.PublicEvalItems ?? (s.Quick ? 20 : 200);
         var overrides = s.ToJobLines().ToList();
-        if ((s.MaxPublicExamples ?? (s.Quick ? 32 : null)) is int maxPublic) overrides.Add($"job.data.max-public-examples = {maxPublic}");
+        if ((s.MaxPublicExamples ?? (s.Quick ? 32 : null)) is int maxPublic) overrides.Add($"job.training.slm-distillation.max-examples = {maxPublic}");
         // Capped client files are written by the plan, so the job itself trains on the whole (capped) file.
         overrides.Add("job.training.client.max-examples = null");
         ExperimentPlan plan;
@@ -68,7 +68,7 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         {
             plan = ExperimentPlan.Create(s.BaseJob ?? (s.Quick ? RunCommand.QuickJob : RunCommand.DefaultJob), s.Data, s.Out,
                 s.Clients ?? (s.Quick ? 2 : 4), s.Rounds ?? (s.Quick ? 1 : 3), s.Seeds ?? (s.Quick ? 1 : 3), methods, s.EvalSplit,
-                s.EvalItems ?? (s.Quick ? 20 : null), publicItems > 0 ? publicItems : null, overrides, s.MaxClientExamples ?? (s.Quick ? 32 : null));
+                s.EvalItems ?? (s.Quick ? 20 : null), publicItems > 0 ? publicItems : null, overrides, s, s.MaxClientExamples ?? (s.Quick ? 32 : null));
         }
         catch (Exception e) when (e is JobFileException or ArgumentException or IOException)
         {

@@ -36,6 +36,14 @@ public class ExperimentOptions : CommandSettings
     [CommandOption("--threads <N>")] [Description("TorchSharp threads (job.compute.threads).")]
     public int? Threads { get; init; }
 
+    /// <summary>The Centralized reference's server SFT of the LLM: as many epochs per round as a client sees its own data,
+    /// at the LLM distillation's learning rate unless --lr-llm-sft is given (only its job has this block).</summary>
+    public IReadOnlyList<string> CentralizedJobLines(double llmDistillationLearningRate) =>
+    [
+        $"job.training.llm-fine-tuning.learning-rate = {(LlmSftLearningRate ?? LlmDistillLearningRate ?? llmDistillationLearningRate).ToString(CultureInfo.InvariantCulture)}",
+        .. LocalEpochs is int e ? new[] { $"job.training.llm-fine-tuning.epochs = {e}" } : [],
+    ];
+
     /// <summary>The given options as job-file lines (HOCON: a later line overrides the base file's value).</summary>
     public IReadOnlyList<string> ToJobLines()
     {
@@ -61,13 +69,11 @@ public class ExperimentOptions : CommandSettings
         Set("lora.llm.alpha", LlmLoraAlpha);
         Set("lora.llm.targets", LlmLoraTargets);
         Set("training.client.epochs", LocalEpochs);
-        Set("training.llm-fine-tuning.epochs", LocalEpochs);
         Set("training.slm-distillation.epochs", DistillEpochs);
         Set("training.llm-distillation.epochs", DistillEpochs);
         Set("training.client.learning-rate", ClientLearningRate);
         Set("training.slm-distillation.learning-rate", SlmDistillLearningRate);
         Set("training.llm-distillation.learning-rate", LlmDistillLearningRate);
-        Set("training.llm-fine-tuning.learning-rate", LlmSftLearningRate ?? LlmDistillLearningRate);
         Set("compute.threads", Threads);
         return lines;
     }

@@ -42,7 +42,7 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
     /// <param name="baseJobFile">The job every generated file starts from (its models, data, training settings).</param>
     /// <param name="overrides">Job-file lines applied to every job (the experiment's hyper-parameter options).</param>
     public static ExperimentPlan Create(string baseJobFile, string dataDir, string outDir, int clients, int rounds, int seeds,
-        IReadOnlyList<Method> methods, string evalSplit, int? evalItems, int? publicEvalItems, IReadOnlyList<string> overrides, int? maxClientExamples)
+        IReadOnlyList<Method> methods, string evalSplit, int? evalItems, int? publicEvalItems, IReadOnlyList<string> overrides, ExperimentOptions options, int? maxClientExamples)
     {
         if (seeds < 1) throw new ArgumentException($"--seeds {seeds}: run at least one seed.");
         if (evalSplit is not ("test" or "validation"))
@@ -93,7 +93,11 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
                     .AppendLine($"job.data.evaluation.evaluate-llm = {(evaluateLlm ? "true" : "false")}")
                     // The first job of a seed also scores the pre-trained models: the Zero-shot row.
                     .AppendLine($"job.data.evaluation.score-baseline = {(first && ordered.Contains(Method.ZeroShot) ? "true" : "false")}");
-                if (serverTrainingSet is not null) lines.AppendLine($"job.data.server-training-set = \"{Path_(serverTrainingSet)}\"");
+                if (serverTrainingSet is not null)
+                {
+                    lines.AppendLine($"job.data.server-training-set = \"{Path_(serverTrainingSet)}\"");
+                    foreach (var line in options.CentralizedJobLines(baseJob.Training.LlmDistillation.LearningRate)) lines.AppendLine(line);
+                }
                 first = false;
                 var file = Path.Combine(outDir, "jobs", id + ".conf");
                 WriteIfChanged(file, [lines.ToString()]);

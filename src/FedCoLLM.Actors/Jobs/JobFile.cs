@@ -1,0 +1,316 @@
+using System.Text.RegularExpressions;
+using Akka.Configuration;
+using FedCoLLM.Learning.Data;
+using FedCoLLM.Learning.Losses;
+using FedCoLLM.Learning.Lora;
+using FedCoLLM.Learning.Models;
+using FedCoLLM.Learning.Training;
+
+namespace FedCoLLM.Actors.Jobs;
+
+/// <summary>
+/// Reads a job file (HOCON, one <c>job { … }</c> block, every key in docs/jobs.md) into its canonical
+/// <see cref="JobDefinition"/>: defaults filled, values validated, the models and the server's data files checked and
+/// hashed. Every refusal is a <see cref="JobFileException"/> naming the key and how to fix it.
+/// </summary>
+public static partial class JobFile
+{
+    public const string ZeroShot = "zeroshot";
+    public const string Standalone = "standalone";
+    public const string Centralized = "centralized";
+
+    /// <summary>Files that make up a tokenizer; the SLM and the LLM must hold the same ones with the same bytes,
+    /// because distillation compares their logits token id by token id.</summary>
+    public static readonly string[] TokenizerFiles = ["merges.txt", "tokenizer.json", "tokenizer.model", "vocab.json"];
+
+    public static JobDefinition Load(string path, IReadOnlyCollection<string> strategies)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new JobFileException("job", $"{path}: cannot read the job file: {ex.Message}", ex);
+        }
+        return Parse(text, path, strategies);
+    }
+
+    /// <param name="sourceName">Names the file in messages.</param>
+    /// <param name="strategies">The strategy names this build can run; <c>job.strategy</c> must be one of them.</param>
+    public static JobDefinition Parse(string hoconText, string sourceName, IReadOnlyCollection<string> strategies)
+    {
+        Akka.Configuration.Hocon.HoconValue root;
+        try { root = ConfigurationFactory.ParseString(hoconText).Root; }
+        catch (Exception ex)
+        {
+            // Akka's parser refuses a comma after a closing brace, which HOCON itself allows; say so, it is the usual cause.
+            var hint = BlockThenComma().IsMatch(hoconText) ? " (a block { … } followed by a comma is not accepted here: end the block with a new line instead)" : "";
+            throw new JobFileException("job", $"{sourceName}: not valid HOCON{hint}: {ex.Message}", ex);
+        }
+
+        var file = JobSection.Root(sourceName, root, "job");
+        if (!file.Has("job")) throw file.Error("job", "missing; the file must hold one block job { id = …, strategy = …, … }");
+        var job = file.Section("job", "id", "strategy", "rounds", "seed", "models", "lora", "training", "distillation", "data", "clients", "deadlines", "compute");
+
+        var id = job.RequiredString("id", "wordnet");
+        if (!JobIdPattern().IsMatch(id))
+            throw job.Error("id", $"= \"{id}\" may hold only letters, digits, '-', '_' and '.'; rename it, e.g. wordnet-2");
+        job.RequiredString("strategy", "fedcollm");
+        var strategy = job.Choice("strategy", "", strategies.Order(StringComparer.Ordinal).ToArray());
+        var rounds = job.Int("rounds", 0);
+        if (rounds < 1) throw job.Error("rounds", rounds == 0 && !job.Has("rounds") ? "missing; set it to the number of rounds, e.g. rounds = 4" : $"= {rounds}; set it to at least 1");
+
+        var (enrolled, quorum) = Clients(job.Section("clients", "enrolled", "quorum"), strategy);
+        var deadlines = job.Section("deadlines", "client-training", "aggregation", "max-round-attempts");
+        var maxAttempts = deadlines.Int("max-round-attempts", 3);
+        if (maxAttempts < 1) throw deadlines.Error("max-round-attempts", $"= {maxAttempts}; set it to at least 1 (how often a failed round is retried from its start)");
+
+        var lora = job.Section("lora", "slm", "llm");
+        var training = job.Section("training", "client", "slm-distillation", "llm-distillation", "llm-fine-tuning");
+        var defaults = new JobPhase();
+        var fineTuning = training.Has("llm-fine-tuning") ? Phase(training, "llm-fine-tuning", defaults, "job.training.client.max-examples") : null;
+        if (fineTuning is not null && strategy != Centralized)
+            throw training.Error("llm-fine-tuning", $"only strategy {Centralized} fine-tunes the LLM on the server; remove the block");
+        var modelsSection = job.Section("models", "slm", "llm");
+        var models = new JobModels(Model(modelsSection, "slm"), Model(modelsSection, "llm"));
+        SameTokenizer(modelsSection, models);
+
+        return new JobDefinition
+        {
+            Id = id,
+            Strategy = strategy,
+            Rounds = rounds,
+            Seed = job.Long("seed", 42),
+            Models = models,
+            Lora = new JobLora(Lora(lora.Section("slm", LoraKeys)), Lora(lora.Section("llm", LoraKeys))),
+            Training = new JobTraining(
+                Phase(training, "client", defaults, null),
+                Phase(training, "slm-distillation", defaults, null),
+                Phase(training, "llm-distillation", defaults with { LearningRate = 1e-3 }, "job.training.slm-distillation.max-examples"),
+                fineTuning),
+            Distillation = Distillation(job.Section("distillation", "lambda", "temperature", "top-k", "scale-kd-by-t-squared", "reduction")),
+            Data = Data(job.Section("data", "prompt", "max-length", "public-set", "server-training-set", "evaluation"), strategy),
+            Enrolled = enrolled,
+            Quorum = quorum,
+            ClientTrainingDeadline = deadlines.Duration("client-training", TimeSpan.FromMinutes(30)),
+            AggregationDeadline = deadlines.Duration("aggregation", TimeSpan.FromMinutes(5)),
+            MaxRoundAttempts = maxAttempts,
+            Compute = Compute(job.Section("compute", "device", "threads", "dtype")),
+        };
+    }
+
+    /// <summary>A block, a comma and a key (in a list of blocks, "}, {" is accepted).</summary>
+    [GeneratedRegex(@"\}[ \t]*,\s*[A-Za-z0-9_""-]")]
+    private static partial Regex BlockThenComma();
+
+    [GeneratedRegex("^[A-Za-z0-9._-]+$")]
+    private static partial Regex JobIdPattern();
+
+    static (IReadOnlyList<string> Enrolled, int Quorum) Clients(JobSection clients, string strategy)
+    {
+        var enrolled = clients.Strings("enrolled", null, "[noun.animal, noun.plant]");
+        for (int i = 0; i < enrolled.Count; i++)
+            if (!JobIdPattern().IsMatch(enrolled[i]))
+                throw clients.Error($"enrolled[{i}]", $"= \"{enrolled[i]}\" may hold only letters, digits, '-', '_' and '.'; a client id names a node, never a path (each client node says locally where its data is)");
+        if (enrolled.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+            throw clients.Error("enrolled", $"names {duplicate.Key} more than once; list each client once");
+        if (enrolled.Count == 0 && strategy != ZeroShot)
+            throw clients.Error("enrolled", $"is empty; enrol at least one client (only strategy {ZeroShot}, which trains nothing, runs without clients)");
+        if (strategy == Standalone && enrolled.Count != 1)
+            throw clients.Error("enrolled", $"has {enrolled.Count} clients; strategy {Standalone} trains exactly one, enrol one");
+        var quorum = clients.Int("quorum", Math.Max(1, (enrolled.Count + 1) / 2));
+        if (quorum < 1)
+            throw clients.Error("quorum", $"= {quorum}; set it to at least 1 (the client updates a round needs before it aggregates)");
+        if (quorum > enrolled.Count && strategy != ZeroShot)
+            throw clients.Error("quorum", $"= {quorum} but only {enrolled.Count} clients are enrolled; a round could never aggregate, set it to at most {enrolled.Count}");
+        return (enrolled, quorum);
+    }
+
+    static JobModel Model(JobSection models, string name)
+    {
+        var model = models.Section(name, "path", "sha256");
+        var path = model.RequiredString("path", $"\"models/wordnet-{name}\"");
+        if (!Directory.Exists(path))
+            throw model.Error("path", $"= \"{path}\" does not exist (relative paths resolve against {Environment.CurrentDirectory}); point it at a Hugging Face model directory");
+        if (!File.Exists(Path.Combine(path, PretrainedModels.ConfigFile)))
+            throw model.Error("path", $"= \"{path}\" has no {PretrainedModels.ConfigFile}; point it at a Hugging Face model directory (config.json, model.safetensors, tokenizer files)");
+        var files = DirectoryFingerprint.Files(path);
+        var hash = DirectoryFingerprint.Hash(files);
+        if (model.OptionalString("sha256") is { } expected && !string.Equals(expected, hash, StringComparison.OrdinalIgnoreCase))
+            throw model.Error("sha256", $"= {expected} but the content hash of {path} is {hash}; the directory is not the model the job expects (restore that model, or set sha256 to the new hash if the change is intended)");
+        return new JobModel(path, hash, files);
+    }
+
+    static void SameTokenizer(JobSection models, JobModels m)
+    {
+        var slm = TokenizerFiles.Where(m.Slm.Files.ContainsKey).ToArray();
+        var llm = TokenizerFiles.Where(m.Llm.Files.ContainsKey).ToArray();
+        if (slm.Length == 0)
+            throw models.Error("slm.path", $"= \"{m.Slm.Path}\" holds no tokenizer file ({string.Join(", ", TokenizerFiles)})");
+        if (!slm.SequenceEqual(llm))
+            throw models.Error("llm.path", $"= \"{m.Llm.Path}\" has tokenizer files [{string.Join(", ", llm)}] but {m.Slm.Path} has [{string.Join(", ", slm)}]; FedCoLLM distils logits token by token, so both models must share one tokenizer");
+        foreach (var name in slm)
+            if (m.Slm.Files[name] != m.Llm.Files[name])
+                throw models.Error("llm.path", $"= \"{m.Llm.Path}\": its {name} differs from {m.Slm.Path}'s ({DirectoryFingerprint.Short(m.Llm.Files[name])} vs {DirectoryFingerprint.Short(m.Slm.Files[name])}); FedCoLLM distils logits token by token, so both models must share one tokenizer");
+    }
+
+    static readonly string[] LoraKeys = ["r", "alpha", "dropout", "targets"];
+
+    static LoraConfig Lora(JobSection s)
+    {
+        var config = new LoraConfig(s.Int("r", 8), s.Double("alpha", 16), s.Double("dropout", 0.05),
+            s.Strings("targets", ["c_attn", "c_fc", "c_proj"], "[c_attn, c_fc, c_proj]"));
+        Validated(s, () => config.Validate(), ("Rank", "r"), ("Alpha", "alpha"), ("Dropout", "dropout"), ("TargetModules", "targets"));
+        return config;
+    }
+
+    static readonly string[] PhaseKeys =
+    [
+        "epochs", "batch-size", "gradient-accumulation", "max-steps", "learning-rate", "schedule", "warmup-ratio",
+        "weight-decay", "max-grad-norm", "max-examples",
+    ];
+
+    /// <param name="capElsewhere">Where this phase's example cap is set instead, when the learning core has no cap of its own for it.</param>
+    static JobPhase Phase(JobSection training, string name, JobPhase d, string? capElsewhere)
+    {
+        var s = training.Section(name, PhaseKeys);
+        if (capElsewhere is not null && s.Has("max-examples"))
+            throw s.Error("max-examples", $"this phase has no cap of its own; it uses {capElsewhere}, set it there");
+        var phase = new JobPhase
+        {
+            Epochs = s.Int("epochs", d.Epochs),
+            BatchSize = s.Int("batch-size", d.BatchSize),
+            GradientAccumulation = s.Int("gradient-accumulation", d.GradientAccumulation),
+            MaxSteps = s.NullableInt("max-steps", d.MaxSteps),
+            LearningRate = s.Double("learning-rate", d.LearningRate),
+            Schedule = s.Choice("schedule", d.Schedule == LearningRateScheduleKind.Constant ? "constant" : "cosine-with-warmup", "constant", "cosine-with-warmup") == "constant"
+                ? LearningRateScheduleKind.Constant : LearningRateScheduleKind.CosineWithWarmup,
+            WarmupRatio = s.Double("warmup-ratio", d.WarmupRatio),
+            WeightDecay = s.Double("weight-decay", d.WeightDecay),
+            MaxGradNorm = s.Double("max-grad-norm", d.MaxGradNorm),
+            MaxExamples = s.NullableInt("max-examples", d.MaxExamples),
+        };
+        if (phase.MaxExamples is < 1)
+            throw s.Error("max-examples", $"= {phase.MaxExamples}; set it to at least 1, or null to use every example");
+        // data.max-length is checked on its own; 128 keeps this phase's check to the phase's own keys.
+        var settings = phase.ToSettings(maxLength: 128);
+        Validated(s, settings.Validate, ("Epochs", "epochs"), ("BatchSize", "batch-size"), ("GradientAccumulationSteps", "gradient-accumulation"),
+            ("MaxSteps", "max-steps"), ("LearningRate", "learning-rate"), ("WeightDecay", "weight-decay"), ("MaxGradNorm", "max-grad-norm"),
+            ("WarmupRatio", "warmup-ratio"));
+        return phase;
+    }
+
+    static DistillationSettings Distillation(JobSection s)
+    {
+        var settings = new DistillationSettings
+        {
+            Lambda = s.Double("lambda", 1.0),
+            Kd = new DistillationOptions(
+                Temperature: s.Double("temperature", 1.0),
+                TopK: s.Int("top-k", 64),
+                Reduction: s.Choice("reduction", "mean", "mean", "sum") == "mean" ? DistillationReduction.Mean : DistillationReduction.Sum,
+                ScaleByTemperatureSquared: s.Bool("scale-kd-by-t-squared", false)),
+        };
+        Validated(s, settings.Validate, ("Lambda", "lambda"));
+        Validated(s, settings.Kd.Validate, ("Temperature", "temperature"), ("TopK", "top-k"));
+        return settings;
+    }
+
+    static JobData Data(JobSection data, string strategy)
+    {
+        var prompt = Prompt(data.Section("prompt", "file", "template", "answer"));
+        var maxLength = data.Int("max-length", 128);
+        if (maxLength < 2)
+            throw data.Error("max-length", $"= {maxLength}; set it to at least 2 tokens and at most the models' context (n_positions), e.g. 128");
+        var publicSet = DataFile(data, "public-set", data.RequiredString("public-set", "\"data/wordnet/public/train.jsonl\""));
+        var trainingPath = data.OptionalString("server-training-set");
+        if (strategy == Centralized && trainingPath is null)
+            throw data.Error("server-training-set", $"missing; strategy {Centralized} fine-tunes the LLM on a training set the server holds, name it");
+        if (strategy != Centralized && trainingPath is not null)
+            throw data.Error("server-training-set", $"is set but only strategy {Centralized} trains on the server; remove it (client data never appears in a job)");
+        var e = data.Section("evaluation", "sets", "max-items", "public-items", "batch-size", "score-baseline", "evaluate-llm");
+        var sets = e.Has("sets") ? e.Sections("sets", "name", "path") : [];
+        var evaluationSets = sets.Select(s => new { Name = s.RequiredString("name", "noun.animal"), Section = s }).ToArray();
+        if (evaluationSets.GroupBy(s => s.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+            throw e.Error("sets", $"names {duplicate.Key} more than once; give each evaluation set its own name");
+        var evaluation = new JobEvaluation(
+            evaluationSets.Select(s =>
+            {
+                var file = DataFile(s.Section, "path", s.Section.RequiredString("path", "\"data/wordnet/clients/noun.animal/test.jsonl\""));
+                return new JobEvaluationSet(s.Name, file.Path, file.Sha256);
+            }).ToArray(),
+            Positive(e, "max-items"), Positive(e, "public-items"), e.Int("batch-size", 64), e.Bool("score-baseline", true), e.Bool("evaluate-llm", true));
+        if (evaluation.BatchSize < 1) throw e.Error("batch-size", $"= {evaluation.BatchSize}; set it to at least 1, e.g. 64");
+        return new JobData(prompt, maxLength, publicSet,
+            trainingPath is null ? null : DataFile(data, "server-training-set", trainingPath), evaluation);
+    }
+
+    static int? Positive(JobSection s, string key)
+    {
+        var value = s.NullableInt(key, null);
+        return value is < 1 ? throw s.Error(key, $"= {value}; set it to at least 1, or null for all") : value;
+    }
+
+    static QaPromptFormat Prompt(JobSection p)
+    {
+        if (p.OptionalString("file") is { } file)
+        {
+            if (p.Has("template") || p.Has("answer"))
+                throw p.Error("file", "is set together with template/answer; give either file or template and answer");
+            try { return QaPromptFormat.Load(file); }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or System.Text.Json.JsonException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                throw p.Error("file", $"= \"{file}\" cannot be read as a prompt.json {{\"prompt\": \"… {{question}} …\", \"answer\": \" {{answer}}\"}}: {ex.Message}", ex);
+            }
+        }
+        var format = new QaPromptFormat(p.String("template", QaPromptFormat.Default.PromptTemplate), p.String("answer", QaPromptFormat.Default.AnswerTemplate));
+        if (!format.PromptTemplate.Contains("{question}", StringComparison.Ordinal))
+            throw p.Error("template", $"= \"{format.PromptTemplate}\" lacks the {{question}} placeholder; add it, e.g. \"Question: {{question}}\\nAnswer:\"");
+        if (!format.AnswerTemplate.Contains("{answer}", StringComparison.Ordinal))
+            throw p.Error("answer", $"= \"{format.AnswerTemplate}\" lacks the {{answer}} placeholder; add it, e.g. \" {{answer}}\"");
+        return format;
+    }
+
+    /// <summary>Checks that the file exists and is multiple-choice JSONL in a schema the loader knows (a bad line is
+    /// named by file:line), then hashes it.</summary>
+    static JobDataFile DataFile(JobSection s, string key, string path)
+    {
+        if (!File.Exists(path))
+            throw s.Error(key, $"= \"{path}\" does not exist (relative paths resolve against {Environment.CurrentDirectory}); point it at a multiple-choice JSONL file");
+        IReadOnlyList<MultipleChoiceItem> items;
+        try { items = MultipleChoiceJsonl.Load(path); }
+        catch (MultipleChoiceFormatException ex) { throw s.Error(key, $"= \"{path}\" is not multiple-choice JSONL: {ex.Message}", ex); }
+        if (items.Count == 0) throw s.Error(key, $"= \"{path}\" holds no questions");
+        return new JobDataFile(path, DirectoryFingerprint.OfFile(path));
+    }
+
+    static JobCompute Compute(JobSection s)
+    {
+        var device = s.Choice("device", "cpu", "cpu", "cuda");
+        var threads = s.Int("threads", 2);
+        if (threads < 1) throw s.Error("threads", $"= {threads}; set it to at least 1 (the machine's core count)");
+        var dtype = s.Choice("dtype", "float32", "float32");
+        return new JobCompute(device, threads, dtype);
+    }
+
+    /// <summary>Runs a learning type's own Validate() and re-keys its message from the C# field to the job-file key.</summary>
+    static void Validated(JobSection s, Action validate, params (string Field, string Key)[] keys)
+    {
+        try { validate(); }
+        catch (ArgumentException ex)
+        {
+            var key = keys.FirstOrDefault(k => k.Field == ex.ParamName).Key ?? keys[0].Key;
+            throw s.Error(key, Problem(ex.Message), ex);
+        }
+    }
+
+    /// <summary>"LoraConfig.Rank (r) = 0; it must be at least 1. (Parameter 'Rank')" → "= 0; it must be at least 1.":
+    /// the learning types name their C# field first; the job-file key replaces it.</summary>
+    static string Problem(string message)
+    {
+        int param = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        if (param >= 0) message = message[..param];
+        int equals = message.IndexOf(" = ", StringComparison.Ordinal), @is = message.IndexOf(" is ", StringComparison.Ordinal);
+        int at = equals < 0 ? @is : @is < 0 ? equals : Math.Min(equals, @is);
+        return at < 0 ? message : message[(at + 1)..];
+    }
+}
