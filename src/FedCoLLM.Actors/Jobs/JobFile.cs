@@ -54,10 +54,10 @@ public static partial class JobFile
         var id = job.RequiredString("id", "wordnet");
         if (!JobIdPattern().IsMatch(id))
             throw job.Error("id", $"= \"{id}\" may hold only letters, digits, '-', '_' and '.'; rename it, e.g. wordnet-2");
-        job.RequiredString("strategy", "fedcollm");
-        var strategy = job.Choice("strategy", "", strategies.Order(StringComparer.Ordinal).ToArray());
+        var strategy = job.Choice("strategy", job.RequiredString("strategy", "fedcollm"), strategies.Order(StringComparer.Ordinal).ToArray());
+        if (!job.Has("rounds")) throw job.Error("rounds", "missing; set it to the number of rounds, e.g. rounds = 4");
         var rounds = job.Int("rounds", 0);
-        if (rounds < 1) throw job.Error("rounds", rounds == 0 && !job.Has("rounds") ? "missing; set it to the number of rounds, e.g. rounds = 4" : $"= {rounds}; set it to at least 1");
+        if (rounds < 1) throw job.Error("rounds", $"= {rounds}; set it to at least 1");
 
         var (enrolled, quorum) = Clients(job.Section("clients", "enrolled", "quorum"), strategy);
         var deadlines = job.Section("deadlines", "client-training", "aggregation", "max-round-attempts");

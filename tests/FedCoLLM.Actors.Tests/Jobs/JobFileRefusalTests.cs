@@ -46,6 +46,7 @@ public sealed class JobFileRefusalTests : IDisposable
     }
 
     [Theory]
+    [InlineData("rounds = null", "job.rounds", "missing")]
     [InlineData("rounds = four", "job.rounds", "is not a whole number")]
     [InlineData("rounds = 0", "job.rounds", "set it to at least 1")]
     [InlineData("id = \"a b\"", "job.id", "letters, digits")]

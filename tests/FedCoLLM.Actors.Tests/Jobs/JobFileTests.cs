@@ -37,6 +37,14 @@ public sealed class JobFileTests : IDisposable
     }
 
     [Fact]
+    public void Quoted_whitespace_of_an_inline_prompt_is_kept()
+    {
+        var job = fixture.Parse("""data { prompt { template = "Q: {question}\nA:", answer = " {answer}" } }""");
+
+        Assert.Equal(new FedCoLLM.Learning.Data.QaPromptFormat("Q: {question}\nA:", " {answer}"), job.Data.Prompt);
+    }
+
+    [Fact]
     public void Paths_stay_as_written_and_content_is_fingerprinted()
     {
         var job = fixture.Parse();
