@@ -47,7 +47,13 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             if (JobFiles.TryLoad(file) is not { } spec) return 2;
             specs.Add(spec);
         }
-        var clients = ClientData.Resolve(specs.SelectMany(j => j.ClientIds), s.Data, s.DataDir);
+        var enrolled = specs.SelectMany(j => j.ClientIds).ToHashSet(StringComparer.Ordinal);
+        if (ClientData.Parse(s.Data).Keys.FirstOrDefault(id => !enrolled.Contains(id)) is { } stranger)
+        {
+            AnsiConsole.MarkupLine($"[red]Refused --data {Markup.Escape(stranger)}=…:[/] no job here enrols client \"{Markup.Escape(stranger)}\" (enrolled: {Markup.Escape(string.Join(", ", enrolled.Order(StringComparer.Ordinal)))}).");
+            return 2;
+        }
+        var clients = ClientData.Resolve(enrolled, s.Data, s.DataDir);
         Directory.CreateDirectory(s.Out);
         await using var host = FederationHost.Start(LocalCluster.LoadConfig(s.Out, s.Config), Path.Combine(s.Out, "blobs"), clients);
         var address = LocalCluster.AddressFile(s.Out);
