@@ -53,7 +53,16 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             AnsiConsole.MarkupLine($"[red]Refused --data {Markup.Escape(stranger)}=…:[/] no job here enrols client \"{Markup.Escape(stranger)}\" (enrolled: {Markup.Escape(string.Join(", ", enrolled.Order(StringComparer.Ordinal)))}).");
             return 2;
         }
-        var clients = ClientData.Resolve(enrolled, s.Data, s.DataDir);
+        IReadOnlyList<LocalClient> clients;
+        try
+        {
+            clients = ClientData.Resolve(enrolled, s.Data, s.DataDir);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException)
+        {
+            AnsiConsole.MarkupLine($"[red]Refused:[/] {Markup.Escape(e.Message)}");
+            return 2;
+        }
         Directory.CreateDirectory(s.Out);
         await using var host = FederationHost.Start(LocalCluster.LoadConfig(s.Out, s.Config), Path.Combine(s.Out, "blobs"), clients);
         var address = LocalCluster.AddressFile(s.Out);
