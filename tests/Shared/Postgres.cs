@@ -49,11 +49,14 @@ sealed class PostgresDatabase : IDisposable
     }
 
     /// <summary>Row count of a table in this database (e.g. to check which tables the plugins created).</summary>
-    public long Count(string table)
+    /// <summary>Rows of <paramref name="table"/>, or only those of one persistence id (the journal also holds the job
+    /// directory's events).</summary>
+    public long Count(string table, string? persistenceId = null)
     {
         using var connection = new NpgsqlConnection(ConnectionString);
         connection.Open();
-        using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{table}\"", connection);
+        using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{table}\"" + (persistenceId is null ? "" : " WHERE persistence_id = @id"), connection);
+        if (persistenceId is not null) command.Parameters.AddWithValue("id", persistenceId);
         return Convert.ToInt64(command.ExecuteScalar());
     }
 

@@ -18,7 +18,7 @@ public static class JournalAudit
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellation);
         await using var command = new NpgsqlCommand(
-            "SELECT coalesce(max(ordering), 0) FROM journal WHERE manifest NOT LIKE 'client-update-accepted%'", connection);
+            "SELECT coalesce(max(ordering), 0) FROM journal WHERE manifest NOT LIKE 'client-update-accepted%' AND manifest NOT LIKE 'directory-%'", connection);
         try { return Convert.ToInt64(await command.ExecuteScalarAsync(cancellation)); }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable) { return 0; }
     }

@@ -31,7 +31,7 @@ public static class NodeTrace
     {
         public StepResult Run(StepRequest request, string? dataPath, IProgress<StepProgress> progress, CancellationToken cancellation)
         {
-            var name = $"round {request.Round} {request.Phase}{(request.ClientId is null ? "" : " " + request.ClientId)}";
+            var name = $"round {request.Round} {request.Phase}{(request.ClientId is null ? "" : " " + request.ClientId)} · job {request.JobId} spec {request.Spec?.Sha256[..12] ?? "none"}";
             Line($"{StepStarted} {name}");
             var result = inner.Run(request, dataPath, progress, cancellation);
             Line($"{StepFinished} {name}");

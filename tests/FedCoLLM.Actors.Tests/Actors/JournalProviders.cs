@@ -23,7 +23,7 @@ public abstract class JournalProviderSpec : IDisposable
     }
 
     /// <summary>Rows in a table of the test's PostgreSQL database (null on SQLite).</summary>
-    private protected long? PostgresRows(string table) => database?.Count(table);
+    private protected long? PostgresRows(string table, string? persistenceId = null) => database?.Count(table, persistenceId);
 
     public void Dispose()
     {
