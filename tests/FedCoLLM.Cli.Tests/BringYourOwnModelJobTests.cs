@@ -86,9 +86,11 @@ public class BringYourOwnModelJobTests
             Assert.Equal($"tests/fixtures/llama-{model}", config["base_model_name_or_path"]!.GetValue<string>());
         }
 
-        // The job used the default prompt (no data.prompt), which is also eval's default without --prompt.
+        // Scored as the server scored it: the job has no data.prompt, so the default prompt, which is also eval's
+        // without --prompt, and the job's default max-length (eval's own default is 512).
         var testSet = $"{Arc}/test.jsonl";
-        var (evalCode, stdout, stderr) = await Fedcollm.RunApart(["eval", "--model", Slm, "--adapter", Path.Combine(outDir, "final", "slm"), "--data", testSet, "--json"]);
+        var (evalCode, stdout, stderr) = await Fedcollm.RunApart(["eval", "--model", Slm, "--adapter", Path.Combine(outDir, "final", "slm"),
+            "--data", testSet, "--max-length", "128", "--json"]);
 
         Assert.True(evalCode == 0, stderr);
         var eval = JsonNode.Parse(stdout)!;
