@@ -3,6 +3,7 @@ using FedCoLLM.Actors.Jobs;
 using FedCoLLM.Actors.Rounds;
 using FedCoLLM.Learning.Federation;
 using FedCoLLM.Learning.Lora;
+using FedCoLLM.Learning.Models;
 
 namespace FedCoLLM.Cli.Federation;
 
@@ -22,7 +23,8 @@ public static class JobConclusion
         return final.Phase == RoundPhase.Completed ? 0 : 1;
     }
 
-    /// <summary>The final adapters as PEFT directories (adapter_model.safetensors is the committed blob, byte for byte).</summary>
+    /// <summary>The final adapters as PEFT directories (adapter_model.safetensors is the committed blob, byte for byte).
+    /// fan_in_fan_out comes from the base model's family (config.json): true for GPT-2's Conv1D, false for LLaMA.</summary>
     static void ExportFinalAdapters(RoundState state, IBlobStore store, string reportDir)
     {
         var setup = JobSpecs.DefinitionOf(state.Job!).ToSetup();
@@ -30,7 +32,8 @@ public static class JobConclusion
         foreach (var (name, blob, kind) in new[] { ("slm", last.Slm, ModelKind.Slm), ("llm", last.Llm, ModelKind.Llm) })
         {
             var weights = AdapterWeights.FromBytes(store.Read(blob), blob.ToString());
-            var config = new PeftAdapterConfig(setup.LoraOf(kind), FanInFanOut: true, BaseModelNameOrPath: setup.DirectoryOf(kind));
+            var baseModel = setup.DirectoryOf(kind);
+            var config = new PeftAdapterConfig(setup.LoraOf(kind), PretrainedModels.ReadConfig(baseModel).FanInFanOut, baseModel);
             PeftAdapterFile.Save(Path.Combine(reportDir, "final", name), config, weights);
         }
     }

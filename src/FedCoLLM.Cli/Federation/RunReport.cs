@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FedCoLLM.Actors.Jobs;
 using FedCoLLM.Actors.Rounds;
 
 namespace FedCoLLM.Cli.Federation;
@@ -58,15 +59,20 @@ public static class RunReport
         return o;
     }
 
-    /// <summary>Accuracy per client domain per round, for SLM and LLM; round 0 is the pre-trained models (zero-shot).</summary>
-    public static IReadOnlyList<(string Model, int Round, IReadOnlyList<double?> PerDomain, double? Mean)> AccuracyRows(RoundState state)
+    /// <summary>The job's evaluation sets by name, in the job's order: the columns of the accuracy tables (metrics
+    /// <c>slm/acc/NAME</c>). Their names are the job's choice, not necessarily its client ids.</summary>
+    public static IReadOnlyList<string> EvaluationSets(RoundState state) =>
+        JobSpecs.DefinitionOf(state.Job!).Evaluation.Sets.Select(s => s.Name).ToList();
+
+    /// <summary>Accuracy per evaluation set per round, for SLM and LLM; round 0 is the pre-trained models (zero-shot).</summary>
+    public static IReadOnlyList<(string Model, int Round, IReadOnlyList<double?> PerSet, double? Mean)> AccuracyRows(RoundState state)
     {
-        var domains = state.Job!.ClientIds;
+        var sets = EvaluationSets(state);
         var rows = new List<(string, int, IReadOnlyList<double?>, double?)>();
         foreach (var model in new[] { "slm", "llm" })
             foreach (var (round, metrics) in state.History.Select(r => (r.Round, r.Metrics)).Prepend((0, state.Baseline)))
             {
-                var values = domains.Select(d => metrics.TryGetValue($"{model}/acc/{d}", out var v) && double.IsFinite(v) ? v : (double?)null).ToArray();
+                var values = sets.Select(d => metrics.TryGetValue($"{model}/acc/{d}", out var v) && double.IsFinite(v) ? v : (double?)null).ToArray();
                 if (round == 0 && values.All(v => v is null)) continue;
                 var present = values.Where(v => v is not null).Select(v => v!.Value).ToArray();
                 rows.Add((model.ToUpperInvariant(), round, values, present.Length > 0 ? present.Average() : null));
@@ -82,11 +88,12 @@ public static class RunReport
         md.AppendLine($"Clients: {string.Join(", ", job.ClientIds)} · rounds {state.History.Count}/{job.Rounds} · seed {job.Seed} · strategy {job.Strategy} · spec `{job.DefinitionRef.Sha256[..12]}`");
         if (wall is not null) md.AppendLine($"Wall time of this invocation: {wall.Value.TotalMinutes:F1} min");
         if (state.FailureReason is not null) md.AppendLine().AppendLine($"**Failed:** {state.FailureReason}");
-        md.AppendLine().AppendLine("## Accuracy on each client's held-out test set (acc, %; round 0 = pre-trained, zero-shot)").AppendLine();
-        md.AppendLine($"| model | round | {string.Join(" | ", job.ClientIds)} | mean |");
-        md.AppendLine($"|---|---|{string.Concat(job.ClientIds.Select(_ => "---|"))}---|");
-        foreach (var (model, round, perDomain, mean) in AccuracyRows(state))
-            md.AppendLine($"| {model} | {round} | {string.Join(" | ", perDomain.Select(Percent))} | {Percent(mean)} |");
+        var sets = EvaluationSets(state);
+        md.AppendLine().AppendLine("## Accuracy on each evaluation set (acc, %; round 0 = pre-trained, zero-shot)").AppendLine();
+        md.AppendLine($"| model | round | {string.Join(" | ", sets)} | mean |");
+        md.AppendLine($"|---|---|{string.Concat(sets.Select(_ => "---|"))}---|");
+        foreach (var (model, round, perSet, mean) in AccuracyRows(state))
+            md.AppendLine($"| {model} | {round} | {string.Join(" | ", perSet.Select(Percent))} | {Percent(mean)} |");
         md.AppendLine().AppendLine("## Rounds").AppendLine();
         md.AppendLine("| round | participants | missing | SLM adapter sha256 | LLM adapter sha256 |").AppendLine("|---|---|---|---|---|");
         foreach (var r in state.History)

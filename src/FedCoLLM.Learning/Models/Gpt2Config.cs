@@ -22,6 +22,7 @@ public sealed record Gpt2Config(
     public override string ModelType => "gpt2";
     public override long VocabSize { get; } = VocabSize;
     public override int MaxSequenceLength => NPositions;
+    public override bool FanInFanOut => true;
 
     /// <summary>Width of the MLP's hidden layer; HF's <c>n_inner = null</c> means 4·n_embd.</summary>
     public int InnerSize => NInner ?? 4 * NEmbd;

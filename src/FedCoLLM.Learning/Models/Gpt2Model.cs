@@ -8,7 +8,7 @@ namespace FedCoLLM.Learning.Models;
 /// GPT-2 as Hugging Face's <c>GPT2LMHeadModel</c> computes it (Radford et al. 2019): learned position
 /// embeddings, pre-LayerNorm blocks, GELU (tanh approximation), and an LM head tied to the token
 /// embedding. Field names are HF's module names, so parameters are <c>transformer.h.0.attn.c_attn.weight</c>
-/// etc.; HF's Conv1D stores weights as [in, out], hence <c>weightIsInputMajor: true</c>.
+/// etc.; HF's Conv1D stores weights as [in, out], hence <see cref="Gpt2Config.FanInFanOut"/> is true.
 /// </summary>
 public sealed class Gpt2Model : CausalLanguageModel
 {
@@ -135,8 +135,8 @@ public sealed class Gpt2Model : CausalLanguageModel
             heads = config.NHead;
             embed = config.NEmbd;
             attentionDropout = config.AttnPdrop;
-            c_attn = new Projection("c_attn", embed, 3 * embed, hasBias: true, weightIsInputMajor: true);
-            c_proj = new Projection("c_proj", embed, embed, hasBias: true, weightIsInputMajor: true);
+            c_attn = new Projection("c_attn", embed, 3 * embed, hasBias: true, weightIsInputMajor: config.FanInFanOut);
+            c_proj = new Projection("c_proj", embed, embed, hasBias: true, weightIsInputMajor: config.FanInFanOut);
             resid_dropout = Dropout(config.ResidPdrop);
             RegisterComponents();
         }
@@ -164,8 +164,8 @@ public sealed class Gpt2Model : CausalLanguageModel
 
         public Mlp(Gpt2Config config) : base("mlp")
         {
-            c_fc = new Projection("c_fc", config.NEmbd, config.InnerSize, hasBias: true, weightIsInputMajor: true);
-            c_proj = new Projection("c_proj", config.InnerSize, config.NEmbd, hasBias: true, weightIsInputMajor: true);
+            c_fc = new Projection("c_fc", config.NEmbd, config.InnerSize, hasBias: true, weightIsInputMajor: config.FanInFanOut);
+            c_proj = new Projection("c_proj", config.InnerSize, config.NEmbd, hasBias: true, weightIsInputMajor: config.FanInFanOut);
             dropout = Dropout(config.ResidPdrop);
             exactGelu = config.ActivationFunction == "gelu";
             RegisterComponents();

@@ -20,6 +20,7 @@ public sealed record LlamaConfig(
     public override string ModelType => "llama";
     public override long VocabSize { get; } = VocabSize;
     public override int MaxSequenceLength => MaxPositionEmbeddings;
+    public override bool FanInFanOut => false;
 
     public int HeadDim => HiddenSize / NumAttentionHeads;
 

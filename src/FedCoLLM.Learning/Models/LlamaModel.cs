@@ -22,7 +22,7 @@ public sealed class LlamaModel : CausalLanguageModel
         this.config = config;
         model = new Backbone(config);
         if (!config.TieWordEmbeddings)
-            lm_head = new Projection("lm_head", config.HiddenSize, config.VocabSize, hasBias: false, weightIsInputMajor: false);
+            lm_head = new Projection("lm_head", config.HiddenSize, config.VocabSize, hasBias: false, weightIsInputMajor: config.FanInFanOut);
         RegisterComponents();
     }
 
@@ -119,10 +119,10 @@ public sealed class LlamaModel : CausalLanguageModel
             keyValueHeads = config.NumKeyValueHeads;
             headDim = config.HeadDim;
             bool bias = config.AttentionBias;
-            q_proj = new Projection("q_proj", config.HiddenSize, heads * headDim, bias, weightIsInputMajor: false);
-            k_proj = new Projection("k_proj", config.HiddenSize, keyValueHeads * headDim, bias, weightIsInputMajor: false);
-            v_proj = new Projection("v_proj", config.HiddenSize, keyValueHeads * headDim, bias, weightIsInputMajor: false);
-            o_proj = new Projection("o_proj", heads * headDim, config.HiddenSize, bias, weightIsInputMajor: false);
+            q_proj = new Projection("q_proj", config.HiddenSize, heads * headDim, bias, weightIsInputMajor: config.FanInFanOut);
+            k_proj = new Projection("k_proj", config.HiddenSize, keyValueHeads * headDim, bias, weightIsInputMajor: config.FanInFanOut);
+            v_proj = new Projection("v_proj", config.HiddenSize, keyValueHeads * headDim, bias, weightIsInputMajor: config.FanInFanOut);
+            o_proj = new Projection("o_proj", heads * headDim, config.HiddenSize, bias, weightIsInputMajor: config.FanInFanOut);
             RegisterComponents();
         }
 
@@ -159,9 +159,9 @@ public sealed class LlamaModel : CausalLanguageModel
 
         public Mlp(LlamaConfig config) : base("mlp")
         {
-            gate_proj = new Projection("gate_proj", config.HiddenSize, config.IntermediateSize, hasBias: false, weightIsInputMajor: false);
-            up_proj = new Projection("up_proj", config.HiddenSize, config.IntermediateSize, hasBias: false, weightIsInputMajor: false);
-            down_proj = new Projection("down_proj", config.IntermediateSize, config.HiddenSize, hasBias: false, weightIsInputMajor: false);
+            gate_proj = new Projection("gate_proj", config.HiddenSize, config.IntermediateSize, hasBias: false, weightIsInputMajor: config.FanInFanOut);
+            up_proj = new Projection("up_proj", config.HiddenSize, config.IntermediateSize, hasBias: false, weightIsInputMajor: config.FanInFanOut);
+            down_proj = new Projection("down_proj", config.IntermediateSize, config.HiddenSize, hasBias: false, weightIsInputMajor: config.FanInFanOut);
             RegisterComponents();
         }
 

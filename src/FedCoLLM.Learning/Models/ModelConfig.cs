@@ -7,4 +7,9 @@ public abstract record ModelConfig
     public abstract string ModelType { get; }
     public abstract long VocabSize { get; }
     public abstract int MaxSequenceLength { get; }
+
+    /// <summary>Whether the family's projections store W as [in, out] (GPT-2's Conv1D) rather than nn.Linear's
+    /// [out, in] (LLaMA): PEFT's <c>fan_in_fan_out</c>. The models build their projections from it, so an adapter's
+    /// config.json can state it from config.json alone, without loading the model.</summary>
+    public abstract bool FanInFanOut { get; }
 }
