@@ -65,7 +65,8 @@ public sealed class ClusterAccess : IAsyncDisposable
             "akka.cluster.roles = []",
             $"akka.remote.dot-netty.tcp.port = {s.Port}",
             "fedcollm.self-join = off",
-            $"akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(a => $"\"{a}\""))}]"));
+            $"akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(a => $"\"{a}\""))}]",
+            StandardErrorLogger.Config));
         var system = FederationHost.CreateSystem(overrides.WithFallback(FederationConfig.Load(files)));
         var timeout = TimeSpan.FromSeconds(s.TimeoutSeconds);
         var up = new TaskCompletionSource();

@@ -99,7 +99,7 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         }
         var files = s.Config.Length > 0 ? s.Config : ["serialization.conf", "persistence-sqlite.conf"];
         var config = LocalCluster.LoadConfig(s.Out, files);
-        var system = FederationHost.CreateSystem(Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING").WithFallback(config));
+        var system = FederationHost.CreateSystem(Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING\n" + StandardErrorLogger.Config).WithFallback(config));
         try
         {
             var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
