@@ -144,8 +144,8 @@ public static partial class ChaosTrial
             var r = int.Parse(m.Groups[1].Value);
             var name = m.Groups[2].Value;
             if (name == nameof(RoundPhase.Completed)) return line.At;
-            if (!Enum.TryParse<RoundPhase>(name, out var p)) continue;
-            var i = Array.IndexOf(ChaosFault.RoundPhases, p);
+            var i = Array.IndexOf(ChaosFault.RoundPhases, new RoundPhase(name));
+            if (i < 0) continue;
             if (r > round || (r == round && i >= target)) return line.At;
         }
         return null;

@@ -67,7 +67,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         await using var host = FederationHost.Start(LocalCluster.LoadConfig(s.Out, s.Config), Path.Combine(s.Out, "blobs"), clients);
         var address = LocalCluster.AddressFile(s.Out);
         File.WriteAllText(address, Akka.Cluster.Cluster.Get(host.System).SelfAddress.ToString());
-        using var stop = new ConsoleStop(cancellation);
+        using var stop = new ConsoleStop(cancellation, handleSigterm: true);
         try
         {
             foreach (var spec in specs)
