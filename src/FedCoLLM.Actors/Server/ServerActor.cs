@@ -43,10 +43,10 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     IActorRef worker = ActorRefs.Nobody;
     IActorRef? aggregator;
     RoundState state = RoundState.Empty;
-    string? inFlight;
+    readonly PendingStep pending;
+    // Which round attempt's deadline timer is armed and whose clients were tasked (re-derived after a restart).
     string? armedDeadline;
     string? taskedRound;
-    int failedAttempts;
     // What the directory has acknowledged of this job: listed, then delisted (resent on a timer until then).
     bool listed, delisted;
 
@@ -61,6 +61,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         this.services = services;
         this.aggregators = aggregators;
         this.directory = directory;
+        pending = new PendingStep(services.Retries);
 
         Recover<SnapshotOffer>(offer => state = (RoundState)offer.Snapshot);
         Recover<IRoundEvent>(e => state = state.Apply(e));
@@ -92,7 +93,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         Command<DeadlineDue>(d => Decide(new CloseTraining(d.Round, d.Attempt)));
         Command<RetryDue>(r =>
         {
-            if (inFlight == r.Key) inFlight = null;
+            if (pending.Key == r.Key) pending.Drop();
             Reconcile();
         });
         Command<TrainingWorker.StepSucceeded>(s => OnStepSucceeded(s.Request, s.Result));
@@ -201,29 +202,29 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
 
     void OnAggregationStarted(AggregationStarted started)
     {
-        if (inFlight != KeyOf(started.Request)) return;
+        if (!pending.IsFor(started.Request)) return;
         if (!Sender.Equals(aggregator))
         {
             if (aggregator is not null) Context.Unwatch(aggregator);
             aggregator = Sender;
             Context.Watch(aggregator);
         }
-        Timers.StartSingleTimer("step-timeout", new RetryDue(KeyOf(started.Request)), state.Job!.AggregationTimeout);
+        Timers.StartSingleTimer("step-timeout", new RetryDue(PendingStep.KeyOf(started.Request)), state.Job!.AggregationTimeout);
     }
 
     /// <summary>The aggregator entity working on our request is gone (its node died or was downed): ask again now.</summary>
     void OnAggregatorLost()
     {
         aggregator = null;
-        if (state.NextWork() is not RunAggregation a || inFlight != KeyOf(a.Request)) return;
+        if (state.NextWork() is not RunAggregation a || !pending.IsFor(a.Request)) return;
         log.Warning("The aggregator of {0} was lost; asking again", a.Request);
-        inFlight = null;
+        pending.Drop();
         Reconcile();
     }
 
     void OnAggregated(Aggregated aggregated)
     {
-        if (inFlight != KeyOf(aggregated.Request)) return;
+        if (!pending.IsFor(aggregated.Request)) return;
         services.Blobs.EnsureLocalAsync(Context.System, aggregated.Result.Outputs[0], aggregated.Holder).PipeTo(Self,
             success: _ => new AggregateFetched(aggregated),
             failure: e => new AggregationFailed(jobId, aggregated.Request, $"fetching the aggregate failed: {e.Message}"));
@@ -232,7 +233,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     // A step's outputs are copied to the other server nodes before the journal names them (see OnUpdate).
     void OnStepSucceeded(StepRequest request, StepResult result)
     {
-        if (inFlight != KeyOf(request)) return;
+        if (!pending.IsFor(request)) return;
         services.Blobs.ReplicateToServersAsync(Context.System, result.Outputs).PipeTo(Self,
             success: () => new StepReplicated(request, result),
             failure: e => new TrainingWorker.StepFailed(request, $"replicating the outputs to the other server nodes failed: {e.Message}"));
@@ -240,9 +241,8 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
 
     void OnStepReplicated(StepRequest request, StepResult result)
     {
-        if (inFlight != KeyOf(request)) return;
-        inFlight = null;
-        failedAttempts = 0;
+        if (!pending.IsFor(request)) return;
+        pending.Succeeded();
         Timers.Cancel("step-timeout");
         live.Remove("server");
         Decide(new CompleteStep(request.Round, request.Phase, result));
@@ -250,19 +250,18 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
 
     void OnStepFailed(StepRequest request, string error)
     {
-        if (inFlight != KeyOf(request)) return;
-        failedAttempts++;
+        if (!pending.IsFor(request)) return;
         Timers.Cancel("step-timeout");
-        if (failedAttempts >= services.Retries.MaxAttempts)
+        var (attempts, retryIn) = pending.Failed();
+        if (retryIn is not { } delay)
         {
-            log.Error("Step {0} failed {1} times, giving up: {2}", request, failedAttempts, error);
-            inFlight = null;
-            Decide(new FailJob($"{request.Phase} of round {request.Round} failed {failedAttempts} times; last error: {error}"));
+            log.Error("Step {0} failed {1} times, giving up: {2}", request, attempts, error);
+            pending.Drop();
+            Decide(new FailJob($"{request.Phase} of round {request.Round} failed {attempts} times; last error: {error}"));
             return;
         }
-        var delay = services.Retries.DelayAfter(failedAttempts);
-        log.Warning("Step {0} failed (attempt {1} of {2}), retrying in {3}: {4}", request, failedAttempts, services.Retries.MaxAttempts, delay, error);
-        Timers.StartSingleTimer("retry", new RetryDue(inFlight), delay);
+        log.Warning("Step {0} failed (attempt {1} of {2}), retrying in {3}: {4}", request, attempts, services.Retries.MaxAttempts, delay, error);
+        Timers.StartSingleTimer("retry", new RetryDue(pending.Key!), delay);
     }
 
     // ---- persistence -----------------------------------------------------------------------------
@@ -304,7 +303,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         if (state.Job is { } job && !services.Store.Contains(job.DefinitionRef))
             services.Store.Put(job.DefinitionBytes); // the spec every step names; rebuilt from the journal on any server node
         Announce();
-        if (state.Phase.IsTerminal && inFlight is not null) StopRunningStep();
+        if (state.Phase.IsTerminal && pending.Key is not null) StopRunningStep();
         switch (state.NextWork())
         {
             case RunServerStep s:
@@ -315,7 +314,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
                 {
                     aggregators.Tell(new AggregateUpdates(jobId, a.Request, services.BlobServerPath));
                     // Asked again unless an aggregator acknowledges it (then watched: see OnAggregationStarted).
-                    Timers.StartSingleTimer("step-timeout", new RetryDue(KeyOf(a.Request)), services.Timeouts.AggregationAck);
+                    Timers.StartSingleTimer("step-timeout", new RetryDue(PendingStep.KeyOf(a.Request)), services.Timeouts.AggregationAck);
                 });
                 break;
             case CollectUpdates c:
@@ -351,18 +350,14 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     /// <summary>A cancelled (or failed) job stops its running step: the worker's stop cancels the step's token.</summary>
     void StopRunningStep()
     {
-        inFlight = null;
+        pending.Drop();
         Context.Stop(worker);
         worker = Context.ActorOf(TrainingWorker.Props(services.Runner), $"worker-{Guid.NewGuid():N}");
     }
 
     void Dispatch(StepRequest request, Action send)
     {
-        var key = KeyOf(request);
-        if (inFlight == key) return;
-        if (inFlight is not null) failedAttempts = 0;
-        inFlight = key;
-        send();
+        if (pending.Begin(request)) send();
     }
 
     void CollectUpdates(CollectUpdates c)
@@ -385,6 +380,4 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         var seed = StepSeeds.For(state.Job!.Seed, c.Round, RoundPhase.ClientsTraining, clientId);
         client.Tell(new TrainRound(jobId, c.Round, c.Attempt, c.GlobalSlm, seed, services.BlobServerPath, state.Job.DefinitionRef));
     }
-
-    static string KeyOf(StepRequest r) => $"{r.Round}/{r.Phase}";
 }
