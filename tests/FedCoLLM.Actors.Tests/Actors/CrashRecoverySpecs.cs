@@ -48,7 +48,7 @@ public abstract class CrashRecoverySpecs : JournalProviderSpec
             Assert.Single(events.OfType<PhaseCompleted>(), p => p.Phase == phase);
         Assert.Single(events.OfType<RoundCommitted>());
         // On PostgreSQL: the round journal and the derived remember-entities tables hold rows.
-        if (PostgresRows("journal", Server.ServerActor.PersistenceIdPrefix + job) is { } rows)
+        if (PostgresRows("journal", FedCoLLM.Actors.Server.ServerActor.PersistenceIdPrefix + job) is { } rows)
         {
             Assert.Equal(events.Count, rows);
             Assert.True(PostgresRows("sharding_journal") > 0, "remember-entities wrote nothing to sharding_journal");

@@ -199,7 +199,7 @@ sealed class TestNode : IAsyncDisposable
     public async Task<IReadOnlyList<IRoundEvent>> JournalEvents(string jobId)
     {
         var journal = PersistenceQuery.Get(System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-        var envelopes = await journal.CurrentEventsByPersistenceId(Server.ServerActor.PersistenceIdPrefix + jobId, 0, long.MaxValue)
+        var envelopes = await journal.CurrentEventsByPersistenceId(FedCoLLM.Actors.Server.ServerActor.PersistenceIdPrefix + jobId, 0, long.MaxValue)
             .RunWith(Sink.Seq<EventEnvelope>(), System.Materializer());
         return envelopes.Select(e => (IRoundEvent)e.Event).ToArray();
     }
