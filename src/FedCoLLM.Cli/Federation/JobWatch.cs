@@ -73,6 +73,7 @@ public static class JobWatch
         public RoundState? State { get; private set; }
         public string Progress { get; private set; } = "";
         string? lastPhase;
+        RoundState? lastState;
         string? lastLive;
         readonly Stopwatch lastLiveAt = Stopwatch.StartNew();
 
@@ -86,8 +87,12 @@ public static class JobWatch
             var phase = $"round {state.Round}/{state.Job?.Rounds} attempt {state.Attempt} · {state.Phase}";
             if (phase != lastPhase)
             {
+                // Polling can miss a short phase; print the phases passed since the last poll too, so a log lists every one.
+                foreach (var (round, passed) in PassedSince(lastState, state))
+                    Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {prefix}round {round}/{state.Job?.Rounds} attempt {state.Attempt} · {passed}");
                 Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {prefix}{phase}");
                 lastPhase = phase;
+                lastState = state;
                 if (state.History.Count > 0 && state.Round == state.History[^1].Round + 1 && state.Phase == state.Job!.Phases[0].Name)
                     ResultsTable.PrintRound(state, state.History[^1]);
             }
@@ -96,6 +101,28 @@ public static class JobWatch
                 Console.WriteLine($"           {prefix}{Progress}");
                 lastLive = Progress;
                 lastLiveAt.Restart();
+            }
+        }
+
+        /// <summary>The plan's phases strictly between two polled states of the same attempt (none across a retried round
+        /// or a failure).</summary>
+        static IEnumerable<(int Round, RoundPhase Phase)> PassedSince(RoundState? before, RoundState now)
+        {
+            if (before?.Job is null || now.Job is null || now.Phase == RoundPhase.Failed || now.Phase == RoundPhase.Cancelled) yield break;
+            if (now.Round == before.Round && now.Attempt != before.Attempt) yield break;
+            var plan = now.Job.Phases.Select(p => p.Name).ToList();
+            int target = now.Phase == RoundPhase.Completed ? plan.Count : plan.IndexOf(now.Phase);
+            if (target < 0) yield break;
+            var (round, index) = before.Round == 0 ? (1, 0) : (before.Round, plan.IndexOf(before.Phase) + 1);
+            if (before.Round != 0 && index == 0) yield break;
+            while (round < now.Round || (round == now.Round && index < target))
+            {
+                if (index >= plan.Count)
+                {
+                    (round, index) = (round + 1, 0);
+                    continue;
+                }
+                yield return (round, plan[index++]);
             }
         }
     }
