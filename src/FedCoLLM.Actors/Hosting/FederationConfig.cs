@@ -38,7 +38,8 @@ public static class FederationConfig
         {
             throw new ArgumentException($"Configuration [{string.Join(", ", files)}] does not parse: {e.Message}", nameof(files), e);
         }
-        return WithShardingPlugins(config.WithFallback(SqlPersistence.DefaultConfiguration));
+        // The environment (a pod's or a lab namespace's) overrides the files: NodeEnvironment.
+        return WithShardingPlugins(NodeEnvironment.Overrides().WithFallback(config).WithFallback(SqlPersistence.DefaultConfiguration));
     }
 
     /// <summary>Akka's HOCON parser does not read environment variables, so every <c>${FEDCOLLM_…}</c> substitution in

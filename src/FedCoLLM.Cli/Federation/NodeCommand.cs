@@ -11,6 +11,7 @@ using FedCoLLM.Actors.Rounds;
 using FedCoLLM.Actors.Serialization;
 using FedCoLLM.Actors.Workers;
 using FedCoLLM.Learning.Federation;
+using FedCoLLM.Web;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -20,7 +21,7 @@ namespace FedCoLLM.Cli.Federation;
 /// <c>fedcollm node</c>: one node of a multi-process cluster (hocon/cluster.conf, PostgreSQL journal). Its roles come from
 /// --role; a client node says which silos it hosts and where their private data is (--client-id, --data). Nothing on a
 /// node's command line changes a job's bytes: every step takes its setup from the job definition it names. Jobs are
-/// submitted with <c>fedcollm submit</c>. Runs until Ctrl-C or SIGTERM.
+/// submitted with <c>fedcollm submit</c>. Runs until Ctrl-C or SIGTERM (exit 0), or until the cluster downs it or it cannot join (<see cref="ExitCodes"/>), so that its supervisor starts a new incarnation.
 /// </summary>
 public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
 {
@@ -42,9 +43,9 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         public string? Out { get; init; }
         [CommandOption("--blobs <DIR>")] [Description("Blob store directory (default OUT/blobs). Server-role nodes must share one for a job to fail over: the journal names blobs its host holds.")]
         public string? Blobs { get; init; }
-        [CommandOption("--port <P>")] [Description("Remoting port on 127.0.0.1 (default: the configuration's, 4101).")]
+        [CommandOption("--port <P>")] [Description("Remoting port (default: FEDCOLLM_PORT, else the configuration's, 4101).")]
         public int? Port { get; init; }
-        [CommandOption("--seed-node <ADDR>")] [Description("Seed node address (akka.tcp://fedcollm@127.0.0.1:4101); repeatable; replaces cluster.conf's seed list.")]
+        [CommandOption("--seed-node <ADDR>")] [Description("Seed node address (akka.tcp://fedcollm@HOST:4101); repeatable; replaces FEDCOLLM_SEEDS and cluster.conf's seed list.")]
         public string[] SeedNodes { get; init; } = [];
 
         public override ValidationResult Validate()
@@ -88,8 +89,11 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         cluster.RegisterOnMemberUp(() => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] joined the cluster ({cluster.State.Members.Count} members)."));
         if (cluster.SelfRoles.Contains("server"))
             _ = ReportEntityHost(host.Node.Servers, stop.Token);
-        try { await Task.Delay(Timeout.Infinite, stop.Token); } catch (OperationCanceledException) { }
-        return 0;
+        await using var web = await NodeWebServer.StartAsync(new NodeWebContext(host.System, host.Node), stop.Token);
+        if (web is not null) Console.WriteLine($"HTTP on {string.Join(", ", web.Urls)} (/healthz/live, /healthz/ready, /metrics, /).");
+        var stopped = Task.Delay(Timeout.Infinite, stop.Token);
+        if (await Task.WhenAny(stopped, host.System.WhenTerminated) == stopped) return 0;
+        return ExitCodes.ForShutdown(CoordinatedShutdown.Get(host.System).ShutdownReason, Console.WriteLine);
     }
 
     /// <summary>Prints when a job entity starts or stops living on this node (the failover tests and chaos runs read it).</summary>
