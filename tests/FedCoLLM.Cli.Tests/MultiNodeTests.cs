@@ -44,7 +44,7 @@ public class MultiNodeTests
 
         using var database = new PostgresDatabase();
         using var dir = new TempDir();
-        var ports = ChaosCluster.FreePorts(6);
+        var ports = LoopbackLayout.FreePorts(6);
         string[] seeds = [.. ports.Take(3).SelectMany(p => new[] { "--seed-node", $"akka.tcp://fedcollm@127.0.0.1:{p}" })];
         var serverBlobs = Path.Combine(dir.Path, "server-blobs");
         NodeProcess Node(string name, int port, params string[] args)

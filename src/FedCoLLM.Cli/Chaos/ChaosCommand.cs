@@ -58,24 +58,12 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         var wall = Stopwatch.StartNew();
         Directory.CreateDirectory(s.Out);
         var jobFile = Path.GetFullPath(Path.Combine(s.Out, "job.conf"));
-        File.WriteAllText(jobFile, ChaosJob(s));
+        File.WriteAllText(jobFile, JobText(s.Clients, s.Rounds, s.FederationSeed, s.Data));
         if (JobFiles.TryLoad(jobFile) is not { } spec) return 2;
         string[] planArgs = [jobFile, "--data-dir", Path.Combine(s.Data, "clients")];
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);
 
-        Console.WriteLine($"Reference: the undisturbed run (fedcollm run {string.Join(' ', planArgs)}) …");
-        var referenceDir = Path.Combine(s.Out, "reference");
-        var run = NodeProcess.Start("reference", NodeProcess.StartInfo(["run", .. planArgs, "--out", referenceDir]));
-        var code = await run.WaitForExit(TimeSpan.FromMinutes(s.TrialTimeout));
-        if (code != 0)
-        {
-            run.Kill();
-            Console.WriteLine(run.Output);
-            AnsiConsole.MarkupLine("[red]The undisturbed reference run failed[/]; nothing to compare the trials with.");
-            return 1;
-        }
-        var reference = ChaosTrial.FinalHashes(Path.Combine(referenceDir, spec.JobId));
-        Console.WriteLine($"Reference adapters: SLM {reference.Slm[..16]}…, LLM {reference.Llm[..16]}…");
+        if (await Reference(planArgs, Path.Combine(s.Out, "reference"), spec.JobId, TimeSpan.FromMinutes(s.TrialTimeout)) is not { } reference) return 1;
 
         var shared = new TrialContext(Path.GetFullPath(s.Out), admin, jobFile, s.Data, spec.ClientIds, s.Rounds, reference,
             TimeSpan.FromSeconds(s.RestartAfter), TimeSpan.FromMinutes(s.TrialTimeout), s.KeepDatabases);
@@ -103,18 +91,37 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         return results.Count == s.Trials - s.FromTrial + 1 && results.All(r => r.Passed) ? 0 : 1;
     }
 
-    /// <summary>The trials' job: the built-in quick job with this harness's clients, rounds and seed, one thread per node
+    /// <summary>The undisturbed run every trial is compared with: <c>fedcollm run</c> of the job on the local
+    /// single-process cluster; its final adapter hashes, or null (reported) when it failed.</summary>
+    public static async Task<(string Slm, string Llm)?> Reference(string[] planArgs, string directory, string jobId, TimeSpan timeout)
+    {
+        Console.WriteLine($"Reference: the undisturbed run (fedcollm run {string.Join(' ', planArgs)}) …");
+        var run = NodeProcess.Start("reference", NodeProcess.StartInfo(["run", .. planArgs, "--out", directory]));
+        var code = await run.WaitForExit(timeout);
+        if (code != 0)
+        {
+            run.Kill();
+            Console.WriteLine(run.Output);
+            AnsiConsole.MarkupLine("[red]The undisturbed reference run failed[/]; nothing to compare the trials with.");
+            return null;
+        }
+        var reference = ChaosTrial.FinalHashes(Path.Combine(directory, jobId));
+        Console.WriteLine($"Reference adapters: SLM {reference.Slm[..16]}…, LLM {reference.Llm[..16]}…");
+        return reference;
+    }
+
+    /// <summary>The trials' job: the built-in quick job with the harness's clients, rounds and seed, one thread per node
     /// (several nodes share the machine), and the first N benchmark domains as clients, half of them a quorum.</summary>
-    static string ChaosJob(Settings s)
+    public static string JobText(int clients, int rounds, long seed, string data, string id = "chaos")
     {
         string[] domains = ["noun.animal", "noun.plant", "noun.food", "noun.body"];
-        var enrolled = domains.Take(s.Clients).ToArray();
-        var evaluation = string.Join(", ", enrolled.Select(d => $"{{ name = \"{d}\", path = \"{s.Data}/clients/{d}/test.jsonl\" }}"));
+        var enrolled = domains.Take(clients).ToArray();
+        var evaluation = string.Join(", ", enrolled.Select(d => $"{{ name = \"{d}\", path = \"{data}/clients/{d}/test.jsonl\" }}"));
         return File.ReadAllText(RunCommand.QuickJob) + $"""
 
-            job.id = "chaos"
-            job.rounds = {s.Rounds}
-            job.seed = {s.FederationSeed}
+            job.id = "{id}"
+            job.rounds = {rounds}
+            job.seed = {seed}
             job.clients.enrolled = [{string.Join(", ", enrolled.Select(d => $"\"{d}\""))}]
             job.clients.quorum = {Math.Max(1, (enrolled.Length + 1) / 2)}
             job.data.evaluation.sets = [{evaluation}]

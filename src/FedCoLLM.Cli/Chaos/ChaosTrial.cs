@@ -35,7 +35,7 @@ public static partial class ChaosTrial
         var directory = Path.Combine(context.Directory, $"trial-{trial:D3}");
         if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
         using var database = ChaosDatabase.Create(context.AdminConnectionString, $"fedcollm_chaos_{trial:D3}_{Guid.NewGuid().ToString("N")[..8]}");
-        var cluster = new ChaosCluster(directory, database.ConnectionString, context.JobFile, context.DataDir, context.ClientIds, ChaosCluster.ConfigFiles);
+        var cluster = new ChaosCluster(new LoopbackLayout(directory, database.ConnectionString, context.JobFile, context.DataDir, context.ClientIds, ChaosCluster.ConfigFiles));
         string? victim = null, during = null, error = null;
         double? recovery = null;
         var completed = false;
@@ -68,7 +68,7 @@ public static partial class ChaosTrial
             if (exit is null) error = $"the job did not finish within {context.Timeout.TotalMinutes:F0} min";
             else if (exit != 0) error = $"the follower exited with {exit}";
             if (completed)
-                identical = FinalHashes(Path.Combine(directory, ChaosCluster.Follower)) == context.Reference;
+                identical = FinalHashes(cluster.Layout.FollowerReport) == context.Reference;
             problems = JournalAudit.Check(await JournalAudit.ReadEvents(database.ConnectionString, cancellation), context.ClientIds, context.Rounds);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
@@ -104,7 +104,7 @@ public static partial class ChaosTrial
             {
                 FaultKind.JobHost => Reached(follower, fault.Round, fault.Phase) is not null ? cluster.JobHost() : null,
                 FaultKind.Aggregator => cluster.Running.Any(n => n.First($"{NodeTrace.StepStarted} round {fault.Round} Aggregating", start) is not null)
-                    ? ChaosCluster.Aggregator : null,
+                    ? cluster.Aggregator : null,
                 FaultKind.ClientTraining => cluster[cluster.ClientNodes[fault.ClientIndex]].First($"{NodeTrace.StepStarted} round {fault.Round} ClientsTraining", start) is not null
                     ? cluster.ClientNodes[fault.ClientIndex] : null,
                 _ => TransferEnd(cluster, fault, Reached(follower, fault.Round, fault.Phase)),
