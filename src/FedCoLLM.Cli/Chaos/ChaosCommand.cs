@@ -1,14 +1,16 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using FedCoLLM.Cli.Federation;
+using FedCoLLM.Cli.Lab;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace FedCoLLM.Cli.Chaos;
 
 /// <summary>
-/// <c>fedcollm chaos</c>: runs a small federation on a loopback cluster of node processes (PostgreSQL journal) again
-/// and again, each time SIGKILLing one node at a random moment — the job's host, the aggregator, a client mid-training,
+/// <c>fedcollm chaos</c>: runs a small federation on a cluster of node processes (PostgreSQL journal) again and again —
+/// in the multi-host lab where it can (root: a network namespace per node, restarts at the same address), else on
+/// loopback — each time SIGKILLing one node at a random moment — the job's host, the aggregator, a client mid-training,
 /// either end of an adapter transfer — and restarting it. Every trial must complete with adapters bit-identical to an
 /// undisturbed run and a journal that accepted each client update exactly once per round.
 /// </summary>
@@ -34,6 +36,8 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         [CommandOption("--keep-databases")] [Description("Keep every trial's database (failed trials' are always kept).")]
         public bool KeepDatabases { get; init; }
         [CommandOption("--data <DIR>")] [DefaultValue("data/wordnet")] public string Data { get; init; } = "data/wordnet";
+        [CommandOption("--loopback")] [Description("Run every node on this host's loopback (a port each) even where the multi-host lab can run (root, network namespaces).")]
+        public bool Loopback { get; init; }
 
         public override ValidationResult Validate()
         {
@@ -48,10 +52,11 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellation)
     {
+        var labUnavailable = s.Loopback ? "--loopback" : LabNetwork.Unavailable() ?? LabPostgres.Unavailable();
         var admin = Environment.GetEnvironmentVariable("FEDCOLLM_POSTGRES");
-        if (string.IsNullOrWhiteSpace(admin))
+        if (labUnavailable is not null && string.IsNullOrWhiteSpace(admin))
         {
-            AnsiConsole.MarkupLine("[red]FEDCOLLM_POSTGRES is not set:[/] chaos trials journal to PostgreSQL, one fresh database per trial. " +
+            AnsiConsole.MarkupLine($"[red]The lab is not available ({Markup.Escape(labUnavailable)}) and FEDCOLLM_POSTGRES is not set:[/] loopback trials journal to PostgreSQL, one fresh database per trial. " +
                                    "Set it to an Npgsql connection string for a role with CREATEDB (.ci/run creates one: Host=127.0.0.1;Username=fedcollm;Password=fedcollm;Database=fedcollm).");
             return 2;
         }
@@ -65,21 +70,41 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
 
         if (await Reference(planArgs, Path.Combine(s.Out, "reference"), spec.JobId, TimeSpan.FromMinutes(s.TrialTimeout)) is not { } reference) return 1;
 
-        var shared = new TrialContext(Path.GetFullPath(s.Out), admin, jobFile, s.Data, spec.ClientIds, s.Rounds, reference,
-            TimeSpan.FromSeconds(s.RestartAfter), TimeSpan.FromMinutes(s.TrialTimeout), s.KeepDatabases);
+        var clientIds = spec.ClientIds;
+        LabNetwork? network = null;
+        LabPostgres? postgres = null;
         var results = new List<TrialResult>();
-        for (var trial = s.FromTrial; trial <= s.Trials && !stop.Token.IsCancellationRequested; trial++)
+        try
         {
-            var fault = ChaosFault.Draw(s.Seed, trial - 1, s.Rounds, s.Clients);
-            Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] trial {trial}/{s.Trials}: kill the {fault}");
-            TrialResult result;
-            try { result = await ChaosTrial.Run(trial, fault, shared, stop.Token); }
-            catch (OperationCanceledException) { break; }
-            results.Add(result);
-            Console.WriteLine($"           killed {result.Victim ?? "nothing (the job ended first)"}{(result.KilledDuring is null ? "" : $" during {result.KilledDuring}")}; " +
-                              $"completed {result.Completed}, identical {result.Identical}, exactly once {result.JournalProblems.Count == 0}, " +
-                              $"kill → next transition {(result.KillToProgressSeconds is { } r ? $"{r:F1} s" : "—")}, {result.WallSeconds:F0} s" +
-                              (result.Passed ? "" : $"\n           FAILED: {string.Join("; ", result.JournalProblems.Append(result.Error ?? "").Where(p => p.Length > 0))}"));
+            TrialSite site;
+            if (labUnavailable is null && !OperatingSystem.IsWindows())
+            {
+                network = LabNetwork.Create(LabLayout.Hosts(clientIds), LabLayout.Aliases(clientIds));
+                postgres = await LabPostgres.Start(network, Path.Combine(Path.GetFullPath(s.Out), "postgres"), stop.Token);
+                site = new LabSite(network, postgres);
+            }
+            else site = new LoopbackSite(admin!);
+            Console.WriteLine($"Trials run on {site.Describe}" + (labUnavailable is null or "--loopback" ? "." : $": the lab is not available here ({labUnavailable})."));
+            var shared = new TrialContext(Path.GetFullPath(s.Out), site, jobFile, s.Data, clientIds, s.Rounds, reference,
+                TimeSpan.FromSeconds(s.RestartAfter), TimeSpan.FromMinutes(s.TrialTimeout), s.KeepDatabases);
+            for (var trial = s.FromTrial; trial <= s.Trials && !stop.Token.IsCancellationRequested; trial++)
+            {
+                var fault = ChaosFault.Draw(s.Seed, trial - 1, s.Rounds, s.Clients);
+                Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] trial {trial}/{s.Trials}: kill the {fault}");
+                TrialResult result;
+                try { result = await ChaosTrial.Run(trial, fault, shared, stop.Token); }
+                catch (OperationCanceledException) { break; }
+                results.Add(result);
+                Console.WriteLine($"           killed {result.Victim ?? "nothing (the job ended first)"}{(result.KilledDuring is null ? "" : $" during {result.KilledDuring}")}; " +
+                                  $"completed {result.Completed}, identical {result.Identical}, exactly once {result.JournalProblems.Count == 0}, " +
+                                  $"kill → next transition {(result.KillToProgressSeconds is { } r ? $"{r:F1} s" : "—")}, {result.WallSeconds:F0} s" +
+                                  (result.Passed ? "" : $"\n           FAILED: {string.Join("; ", result.JournalProblems.Append(result.Error ?? "").Where(p => p.Length > 0))}"));
+            }
+        }
+        finally
+        {
+            postgres?.Dispose();
+            network?.Dispose();
         }
 
         var command = $"fedcollm chaos --trials {s.Trials}{(s.FromTrial > 1 ? $" --from-trial {s.FromTrial}" : "")} --seed {s.Seed} --clients {s.Clients} --rounds {s.Rounds}";

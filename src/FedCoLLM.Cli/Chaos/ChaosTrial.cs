@@ -17,7 +17,7 @@ public sealed record TrialResult(
 
 /// <summary>What every trial shares: the job file, where the clients' data lies, the enrolled clients, the reference hashes.</summary>
 public sealed record TrialContext(
-    string Directory, string AdminConnectionString, string JobFile, string DataDir, IReadOnlyList<string> ClientIds, int Rounds,
+    string Directory, TrialSite Site, string JobFile, string DataDir, IReadOnlyList<string> ClientIds, int Rounds,
     (string Slm, string Llm) Reference, TimeSpan RestartAfter, TimeSpan Timeout, bool KeepDatabases);
 
 /// <summary>
@@ -34,8 +34,8 @@ public static partial class ChaosTrial
         var wall = Stopwatch.StartNew();
         var directory = Path.Combine(context.Directory, $"trial-{trial:D3}");
         if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
-        using var database = ChaosDatabase.Create(context.AdminConnectionString, $"fedcollm_chaos_{trial:D3}_{Guid.NewGuid().ToString("N")[..8]}");
-        var cluster = new ChaosCluster(new LoopbackLayout(directory, database.ConnectionString, context.JobFile, context.DataDir, context.ClientIds, ChaosCluster.ConfigFiles));
+        using var database = ChaosDatabase.Create(context.Site.Admin, $"fedcollm_chaos_{trial:D3}_{Guid.NewGuid().ToString("N")[..8]}");
+        var cluster = new ChaosCluster(context.Site.Layout(directory, context.Site.ForNodes(database.Name), context.JobFile, context.DataDir, context.ClientIds));
         string? victim = null, during = null, error = null;
         double? recovery = null;
         var completed = false;

@@ -19,6 +19,7 @@ public sealed class LabLayout : ClusterLayout
     readonly LabNetwork network;
     readonly Dictionary<string, LabNode> nodes;
     readonly string directory, nodesPostgres, jobFile, clientData;
+    readonly string[] extraArgs;
 
     /// <summary>Every lab host a cluster of these clients needs: PostgreSQL, the control host and the nodes.</summary>
     public static IReadOnlyList<string> Hosts(IReadOnlyList<string> clientIds) =>
@@ -31,8 +32,10 @@ public sealed class LabLayout : ClusterLayout
     /// <param name="directory">This trial's directory: nodes/NAME (each node's state), server-blobs, follower.</param>
     /// <param name="nodesPostgres">The connection string the nodes use (the lab's PostgreSQL by its lab hostname).</param>
     /// <param name="clientData">The directory holding ID/train.jsonl for every client (each client node sees it as its data volume).</param>
-    public LabLayout(LabNetwork network, string directory, string nodesPostgres, string jobFile, string clientData, IReadOnlyList<string> clientIds)
+    /// <param name="extraArgs">Appended to every node's command line (chaos trials: their configuration files).</param>
+    public LabLayout(LabNetwork network, string directory, string nodesPostgres, string jobFile, string clientData, IReadOnlyList<string> clientIds, string[]? extraArgs = null)
     {
+        this.extraArgs = extraArgs ?? [];
         this.network = network;
         this.directory = Path.GetFullPath(directory);
         this.nodesPostgres = nodesPostgres;
@@ -63,13 +66,13 @@ public sealed class LabLayout : ClusterLayout
         {
             var follower = FollowerReport;
             var info = NodeProcess.StartInfo(["submit", jobFile, "--watch", "--report-dir", follower, "--blobs", ServerBlobs, "--out", follower,
-                .. LabTopology.Seeds.SelectMany(s => new[] { "--seed-node", s })]);
+                .. LabTopology.Seeds.SelectMany(s => new[] { "--seed-node", s }), .. extraArgs]);
             info.Environment[NodeEnvironment.Hostname] = network.Hosts[Control].Address;
             info.Environment[NodeEnvironment.Postgres] = nodesPostgres;
             return network.Wrap(Control, info, []);
         }
         var node = nodes[name];
-        var inner = NodeProcess.StartInfo(node.Args);
+        var inner = NodeProcess.StartInfo([.. node.Args, .. extraArgs]);
         foreach (var (k, v) in Environment(name)) inner.Environment[k] = v;
         List<(string, string)> mounts = [(Path.Combine(directory, "nodes", name), LabTopology.Root)];
         if (node.Kind == LabNodeKind.Server) mounts.Add((ServerBlobs, LabTopology.BlobDirectory));

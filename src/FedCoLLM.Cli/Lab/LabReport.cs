@@ -44,7 +44,7 @@ public static class LabReport
             command, wall_seconds = wall.TotalSeconds, reference = new { slm = reference.Slm, llm = reference.Llm },
             scenarios = results.Select(r => new
             {
-                scenario = LabTrial.Name(r.Scenario), r.Fault, passed = r.Passed, completed = r.Completed, identical = r.Identical,
+                scenario = LabTrial.Name(r.Scenario), fault = r.Fault, passed = r.Passed, completed = r.Completed, identical = r.Identical,
                 journal_problems = r.JournalProblems, rejoins = r.Rejoins.Select(j => new { node = j.Node, seconds = j.Seconds, rejoined = j.Rejoined }),
                 supervisor_restarts = r.SupervisorRestarts, wall_seconds = r.WallSeconds, error = r.Error,
             }),
