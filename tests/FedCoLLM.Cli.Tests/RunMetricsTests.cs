@@ -7,8 +7,8 @@ namespace FedCoLLM.Cli.Tests;
 /// <summary>
 /// <c>/metrics</c> of a `fedcollm run` (FEDCOLLM_HTTP_PORT): after round 1 every series the issue asks for is there, the
 /// body passes <c>promtool check metrics</c>, and a real Prometheus scraping the port every second answers a query for
-/// round 1's evaluation accuracy. The job is the quick one made small, with two rounds so the run is still up (in round
-/// 2) while the test reads round 1.
+/// round 1's evaluation accuracy. The job is the quick one made small, with three rounds so the run is still up (in
+/// rounds 2 and 3, killed when the test ends) while the test reads round 1.
 /// </summary>
 [Collection(ChildProcesses.Name)]
 public class RunMetricsTests(ITestOutputHelper log)
@@ -27,7 +27,7 @@ public class RunMetricsTests(ITestOutputHelper log)
     {
         if (PrometheusTools.SkipReason is { } missing) Assert.Fail(missing + " This is a CI run: install them (.ci/run does)."); // not reached locally: the attribute skips
         using var dir = new TempDir();
-        var jobFile = TestJobs.Write(dir.Path, Job, [$"job.id = {Job}", "job.rounds = 2", .. TestJobs.Small]);
+        var jobFile = TestJobs.Write(dir.Path, Job, [$"job.id = {Job}", "job.rounds = 3", .. TestJobs.Small]);
         var httpPort = ChaosCluster.FreePorts(1)[0];
         using var prometheus = new PrometheusServer(httpPort);
         var info = Fedcollm.StartInfo(["run", jobFile, "--out", Path.Combine(dir.Path, "out")]);
@@ -36,7 +36,7 @@ public class RunMetricsTests(ITestOutputHelper log)
 
         // The watcher prints round 2's first phase after round 1 committed.
         var deadline = Stopwatch.StartNew();
-        while (!run.Saw($"round 2/2 attempt 1 ·"))
+        while (!run.Saw("round 2/3 attempt 1 ·"))
         {
             if (run.HasExited) Assert.Fail($"the run exited ({run.ExitCode}) before round 2:\n{run.Output}");
             if (deadline.Elapsed > TimeSpan.FromMinutes(6)) Assert.Fail("round 1 did not commit within 6 minutes:\n" + run.Output);

@@ -64,17 +64,7 @@ public sealed class JsonLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
     /// <summary>A named template's properties ({Round}, {Phase}, …); positional templates ({0}) have none worth naming.</summary>
     static void WriteProperties(Utf8JsonWriter json, LogEvent e)
     {
-        if (e.Message is not LogMessage message) return;
-        IReadOnlyDictionary<string, object?> properties;
-        try
-        {
-            properties = message.GetProperties()!;
-        }
-        catch (Exception ex) when (ex is FormatException or ArgumentException or IndexOutOfRangeException)
-        {
-            return;
-        }
-        var named = properties.Where(p => p.Key.Length > 0 && !char.IsDigit(p.Key[0])).ToArray();
+        var named = LogContext.PropertiesOf(e).Where(p => p.Key.Length > 0 && !char.IsDigit(p.Key[0])).ToArray();
         if (named.Length == 0) return;
         json.WriteStartObject("properties");
         foreach (var (name, value) in named)

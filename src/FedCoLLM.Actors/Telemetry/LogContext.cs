@@ -20,22 +20,30 @@ public sealed record LogContext(string? Job, int? Round, string? Client)
     public static LogContext Of(LogEvent e)
     {
         var context = FromSource(e.LogSource);
-        if (e.Message is not LogMessage message) return context;
-        IReadOnlyDictionary<string, object?> properties;
-        try
-        {
-            properties = message.GetProperties()!;
-        }
-        catch (Exception ex) when (ex is FormatException or ArgumentException or IndexOutOfRangeException)
-        {
-            return context; // a template whose holes and arguments disagree: the message says what it can
-        }
+        var properties = PropertiesOf(e);
         string? Text(string name) => properties.TryGetValue(name, out var v) && v is not null ? Convert.ToString(v, CultureInfo.InvariantCulture) : null;
         return new LogContext(
             Text("JobId") ?? context.Job,
             int.TryParse(Text("Round"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var round) ? round : context.Round,
             Text("ClientId") ?? context.Client);
     }
+
+    /// <summary>The message template's properties by name (positional templates name them "0", "1", …); none for a message
+    /// that is not a template, or whose holes and arguments disagree.</summary>
+    public static IReadOnlyDictionary<string, object?> PropertiesOf(LogEvent e)
+    {
+        if (e.Message is not LogMessage message) return Empty;
+        try
+        {
+            return message.GetProperties()!;
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or IndexOutOfRangeException)
+        {
+            return Empty;
+        }
+    }
+
+    static readonly IReadOnlyDictionary<string, object?> Empty = new Dictionary<string, object?>();
 
     /// <summary>The job and client an actor path (or any log source string) names; <see cref="None"/> when it names neither.</summary>
     public static LogContext FromSource(string? source)
