@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using FedCoLLM.Actors.Telemetry;
 
 namespace FedCoLLM.Actors.Blobs;
 
@@ -121,7 +122,9 @@ public static class BlobFetcher
             .ToMaterialized(Sink.Queue<byte[]>(), Keep.Both)
             .Run(materializer);
         await using var bytes = new ChunkStream(queue, killSwitch);
-        return await store.PutAsync(bytes, blob, cancellationToken).ConfigureAwait(false);
+        var stored = await store.PutAsync(bytes, blob, cancellationToken).ConfigureAwait(false);
+        FederationMetrics.BlobBytes(TransferDirection.Received, blob.Size);
+        return stored;
     }
 }
 

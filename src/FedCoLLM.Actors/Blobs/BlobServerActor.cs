@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.Util;
+using FedCoLLM.Actors.Telemetry;
 
 namespace FedCoLLM.Actors.Blobs;
 
@@ -161,6 +162,7 @@ public sealed class BlobServerActor : ReceiveActor
         var n = await stream.ReadAtLeastAsync(buffer, chunkSize, throwOnEndOfStream: false).ConfigureAwait(false);
         if (n == 0)
             return Option<byte[]>.None;
+        FederationMetrics.BlobBytes(TransferDirection.Sent, n);
         return n == chunkSize ? buffer : buffer[..n];
     }
 }

@@ -3,6 +3,7 @@ using Akka.Event;
 using FedCoLLM.Actors.Hosting;
 using FedCoLLM.Actors.Protocol;
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Telemetry;
 using FedCoLLM.Actors.Workers;
 
 namespace FedCoLLM.Actors.Client;
@@ -58,6 +59,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Receive<SlmFetched>(f =>
         {
             if (current != f.Task) return;
+            FederationMetrics.ClientBytes(jobId, clientId, TransferDirection.Received, f.Task.GlobalSlm.Size);
             var request = new StepRequest(jobId, f.Task.Round, RoundPhase.ClientsTraining, [f.Task.GlobalSlm], f.Task.Seed, clientId)
             {
                 Operation = Strategies.Operations.TrainSlm,
@@ -85,11 +87,11 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Receive<UpdateAcknowledged>(ack =>
         {
             Timers.Cancel($"resend-{ack.Round}");
-            if (ack.Outcome == Outcome.Rejected) log.Error("Client {0}: round {1} update refused: {2}", clientId, ack.Round, ack.Detail);
+            if (ack.Outcome == Outcome.Rejected) log.Error("Client {ClientId}: round {Round} update refused: {Detail}", clientId, ack.Round, ack.Detail);
         });
         Receive<JobEnded>(ended =>
         {
-            log.Info("Client {0}: job {1} ended ({2}); stopping its work", clientId, jobId, ended.Phase);
+            log.Info("Client {ClientId}: job {JobId} ended ({Phase}); stopping its work", clientId, jobId, ended.Phase);
             Context.Parent.Tell(ended);
             Context.Stop(Self);
         });
@@ -150,6 +152,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         foreach (var old in finished.Keys.Where(r => r < task.Round - 1).ToList()) finished.Remove(old);
         finished[task.Round] = (task.GlobalSlm, update);
         servers.Tell(update);
+        FederationMetrics.ClientBytes(jobId, clientId, TransferDirection.Sent, update.Update.Size);
         Timers.StartPeriodicTimer($"resend-{task.Round}", new ResendTick(task.Round), services.Timeouts.ClientResend);
     }
 
@@ -158,7 +161,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         failedAttempts++;
         var delay = services.Retries.DelayAfter(failedAttempts);
         // A client keeps retrying: giving up is the server's call (its deadline), not the client's.
-        log.Warning("Client {0}: round {1} failed (attempt {2}), retrying in {3}: {4}", clientId, task.Round, failedAttempts, delay, error);
+        log.Warning("Client {ClientId}: round {Round} failed (attempt {Attempt}), retrying in {Delay}: {Error}", clientId, task.Round, failedAttempts, delay, error);
         Timers.StartSingleTimer("retry", new RetryTask(task), delay);
     }
 }

@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Akka.Persistence.Sql;
+using FedCoLLM.Actors.Telemetry;
 
 namespace FedCoLLM.Actors.Hosting;
 
@@ -39,8 +40,17 @@ public static class FederationConfig
             throw new ArgumentException($"Configuration [{string.Join(", ", files)}] does not parse: {e.Message}", nameof(files), e);
         }
         // The environment (a pod's or a lab namespace's) overrides the files: NodeEnvironment.
-        return WithShardingPlugins(NodeEnvironment.Overrides().WithFallback(config).WithFallback(SqlPersistence.DefaultConfiguration));
+        return WithLogFormat(WithShardingPlugins(NodeEnvironment.Overrides().WithFallback(config).WithFallback(SqlPersistence.DefaultConfiguration)));
     }
+
+    /// <summary><c>fedcollm.log-format = json</c> (FEDCOLLM_LOG_FORMAT) swaps Akka's loggers for JSON lines on standard
+    /// error (<see cref="JsonLogger"/>); "text", the default, leaves the configured loggers alone.</summary>
+    static Config WithLogFormat(Config config) => config.GetString("fedcollm.log-format", "text") switch
+    {
+        "text" => config,
+        "json" => ConfigurationFactory.ParseString(JsonLogger.Config).WithFallback(config),
+        var other => throw new ArgumentException($"fedcollm.log-format = \"{other}\": expected json or text."),
+    };
 
     /// <summary>Akka's HOCON parser does not read environment variables, so every <c>${FEDCOLLM_…}</c> substitution in
     /// the files is defined up front from the environment (e.g. FEDCOLLM_POSTGRES in persistence-postgres.conf), unless

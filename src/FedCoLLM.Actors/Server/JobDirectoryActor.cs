@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Persistence;
 using FedCoLLM.Actors.Protocol;
+using FedCoLLM.Actors.Telemetry;
 
 namespace FedCoLLM.Actors.Server;
 
@@ -38,7 +40,8 @@ public sealed class JobDirectoryActor : ReceivePersistentActor
             else
             {
                 var replyTo = Sender;
-                Persist(new DirectoryJobListed(l.JobId, l.Enrolled.ToArray(), DateTimeOffset.UtcNow), e => { Apply(e); replyTo.Tell(new JobListed(l.JobId)); });
+                var started = Stopwatch.GetTimestamp();
+                Persist(new DirectoryJobListed(l.JobId, l.Enrolled.ToArray(), DateTimeOffset.UtcNow), e => { Written(started); Apply(e); replyTo.Tell(new JobListed(l.JobId)); });
             }
         });
         Command<DelistJob>(d =>
@@ -48,13 +51,16 @@ public sealed class JobDirectoryActor : ReceivePersistentActor
             else
             {
                 var replyTo = Sender;
-                Persist(new DirectoryJobEnded(d.JobId, d.Phase, DateTimeOffset.UtcNow), e => { Apply(e); replyTo.Tell(new JobDelisted(d.JobId)); });
+                var started = Stopwatch.GetTimestamp();
+                Persist(new DirectoryJobEnded(d.JobId, d.Phase, DateTimeOffset.UtcNow), e => { Written(started); Apply(e); replyTo.Tell(new JobDelisted(d.JobId)); });
             }
         });
         Command<ListJobs>(_ => Sender.Tell(new JobList(jobs)));
         Command<JobsForClient>(q => Sender.Tell(new ClientJobs(q.ClientId,
             jobs.Where(j => j.EndedIn is null && j.Enrolled.Contains(q.ClientId)).Select(j => j.JobId).ToArray())));
     }
+
+    static void Written(long started) => FederationMetrics.JournalWritten("directory", started);
 
     void Apply(DirectoryJobListed e) => jobs = jobs.Add(new JobEntry(e.JobId, e.Enrolled, e.At, null));
 

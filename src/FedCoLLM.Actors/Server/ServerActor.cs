@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using FedCoLLM.Actors.Hosting;
 using FedCoLLM.Actors.Protocol;
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Telemetry;
 using FedCoLLM.Actors.Workers;
 
 namespace FedCoLLM.Actors.Server;
@@ -44,6 +46,8 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     IActorRef? aggregator;
     RoundState state = RoundState.Empty;
     readonly PendingStep pending;
+    readonly JobEventMetrics metrics;
+    readonly IDisposable pendingGauge;
     // Which round attempt's deadline timer is armed and whose clients were tasked (re-derived after a restart).
     string? armedDeadline;
     string? taskedRound;
@@ -62,12 +66,24 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         this.aggregators = aggregators;
         this.directory = directory;
         pending = new PendingStep(services.Retries);
+        metrics = new JobEventMetrics(jobId);
+        pendingGauge = FederationMetrics.TrackPendingStep(jobId, () => pending.Key is not null);
 
-        Recover<SnapshotOffer>(offer => state = (RoundState)offer.Snapshot);
-        Recover<IRoundEvent>(e => state = state.Apply(e));
+        Recover<SnapshotOffer>(offer =>
+        {
+            state = (RoundState)offer.Snapshot;
+            metrics.Restored(state);
+        });
+        Recover<IRoundEvent>(e =>
+        {
+            var before = state;
+            state = state.Apply(e);
+            metrics.Observe(before, e, state, live: false);
+        });
         Recover<RecoveryCompleted>(_ =>
         {
-            log.Info("Job {0} recovered at round {1}, {2}", jobId, state.Round, state.Phase);
+            metrics.Recovered(state);
+            log.Info("Job {JobId} recovered at round {Round}, {Phase}", jobId, state.Round, state.Phase);
             Reconcile();
         });
 
@@ -87,7 +103,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         Command<UpdateFetchFailed>(f =>
         {
             fetchingUpdates.Remove(f.Update.ClientId);
-            log.Warning("Could not fetch the update of {0} for round {1} ({2}); waiting for the client's resend", f.Update.ClientId, f.Update.Round, f.Error);
+            log.Warning("Could not fetch the update of {ClientId} for round {Round} ({Error}); waiting for the client's resend", f.Update.ClientId, f.Update.Round, f.Error);
         });
         Command<ReportProgress>(p => live[p.Progress.Worker] = p.Progress);
         Command<DeadlineDue>(d => Decide(new CloseTraining(d.Round, d.Attempt)));
@@ -118,6 +134,12 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     {
         worker = Context.ActorOf(TrainingWorker.Props(services.Runner), "worker");
         base.PreStart();
+    }
+
+    protected override void PostStop()
+    {
+        pendingGauge.Dispose();
+        base.PostStop();
     }
 
     // A worker that throws after reporting StepFailed is restarted; the retry is this actor's decision.
@@ -280,16 +302,20 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
             after(decision);
             return;
         }
+        var started = Stopwatch.GetTimestamp();
         PersistAll(decision.Events, e =>
         {
+            var before = state;
             state = state.Apply(e);
+            metrics.Observe(before, e, state, live: true);
             if (e is RoundCommitted committed)
             {
                 SaveSnapshot(state);
-                log.Info("Job {0} committed round {1}", jobId, committed.Round);
+                log.Info("Job {JobId} committed round {Round}", jobId, committed.Round);
             }
             if (ReferenceEquals(e, decision.Events[^1]))
             {
+                FederationMetrics.JournalWritten("job", started);
                 after(decision);
                 Reconcile();
             }

@@ -11,7 +11,15 @@ public static class TorchGate
 
     public static async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellation)
     {
-        await Gate.WaitAsync(cancellation).ConfigureAwait(false);
+        Telemetry.FederationMetrics.TorchQueue(+1);
+        try
+        {
+            await Gate.WaitAsync(cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            Telemetry.FederationMetrics.TorchQueue(-1);
+        }
         try
         {
             return await Task.Factory.StartNew(work, cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
