@@ -29,6 +29,7 @@ public static class NodeWebServer
         builder.WebHost.UseUrls($"http://{(host.Contains(':') ? $"[{host}]" : host)}:{port}");
         var app = builder.Build();
         app.MapGet("/healthz/live", () => Results.Text("live\n"));
+        app.MapStatusPage(context);
         await app.StartAsync(cancellation);
         return app;
     }

@@ -5,6 +5,7 @@ using FedCoLLM.Actors.Hosting;
 using FedCoLLM.Actors.Jobs;
 using FedCoLLM.Actors.Protocol;
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Web;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -70,6 +71,9 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);
         try
         {
+            // The node's HTTP port (FEDCOLLM_HTTP_PORT): the status page follows the run live in a browser.
+            await using var web = await NodeWebServer.StartAsync(new NodeWebContext(host.System, host.Node), stop.Token);
+            if (web is not null) Console.WriteLine($"Status page on {string.Join(", ", web.Urls)}.");
             foreach (var spec in specs)
             {
                 var accepted = await JobFiles.Submit(host.Node.Servers, spec, stop.Token);
