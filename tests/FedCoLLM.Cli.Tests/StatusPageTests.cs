@@ -26,9 +26,10 @@ public class StatusPageTests(ITestOutputHelper log)
         if (HeadlessChromium.Unavailable() is { } reason) Assert.Fail(reason); // not reached: the attribute skips
         var clock = Stopwatch.StartNew();
         using var files = new TempDir();
-        // The quick job with three rounds: `run --quick` ends (and its web server with it) as soon as its one round
-        // commits, while here the page is still live, two rounds later, when the test looks.
-        var job = TestJobs.Write(files.Path, Job, $"job.id = {Job}", "job.rounds = 3");
+        // The quick job with far more rounds than the test waits for: `run --quick` ends (and its web server with it)
+        // as soon as its one round commits, which on an idle machine is seconds after round 1 reaches the page; this
+        // run is still live whenever the test looks, and is killed at the end.
+        var job = TestJobs.Write(files.Path, Job, $"job.id = {Job}", "job.rounds = 50");
         using var dir = new TempDir();
         var port = FreePort();
         var info = Fedcollm.StartInfo(["run", job, "--out", dir.Path]);

@@ -35,8 +35,8 @@ function renderList(list, selected) {
   const items = list.jobs.map(j => h("li", {},
     h("a", { href: `#job=${encodeURIComponent(j.id)}`, "aria-current": j.id === selected ? "page" : null },
       h("div", { class: "id" }, j.id),
-      h("div", { class: "meta" }, badge(j.state), " ",
-        `${j.strategy ?? "?"} · round ${j.round}/${j.rounds_planned ?? "?"} · ${j.committed} committed`,
+      h("div", {}, badge(j.state)),
+      h("div", { class: "meta" }, `${j.strategy ?? "?"} · round ${j.round}/${j.rounds_planned ?? "?"} · ${j.committed} committed`,
         j.answered ? "" : " · not answering"))));
   $("job-list").replaceChildren(...(items.length ? items : [h("li", { class: "muted" }, "No jobs yet. Submit one with fedcollm submit.")]));
 }
@@ -73,13 +73,15 @@ function renderPlots(job) {
 
 function renderClients(job) {
   const rows = job.clients.map(c => h("tr", { "data-client": c.id },
-    h("td", { class: "mono" }, c.id), h("td", {}, badge(c.status)),
+    h("td", { class: "mono" }, c.id),
+    h("td", {}, badge(c.status), c.progress ? h("span", { class: "muted" }, ` step ${c.progress.step}/${c.progress.total_steps}`) : null),
     h("td", { class: "num" }, c.last_round ?? "–"), h("td", { class: "num" }, num(c.last_train_loss)),
     h("td", { class: "num" }, c.sample_count ?? "–"),
-    h("td", {}, c.progress ? `step ${c.progress.step}/${c.progress.total_steps}` : c.last_committed_at ? `committed ${time(c.last_committed_at)}` : "")));
+    // An update of the open round has no commit yet; an older one is dated by its round's commit.
+    h("td", {}, c.last_round === null ? "–" : c.last_committed_at ? time(c.last_committed_at) : "open round")));
   return h("div", { class: "card" }, h("h3", {}, `Clients · quorum ${job.quorum}`), h("div", { class: "table-wrap" },
-    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "client"), h("th", {}, "this round"), h("th", { class: "num" }, "last update (round)"),
-      h("th", { class: "num" }, "train loss"), h("th", { class: "num" }, "samples"), h("th", {}, ""))), h("tbody", {}, rows))));
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "client"), h("th", {}, "this round"), h("th", { class: "num" }, "last update: round"),
+      h("th", { class: "num" }, "train loss"), h("th", { class: "num" }, "samples"), h("th", {}, "committed"))), h("tbody", {}, rows))));
 }
 
 function renderRounds(job) {
