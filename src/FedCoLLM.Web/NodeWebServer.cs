@@ -40,8 +40,7 @@ public static class NodeWebServer
 
         app.MapNodeHealth(context);
         app.MapPrometheusScrapingEndpoint("/metrics");
-        // The status page (Status/) maps its routes here.
-
+        app.MapStatusPage(context);
         await app.StartAsync(cancellation);
         return app;
     }

@@ -69,11 +69,11 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var address = LocalCluster.AddressFile(s.Out);
         File.WriteAllText(address, Akka.Cluster.Cluster.Get(host.System).SelfAddress.ToString());
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);
-        // FEDCOLLM_HTTP_PORT: health, metrics and status of the run, on loopback only (a workstation, not a pod).
-        await using var web = await NodeWebServer.StartAsync(new NodeWebContext(host.System, host.Node), stop.Token, host: "127.0.0.1");
-        if (web is not null) Console.WriteLine($"HTTP on {string.Join(", ", web.Urls)} (/healthz/live, /healthz/ready, /metrics, /).");
         try
         {
+            // FEDCOLLM_HTTP_PORT: health, metrics and the status page of the run, on loopback only (a workstation, not a pod).
+            await using var web = await NodeWebServer.StartAsync(new NodeWebContext(host.System, host.Node), stop.Token, host: "127.0.0.1");
+            if (web is not null) Console.WriteLine($"Status page on {string.Join(", ", web.Urls)} (also /healthz/live, /healthz/ready, /metrics).");
             foreach (var spec in specs)
             {
                 var accepted = await JobFiles.Submit(host.Node.Servers, spec, stop.Token);
