@@ -21,7 +21,7 @@ public class NodeHealthTests
         if (Postgres.Unavailable() is { } reason) Assert.Fail(reason); // not reached: the attribute skips
         using var database = new PostgresDatabase();
         using var dir = new TempDir();
-        var ports = ChaosCluster.FreePorts(3);
+        var ports = LoopbackLayout.FreePorts(3);
         var (seedPort, nodePort, httpPort) = (ports[0], ports[1], ports[2]);
         NodeProcess Node(string name, int port, int? http)
         {

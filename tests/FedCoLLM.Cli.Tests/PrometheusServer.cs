@@ -40,7 +40,7 @@ sealed class PrometheusServer : IDisposable
     public PrometheusServer(int target)
     {
         var binary = PrometheusTools.Find("prometheus") ?? throw new InvalidOperationException(PrometheusTools.SkipReason);
-        var port = ChaosCluster.FreePorts(1)[0];
+        var port = LoopbackLayout.FreePorts(1)[0];
         var config = Path.Combine(dir.Path, "prometheus.yml");
         File.WriteAllText(config, $"""
             global:

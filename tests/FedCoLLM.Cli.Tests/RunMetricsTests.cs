@@ -28,7 +28,7 @@ public class RunMetricsTests(ITestOutputHelper log)
         if (PrometheusTools.SkipReason is { } missing) Assert.Fail(missing + " This is a CI run: install them (.ci/run does)."); // not reached locally: the attribute skips
         using var dir = new TempDir();
         var jobFile = TestJobs.Write(dir.Path, Job, [$"job.id = {Job}", "job.rounds = 3", .. TestJobs.Small]);
-        var httpPort = ChaosCluster.FreePorts(1)[0];
+        var httpPort = LoopbackLayout.FreePorts(1)[0];
         using var prometheus = new PrometheusServer(httpPort);
         var info = Fedcollm.StartInfo(["run", jobFile, "--out", Path.Combine(dir.Path, "out")]);
         info.Environment["FEDCOLLM_HTTP_PORT"] = $"{httpPort}";

@@ -32,7 +32,7 @@ public sealed class JournalProbe : ReceiveActor
             if (waiting.Count == 1) journal.Tell(new ReplayMessages(0, long.MaxValue, 0, PersistenceId, Self));
         });
         Receive<RecoverySuccess>(s => Answer(s.HighestSequenceNr));
-        Receive<ReplayMessagesFailure>(f => Answer(new Status.Failure(f.Cause)));
+        Receive<ReplayMessagesFailure>(f => Answer(new Akka.Actor.Status.Failure(f.Cause)));
         Receive<ReplayedMessage>(_ => { });
     }
 
