@@ -17,7 +17,8 @@ public class ChaosCommandTests
     {
         if (Postgres.Unavailable() is { } reason) Assert.Fail(reason); // not reached: the attribute skips
         using var dir = new TempDir();
-        var info = Fedcollm.StartInfo(["chaos", "--trials", "4", "--seed", "3", "--out", dir.Path]);
+        // --loopback: the lab runs its own suite (LabTests); this keeps the layout of machines without namespaces covered.
+        var info = Fedcollm.StartInfo(["chaos", "--loopback", "--trials", "4", "--seed", "3", "--out", dir.Path]);
         info.Environment["FEDCOLLM_POSTGRES"] = Postgres.ConnectionString;
         var (code, output) = await Fedcollm.Run(info, TimeSpan.FromMinutes(20));
 
