@@ -36,8 +36,13 @@ public sealed class ClusterAccess : IAsyncDisposable
     public IActorRef Directory { get; }
     public TimeSpan Timeout { get; }
 
+    readonly CancellationTokenSource lost = new();
+
     ClusterAccess(ActorSystem system, IActorRef servers, IActorRef directory, TimeSpan timeout)
     {
+        // A visitor is a member too: the split-brain resolver may down it (a quorum lost while servers restart), and
+        // then every Ask would time out for ever; waiting ends at once instead (see Ended).
+        system.WhenTerminated.ContinueWith(_ => lost.Cancel(), TaskScheduler.Default);
         System = system;
         Servers = servers;
         Directory = directory;
@@ -80,6 +85,17 @@ public sealed class ClusterAccess : IAsyncDisposable
         }
         var (servers, directory) = FederationNode.StartProxies(system);
         return new ClusterAccess(system, servers, directory, timeout);
+    }
+
+    /// <summary>Cancelled when this visitor's actor system has ended (downed, or no seed answered).</summary>
+    public CancellationToken Lost => lost.Token;
+
+    /// <summary>The exit code when this visitor's actor system has ended, saying why and that the jobs go on; else null.</summary>
+    public int? Ended()
+    {
+        if (!System.WhenTerminated.IsCompleted) return null;
+        return ExitCodes.ForShutdown(CoordinatedShutdown.Get(System).ShutdownReason, Console.Error.WriteLine,
+            "(the jobs go on in the cluster: `fedcollm watch JOB` follows one again)");
     }
 
     public Task<JobAccepted> Submit(JobSpec spec, CancellationToken cancellation) =>

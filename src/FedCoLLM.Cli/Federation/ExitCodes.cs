@@ -18,7 +18,7 @@ public static class ExitCodes
     /// <summary>The ActorSystem ended for another reason.</summary>
     public const int Terminated = 5;
 
-    public static int ForShutdown(CoordinatedShutdown.Reason? reason, Action<string> say)
+    public static int ForShutdown(CoordinatedShutdown.Reason? reason, Action<string> say, string next = "so that the supervisor starts a new incarnation")
     {
         var (code, why) = reason switch
         {
@@ -27,7 +27,7 @@ public static class ExitCodes
             CoordinatedShutdown.ClusterJoinUnsuccessfulReason => (JoinFailed, "no seed node answered in time"),
             _ => (Terminated, $"the actor system ended ({reason?.GetType().Name ?? "no reason given"})"),
         };
-        say($"[{DateTime.Now:HH:mm:ss}] {why}; exiting with code {code} so that the supervisor starts a new incarnation.");
+        say($"[{DateTime.Now:HH:mm:ss}] {why}; exiting with code {code} {next}.");
         return code;
     }
 }

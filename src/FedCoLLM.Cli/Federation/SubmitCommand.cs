@@ -33,8 +33,9 @@ public sealed class SubmitCommand : AsyncCommand<SubmitCommand.Settings>
         if (JobFiles.TryLoad(s.JobFile) is not { } spec) return 2;
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);
         await using var cluster = await ClusterAccess.ConnectAsync(s, stop.Token);
-        var accepted = await JobFiles.Submit(cluster.Servers, spec, stop.Token);
-        if (accepted is null) return 130;
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, cluster.Lost);
+        var accepted = await JobFiles.Submit(cluster.Servers, spec, waiting.Token);
+        if (accepted is null) return cluster.Ended() ?? 130;
         switch (accepted.Outcome)
         {
             case Outcome.Rejected:
@@ -48,7 +49,8 @@ public sealed class SubmitCommand : AsyncCommand<SubmitCommand.Settings>
                 break;
         }
         if (!s.Watch) return 0;
-        var finals = await JobWatch.Follow(cluster.Servers, [spec.JobId], stop.Token);
+        var finals = await JobWatch.Follow(cluster.Servers, [spec.JobId], waiting.Token);
+        if (finals is null && cluster.Ended() is { } ended) return ended;
         if (finals is null)
         {
             Console.WriteLine("Stopped following; the job goes on in the cluster (`fedcollm watch` follows it again).");

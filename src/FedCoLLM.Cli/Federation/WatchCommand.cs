@@ -19,8 +19,9 @@ public sealed class WatchCommand : AsyncCommand<WatchCommand.Settings>
         using var stop = new ConsoleStop(cancellation);
         await using var cluster = await ClusterAccess.ConnectAsync(s, stop.Token);
         if (!await JobLookup.Exists(cluster, s.JobId, stop.Token)) return 2;
-        var finals = await JobWatch.Follow(cluster.Servers, [s.JobId], stop.Token);
-        if (finals is null) return 130;
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, cluster.Lost);
+        var finals = await JobWatch.Follow(cluster.Servers, [s.JobId], waiting.Token);
+        if (finals is null) return cluster.Ended() ?? 130;
         var final = finals[s.JobId];
         Console.WriteLine($"Job {s.JobId}: {final.Phase} after {final.History.Count} committed round(s).");
         if (final.History.Count > 0) ResultsTable.Print(final);

@@ -17,9 +17,11 @@ public static class LabReport
     public static string Rejoin(IReadOnlyList<Rejoin> rejoins)
     {
         var times = rejoins.Where(r => r.Rejoined).Select(r => r.Seconds).Order().ToArray();
-        if (times.Length == 0) return "none rejoined";
+        var islands = rejoins.Where(r => r.Island is not null).Select(r => $"{r.Node} came Up in a cluster of its own ({r.Island} members)").ToArray();
+        var split = islands.Length > 0 ? "; " + string.Join("; ", islands) : "";
+        if (times.Length == 0) return "none rejoined" + split;
         var median = times.Length % 2 == 1 ? times[times.Length / 2] : (times[times.Length / 2 - 1] + times[times.Length / 2]) / 2;
-        return $"rejoin median {median:F1} s, max {times[^1]:F1} s";
+        return $"rejoin median {median:F1} s, max {times[^1]:F1} s" + split;
     }
 
     public static string Summary(IReadOnlyList<LabResult> results) =>
@@ -45,7 +47,7 @@ public static class LabReport
             scenarios = results.Select(r => new
             {
                 scenario = LabTrial.Name(r.Scenario), fault = r.Fault, passed = r.Passed, completed = r.Completed, identical = r.Identical,
-                journal_problems = r.JournalProblems, rejoins = r.Rejoins.Select(j => new { node = j.Node, seconds = j.Seconds, rejoined = j.Rejoined }),
+                journal_problems = r.JournalProblems, rejoins = r.Rejoins.Select(j => new { node = j.Node, seconds = j.Seconds, rejoined = j.Rejoined, island_members = j.Island }),
                 supervisor_restarts = r.SupervisorRestarts, wall_seconds = r.WallSeconds, error = r.Error,
             }),
         }, new JsonSerializerOptions { WriteIndented = true }));

@@ -17,7 +17,9 @@ public enum LabScenario
 }
 
 /// <summary>One restart of a node at its own address: how long the new incarnation took to be Up.</summary>
-public sealed record Rejoin(string Node, double Seconds, bool Rejoined);
+/// <param name="Island">The new incarnation came Up in a cluster of its own (it saw only this many members) instead of
+/// the running one: a split brain, which counts as a failed rejoin.</param>
+public sealed record Rejoin(string Node, double Seconds, bool Rejoined, int? Island = null);
 
 /// <summary>What one lab scenario found.</summary>
 public sealed record LabResult(
@@ -34,7 +36,7 @@ public sealed record LabResult(
 /// <see cref="LabOptions.Partition"/>: longer than failure detection plus the split-brain resolver's stable-after, so
 /// the cut-off node is downed, exits (code 3) and is restarted by the supervisor, as in a StatefulSet.
 /// </summary>
-public static class LabTrial
+public static partial class LabTrial
 {
     public const string Joined = "joined the cluster";
     static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
@@ -114,11 +116,19 @@ public static class LabTrial
         {
             // The supervisor may have replaced the incarnation (it exited: downed, or no seed answered): follow it.
             if (cluster[victim].First(Joined, started) is { } line)
-                return new Rejoin(victim, (line.At - started).TotalSeconds, true);
+            {
+                // "joined the cluster (N members)": one that rejoined the running cluster sees most of its members.
+                var members = int.Parse(MemberCount().Match(line.Text).Groups[1].Value);
+                var island = members * 2 <= cluster.Layout.Nodes.Count;
+                return new Rejoin(victim, (line.At - started).TotalSeconds, !island, island ? members : null);
+            }
             await Task.Delay(Poll, cancellation);
         }
         return new Rejoin(victim, clock.Elapsed.TotalSeconds, false);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\((\d+) members\)")]
+    private static partial System.Text.RegularExpressions.Regex MemberCount();
 
     /// <summary>Cuts the node off, waits, heals; then waits for the node (restarted by the supervisor once it was
     /// downed) to be Up again.</summary>
