@@ -109,7 +109,7 @@ public static class LedgerAudit
                     chain.Add($"initial adapters: SLM {Short(a.Slm)}, LLM {Short(a.Llm)}");
                     break;
                 case RoundCommitted c:
-                    chain.Add($"round {c.Round} committed: SLM {Short(c.Slm)}, LLM {Short(c.Llm)} (the start of round {c.Round + 1})");
+                    chain.Add($"round {c.Round} committed: SLM {Short(c.Slm)}, LLM {Short(c.Llm)}" + (state.Phase.IsTerminal ? " (final)" : $" (the start of round {c.Round + 1})"));
                     break;
             }
         }

@@ -55,7 +55,7 @@ public sealed class AuditCommand : AsyncCommand<AuditCommand.Settings>
         }
         var report = LedgerAudit.Verify(entries, new DirectoryBlobStore(blobDirectory));
         foreach (var line in report.Chain) Console.WriteLine("  " + line);
-        Console.WriteLine($"Checked {report.Events} events: {report.SignaturesVerified} update signatures, {report.AggregatesRecomputed} aggregates recomputed, {report.BlobsVerified} blobs re-hashed.");
+        Console.WriteLine($"Read {report.Events} events; verified {report.SignaturesVerified} update signatures, recomputed {report.AggregatesRecomputed} aggregates, re-hashed {report.BlobsVerified} blobs.");
         if (report.Broken is { } broken)
         {
             AnsiConsole.MarkupLine($"[red]BROKEN:[/] {Markup.Escape(broken.ToString())}");
