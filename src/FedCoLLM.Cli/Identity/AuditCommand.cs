@@ -47,7 +47,14 @@ public sealed class AuditCommand : AsyncCommand<AuditCommand.Settings>
             return NotFound;
         }
         var config = LocalCluster.LoadConfig(s.Out, s.Config.Length > 0 ? s.Config : ["serialization.conf", "persistence-sqlite.conf"]);
-        var entries = await JournalLedger.Read(config, s.JobId, cancellation);
+        IReadOnlyList<LedgerEntry> entries;
+        try { entries = await JournalLedger.Read(config, s.JobId, cancellation); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The journal could not be read (database unreachable, locked, or another schema): say what failed, in full.
+            Console.Error.WriteLine($"Cannot read the journal: {e}");
+            return NotFound;
+        }
         if (entries.Count == 0)
         {
             AnsiConsole.MarkupLine($"[red]No job {Markup.Escape(s.JobId)}[/] in the journal.");
