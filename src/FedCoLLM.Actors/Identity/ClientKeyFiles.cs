@@ -50,7 +50,7 @@ public static class ClientKeyFiles
             var key = Key.Import(ClientPublicKey.Algorithm, File.ReadAllBytes(path), KeyBlobFormat.PkixPrivateKeyText);
             return new ClientSigner(clientId, key);
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or ArgumentException)
         {
             throw new InvalidDataException($"{path}: not an Ed25519 private key in PKCS#8 PEM ({e.Message}); make one with `fedcollm keys new --client-id {clientId}`.", e);
         }

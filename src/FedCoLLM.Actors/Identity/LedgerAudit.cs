@@ -83,9 +83,13 @@ public static class LedgerAudit
             // 4. FedAvg aggregates, recomputed from the accepted inputs.
             if (e is PhaseCompleted p && state.NextWork() is RunAggregation { Request: { Operation: Operations.FedAvg } request })
             {
-                var inputs = request.Inputs.Select((b, i) => (blobs.Read(b), request.SampleCounts![i])).ToList();
-                var recomputed = BlobRef.Of(FedAvg.AggregateBytes(inputs));
                 var clients = string.Join(", ", state.Updates.Keys.Order(StringComparer.Ordinal));
+                BlobRef recomputed;
+                try { recomputed = BlobRef.Of(FedAvg.AggregateBytes(request.Inputs.Select((b, i) => (blobs.Read(b), request.SampleCounts![i])).ToList())); }
+                catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IOException)
+                {
+                    return Report(Broken($"round {p.Round}'s accepted updates of [{clients}] cannot be averaged: {ex.Message}"));
+                }
                 if (p.Output != recomputed)
                     return Report(Broken($"round {p.Round}'s aggregate is {p.Output}, but FedAvg of the accepted updates of [{clients}] is {recomputed}"));
                 aggregates++;
@@ -143,10 +147,19 @@ public static class LedgerAudit
         }
         if (decision.Outcome != Outcome.Accepted || decision.Events.Count != 1)
             return $"does not follow from the events before it: the job at round {state.Round} attempt {state.Attempt}, {state.Phase} would not journal it ({decision.Outcome}: {decision.Detail})";
-        var expected = Json(decision.Events[0]);
+        var expected = Json(Older(decision.Events[0], e));
         var actual = Json(e);
         return expected == actual ? null : $"differs from what the events before it decide: {FirstDifference(expected, actual)}";
     }
+
+    /// <summary>Journals written before updates carried their attempt (and before baselines were scored) hold those fields as
+    /// null: compare the decided event in the same shape, so an older journal audits as it was written.</summary>
+    static IRoundEvent Older(IRoundEvent decided, IRoundEvent journaled) => (decided, journaled) switch
+    {
+        (ClientUpdateAccepted d, ClientUpdateAccepted { Attempt: null }) => d with { Attempt = null },
+        (AdaptersInitialized d, AdaptersInitialized { Baseline: null }) when d.Baseline is { Count: 0 } => d with { Baseline = null },
+        _ => decided,
+    };
 
     /// <summary>The journaled spec's keys must be the keys of the job definition it carries (when it carries one).</summary>
     static string? KeysDisagree(JobSpec spec)

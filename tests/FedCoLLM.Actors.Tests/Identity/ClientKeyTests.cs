@@ -41,6 +41,18 @@ public sealed class ClientKeyTests : IDisposable
     }
 
     [Fact]
+    public void A_private_key_file_that_is_not_a_key_is_refused_naming_the_command_that_makes_one()
+    {
+        var path = ClientKeyFiles.PrivatePath(dir.Path, "carol");
+        File.WriteAllText(path, "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n");
+        File.SetUnixFileMode(path, ClientKeyFiles.PrivateMode);
+
+        var ex = Assert.Throws<InvalidDataException>(() => ClientKeyFiles.Load(dir.Path, "carol"));
+
+        Assert.Contains("fedcollm keys new --client-id carol", ex.Message);
+    }
+
+    [Fact]
     public void A_signature_verifies_only_for_the_signed_statement_and_the_signing_key()
     {
         ClientKeyFiles.New(dir.Path, "alice");
