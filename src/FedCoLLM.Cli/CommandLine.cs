@@ -22,6 +22,12 @@ public static class CommandLine
         config.AddCommand<JobsCommand>("jobs").WithDescription("List the cluster's jobs with their state.");
         config.AddCommand<WatchCommand>("watch").WithDescription("Follow a job's live progress until it ends.");
         config.AddCommand<CancelCommand>("cancel").WithDescription("Cancel a job: journaled, running steps stop, it never resumes.");
+        config.AddBranch("keys", keys =>
+        {
+            keys.SetDescription("Client identity keys.");
+            keys.AddCommand<Identity.KeysNewCommand>("new").WithDescription("Write a client silo's Ed25519 key pair (ID.key, mode 0600, and ID.pub) and print the job-file line that enrols it.");
+        });
+        config.AddCommand<Identity.AuditCommand>("audit").WithDescription("Re-verify a job's journal offline: update signatures, aggregates recomputed from the blobs, the chain of adapter hashes; names the first broken link.");
         config.AddCommand<NodeCommand>("node").WithDescription("Run one node of a multi-process cluster (hocon/cluster.conf, PostgreSQL journal).");
         config.AddCommand<Lab.LabCommand>("lab").WithDescription("The multi-host lab: every node in its own network namespace (same port, own address and hostname, as pods), PostgreSQL on the bridge; a job, same-address restarts and partitions, each checked for identical adapters and exactly-once updates. Needs root.");
         config.AddCommand<Chaos.ChaosCommand>("chaos").WithDescription("Fault injection: run a small federation on a multi-process cluster, SIGKILL a random node at a random moment, restart it; check completion, identical adapters and exactly-once updates.");

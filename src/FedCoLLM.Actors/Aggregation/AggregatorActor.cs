@@ -64,6 +64,14 @@ public sealed class AggregatorActor : ReceiveActor
 
     protected override void PreStart() => worker = Context.ActorOf(TrainingWorker.Props(services.Runner), "worker");
 
+    /// <summary>Only the job entities on server members may ask for aggregation (<see cref="Identity.TrustBoundary"/>).</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (Identity.TrustBoundary.Refusal(Context.System, message, Sender) is not { } refusal) return base.AroundReceive(receive, message);
+        log.Warning("{0}", refusal);
+        return true;
+    }
+
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(maxNrOfRetries: -1, withinTimeRange: Timeout.InfiniteTimeSpan, _ => Directive.Restart);
 

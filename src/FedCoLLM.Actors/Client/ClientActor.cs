@@ -17,8 +17,9 @@ namespace FedCoLLM.Actors.Client;
 /// </summary>
 public sealed class ClientActor : ReceiveActor, IWithTimers
 {
-    public static Props Props(string jobId, string clientId, string dataPath, IActorRef servers, NodeServices services) =>
-        Akka.Actor.Props.Create(() => new ClientActor(jobId, clientId, dataPath, servers, services));
+    /// <param name="signer">The silo's private key; null leaves its updates unsigned (refused by jobs that enrol client keys).</param>
+    public static Props Props(string jobId, string clientId, string dataPath, IActorRef servers, NodeServices services, Identity.ClientSigner? signer = null) =>
+        Akka.Actor.Props.Create(() => new ClientActor(jobId, clientId, dataPath, servers, services, signer));
 
     sealed record RegisterTick : INoSerializationVerificationNeeded { public static readonly RegisterTick Instance = new(); }
     sealed record ResendTick(int Round) : INoSerializationVerificationNeeded;
@@ -31,6 +32,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     readonly string dataPath;
     readonly IActorRef servers;
     readonly NodeServices services;
+    readonly Identity.ClientSigner? signer;
     readonly ILoggingAdapter log = Context.GetLogger();
     readonly Dictionary<int, (Blobs.BlobRef From, SubmitClientUpdate Update)> finished = new();
     IActorRef worker = ActorRefs.Nobody;
@@ -40,8 +42,9 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ClientActor(string jobId, string clientId, string dataPath, IActorRef servers, NodeServices services)
+    public ClientActor(string jobId, string clientId, string dataPath, IActorRef servers, NodeServices services, Identity.ClientSigner? signer = null)
     {
+        this.signer = signer;
         this.jobId = jobId;
         this.clientId = clientId;
         this.dataPath = dataPath;
@@ -115,6 +118,9 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     {
         if (finished.TryGetValue(task.Round, out var done) && done.From == task.GlobalSlm)
         {
+            // The same adapter for a new attempt of the round: the signature names the attempt, so sign it again.
+            if (done.Update.Attempt != task.Attempt)
+                finished[task.Round] = done = (done.From, Signed(done.Update with { Attempt = task.Attempt }));
             servers.Tell(done.Update);
             return;
         }
@@ -148,13 +154,18 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     {
         if (current is not { } task || task.Round != s.Request.Round) return;
         var loss = s.Result.Metrics.TryGetValue("train_loss", out var l) ? l : double.NaN;
-        var update = new SubmitClientUpdate(jobId, task.Round, clientId, s.Result.Outputs[0], s.Result.SampleCount, loss, services.BlobServerPath);
+        var update = Signed(new SubmitClientUpdate(jobId, task.Round, clientId, s.Result.Outputs[0], s.Result.SampleCount, loss, services.BlobServerPath, task.Attempt));
         foreach (var old in finished.Keys.Where(r => r < task.Round - 1).ToList()) finished.Remove(old);
         finished[task.Round] = (task.GlobalSlm, update);
         servers.Tell(update);
         FederationMetrics.ClientBytes(jobId, clientId, TransferDirection.Sent, update.Update.Size);
         Timers.StartPeriodicTimer($"resend-{task.Round}", new ResendTick(task.Round), services.Timeouts.ClientResend);
     }
+
+    SubmitClientUpdate Signed(SubmitClientUpdate u) => u with
+    {
+        Signature = signer?.Sign(new Identity.UpdateStatement(u.JobId, u.Round, u.Attempt, u.ClientId, u.Update, u.SampleCount)),
+    };
 
     void Fail(TrainRound task, string error)
     {

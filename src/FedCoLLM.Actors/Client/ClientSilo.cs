@@ -11,8 +11,8 @@ namespace FedCoLLM.Actors.Client;
 /// </summary>
 public sealed class ClientSilo : ReceiveActor, IWithTimers
 {
-    public static Props Props(string clientId, string dataPath, IActorRef servers, IActorRef directory, NodeServices services) =>
-        Akka.Actor.Props.Create(() => new ClientSilo(clientId, dataPath, servers, directory, services));
+    public static Props Props(string clientId, string dataPath, IActorRef servers, IActorRef directory, NodeServices services, Identity.ClientSigner? signer = null) =>
+        Akka.Actor.Props.Create(() => new ClientSilo(clientId, dataPath, servers, directory, services, signer));
 
     sealed record PollTick : INoSerializationVerificationNeeded { public static readonly PollTick Instance = new(); }
 
@@ -21,14 +21,14 @@ public sealed class ClientSilo : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ClientSilo(string clientId, string dataPath, IActorRef servers, IActorRef directory, NodeServices services)
+    public ClientSilo(string clientId, string dataPath, IActorRef servers, IActorRef directory, NodeServices services, Identity.ClientSigner? signer = null)
     {
         Receive<PollTick>(_ => directory.Tell(new JobsForClient(clientId)));
         Receive<ClientJobs>(running =>
         {
             foreach (var jobId in running.JobIds.Where(j => !jobs.ContainsKey(j) && !ended.Contains(j)))
             {
-                var actor = Context.ActorOf(ClientActor.Props(jobId, clientId, dataPath, servers, services), Uri.EscapeDataString(jobId));
+                var actor = Context.ActorOf(ClientActor.Props(jobId, clientId, dataPath, servers, services, signer), Uri.EscapeDataString(jobId));
                 Context.Watch(actor);
                 jobs[jobId] = actor;
             }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using FedCoLLM.Actors.Aggregation;
@@ -63,11 +64,32 @@ public sealed record FederationNode(IActorRef Servers, IActorRef Directory, IAct
             : sharding.StartProxy(JobRegion, "server", extractor);
 
         var clients = roles.Contains("client")
-            ? options.Clients.Select(c => system.ActorOf(ClientSilo.Props(c.ClientId, c.DataPath, servers, directory, services), $"client-{Uri.EscapeDataString(c.ClientId)}")).ToArray()
+            ? options.Clients.Select(c => system.ActorOf(ClientSilo.Props(c.ClientId, c.DataPath, servers, directory, services, LoadSigner(system, c.ClientId)),
+                $"client-{Uri.EscapeDataString(c.ClientId)}")).ToArray()
             : [];
 
         if (system.Settings.Config.GetBoolean("fedcollm.self-join", false) && system.Settings.Config.GetStringList("akka.cluster.seed-nodes").Count == 0)
             cluster.Join(cluster.SelfAddress);
         return new FederationNode(servers, directory, aggregators, clients, services);
+    }
+
+    /// <summary>Where client silos find their private keys (<c>ID.key</c>); env <c>FEDCOLLM_KEYS_DIR</c>. Never part of a job.</summary>
+    public const string KeysDirectoryKey = "fedcollm.identity.keys-dir";
+
+    /// <summary>The silo's private key from the node's keys directory, or null (its updates go unsigned, which a job that
+    /// enrols keys refuses, naming the file to provide).</summary>
+    static Identity.ClientSigner? LoadSigner(ActorSystem system, string clientId)
+    {
+        var directory = system.Settings.Config.GetString(KeysDirectoryKey, "");
+        var signer = directory.Length == 0 ? null : Identity.ClientKeyFiles.Load(directory, clientId);
+        if (signer is null)
+            system.Log.Info("Client {0} has no private key ({1}); its updates are unsigned, and jobs that enrol client keys will refuse them",
+                clientId, directory.Length == 0 ? $"{KeysDirectoryKey} is not set" : $"no {Identity.ClientKeyFiles.PrivatePath(directory, clientId)}");
+        else
+        {
+            system.Log.Info("Client {0} signs its updates with {1}", clientId, signer.PublicKey);
+            system.RegisterOnTermination(signer.Dispose);
+        }
+        return signer;
     }
 }

@@ -23,7 +23,10 @@ public static class NodeEnvironment
     /// <summary>"json" writes one JSON object per log line to standard error (for log collectors).</summary>
     public const string LogFormat = "FEDCOLLM_LOG_FORMAT";
 
-    public static readonly string[] All = [Hostname, PublicHostname, Port, Seeds, HttpPort, Postgres, LogFormat];
+    /// <summary>The directory of a client node's private keys (<c>ID.key</c>, written by <c>fedcollm keys new</c>).</summary>
+    public const string KeysDir = "FEDCOLLM_KEYS_DIR";
+
+    public static readonly string[] All = [Hostname, PublicHostname, Port, Seeds, HttpPort, Postgres, LogFormat, KeysDir];
 
     /// <summary>The HOCON the variables stand for (empty when none is set), to lay over the files' configuration.</summary>
     public static Config Overrides(Func<string, string?>? read = null)
@@ -43,6 +46,7 @@ public static class NodeEnvironment
                     throw new ArgumentException($"{Seeds}: \"{seed}\" is not an Akka address; expected a comma-separated list like akka.tcp://fedcollm@server-0.fedcollm-server:4053.");
             lines.Add($"akka.cluster.seed-nodes = [{string.Join(", ", list.Select(Quote))}]");
         }
+        if (Get(KeysDir) is { } keys) lines.Add($"{FederationNode.KeysDirectoryKey} = {Quote(keys)}");
         if (Get(LogFormat) is { } format)
         {
             if (format is not ("json" or "text"))

@@ -63,6 +63,19 @@ internal static class CanonicalJson
             foreach (var id in job.Enrolled) w.WriteStringValue(id);
             w.WriteEndArray();
             w.WriteNumber("quorum", job.Quorum);
+            // Written only when keys are enrolled, so a job without them keeps the bytes (and hash) it always had.
+            if (job.PublicKeys.Count > 0)
+            {
+                w.WriteStartArray("public-keys");
+                foreach (var (id, key) in job.PublicKeys.OrderBy(k => k.Key, StringComparer.Ordinal))
+                {
+                    w.WriteStartObject();
+                    w.WriteString("id", id);
+                    w.WriteString("key", key);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
             w.WriteStartObject("deadlines");
             w.WriteString("client-training", JobDuration.Format(job.ClientTrainingDeadline));
@@ -212,6 +225,9 @@ internal static class CanonicalJson
                     evaluation.Bool("score-baseline"), evaluation.Bool("evaluate-llm"))),
             Enrolled = clients.Strings("enrolled"),
             Quorum = clients.Int("quorum"),
+            PublicKeys = clients.Node.ContainsKey("public-keys")
+                ? clients.Objects("public-keys").ToDictionary(k => k.String("id"), k => k.String("key"), StringComparer.Ordinal)
+                : new Dictionary<string, string>(StringComparer.Ordinal),
             ClientTrainingDeadline = deadlines.Duration("client-training"),
             AggregationDeadline = deadlines.Duration("aggregation"),
             MaxRoundAttempts = deadlines.Int("max-round-attempts"),

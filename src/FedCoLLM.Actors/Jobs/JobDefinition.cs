@@ -31,6 +31,10 @@ public sealed record JobDefinition
     }
 
     public required int Quorum { get; init; }
+
+    /// <summary>Each enrolled client's Ed25519 public key (<see cref="Identity.ClientPublicKey"/> text), by client id; empty
+    /// for a job that enrols no keys (its updates are unsigned; see docs/jobs.md, <c>clients.public-keys</c>).</summary>
+    public IReadOnlyDictionary<string, string> PublicKeys { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
     public required TimeSpan ClientTrainingDeadline { get; init; }
     public required TimeSpan AggregationDeadline { get; init; }
     public required int MaxRoundAttempts { get; init; }

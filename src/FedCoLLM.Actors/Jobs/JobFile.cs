@@ -59,7 +59,9 @@ public static partial class JobFile
         var rounds = job.Int("rounds", 0);
         if (rounds < 1) throw job.Error("rounds", $"= {rounds}; set it to at least 1");
 
-        var (enrolled, quorum) = Clients(job.Section("clients", "enrolled", "quorum"), strategy);
+        var clientsSection = job.Section("clients", "enrolled", "quorum", "public-keys");
+        var (enrolled, quorum) = Clients(clientsSection, strategy);
+        var publicKeys = PublicKeys(clientsSection, enrolled);
         var deadlines = job.Section("deadlines", "client-training", "aggregation", "max-round-attempts");
         var maxAttempts = deadlines.Int("max-round-attempts", 3);
         if (maxAttempts < 1) throw deadlines.Error("max-round-attempts", $"= {maxAttempts}; set it to at least 1 (how often a failed round is retried from its start)");
@@ -91,6 +93,7 @@ public static partial class JobFile
             Data = Data(job.Section("data", "prompt", "max-length", "public-set", "server-training-set", "evaluation"), strategy),
             Enrolled = enrolled,
             Quorum = quorum,
+            PublicKeys = publicKeys,
             ClientTrainingDeadline = deadlines.Duration("client-training", TimeSpan.FromMinutes(30)),
             AggregationDeadline = deadlines.Duration("aggregation", TimeSpan.FromMinutes(5)),
             MaxRoundAttempts = maxAttempts,
@@ -123,6 +126,30 @@ public static partial class JobFile
         if (quorum > enrolled.Count && strategy != ZeroShot)
             throw clients.Error("quorum", $"= {quorum} but only {enrolled.Count} clients are enrolled; a round could never aggregate, set it to at most {enrolled.Count}");
         return (enrolled, quorum);
+    }
+
+    /// <summary><c>clients.public-keys = [{ id = …, key = "ed25519:…" }, …]</c>: absent, or one well-formed key for every
+    /// enrolled client and for no one else.</summary>
+    static IReadOnlyDictionary<string, string> PublicKeys(JobSection clients, IReadOnlyList<string> enrolled)
+    {
+        var keys = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!clients.Has("public-keys")) return keys;
+        var entries = clients.Sections("public-keys", "id", "key");
+        foreach (var entry in entries)
+        {
+            var id = entry.RequiredString("id", "noun.animal");
+            if (!enrolled.Contains(id, StringComparer.Ordinal))
+                throw entry.Error("id", $"= \"{id}\" is not in clients.enrolled ({string.Join(", ", enrolled)}); enrol the client or remove its key");
+            if (keys.ContainsKey(id))
+                throw entry.Error("id", $"= \"{id}\" has a key already; give each client one key");
+            var key = entry.RequiredString("key", "\"ed25519:…\" (the line `fedcollm keys new` wrote to ID.pub)");
+            if (Identity.ClientPublicKey.Problem(key) is { } problem)
+                throw entry.Error("key", $"= \"{key}\" {problem}");
+            keys[id] = key;
+        }
+        if (enrolled.FirstOrDefault(id => !keys.ContainsKey(id)) is { } unkeyed)
+            throw clients.Error("public-keys", $"has no key for enrolled client {unkeyed}; a job that enrols keys enrols one for every client (make it with `fedcollm keys new --client-id {unkeyed}` on that client's node)");
+        return keys;
     }
 
     static JobModel Model(JobSection models, string name)

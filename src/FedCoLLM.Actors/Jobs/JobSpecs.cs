@@ -12,6 +12,7 @@ public static class JobSpecs
     {
         JobId = definition.Id,
         ClientIds = definition.Enrolled,
+        ClientKeys = definition.PublicKeys,
         Rounds = definition.Rounds,
         Seed = definition.Seed,
         Strategy = definition.Strategy,

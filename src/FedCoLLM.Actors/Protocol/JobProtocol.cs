@@ -44,8 +44,11 @@ public sealed record TrainRound(string JobId, int Round, int Attempt, BlobRef Gl
 /// <summary>The job ended (completed, failed or cancelled): a client stops working for it.</summary>
 public sealed record JobEnded(string JobId, RoundPhase Phase) : IWireMessage;
 
-/// <summary>A client's update; resent until acknowledged. Reply: <see cref="UpdateAcknowledged"/>.</summary>
-public sealed record SubmitClientUpdate(string JobId, int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss, string Holder) : IJobMessage;
+/// <summary>A client's update; resent until acknowledged. Reply: <see cref="UpdateAcknowledged"/>. <paramref name="Signature"/> is the
+/// client's Ed25519 signature (base64) of <see cref="Identity.UpdateStatement"/> over job, round, <paramref name="Attempt"/>,
+/// client id, adapter and n_k; a job that enrols client keys refuses an update without a valid one.</summary>
+public sealed record SubmitClientUpdate(string JobId, int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss, string Holder,
+    int Attempt = 1, string? Signature = null) : IJobMessage;
 
 /// <summary>Duplicate and late updates are acknowledged too, so the client stops resending; Rejected carries the reason.</summary>
 public sealed record UpdateAcknowledged(string JobId, int Round, string ClientId, Outcome Outcome, string? Detail) : IWireMessage;

@@ -22,6 +22,20 @@ public sealed record JobSpec
         get;
         init => field = value.Order(StringComparer.Ordinal).ToArray();
     }
+    /// <summary>Each enrolled client's Ed25519 public key (<see cref="Identity.ClientPublicKey"/>), from the job file's
+    /// <c>clients.public-keys</c>; null when the job enrols none (then updates are accepted unsigned). Left out of the
+    /// journaled JSON when null, so jobs without keys are journaled as before.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, string>? ClientKeys
+    {
+        get;
+        init => field = value is { Count: > 0 } ? value : null;
+    }
+
+    /// <summary>Whether updates must carry a signature by the enrolled key of the client they name.</summary>
+    [JsonIgnore]
+    public bool RequiresSignatures => ClientKeys is not null;
+
     public required int Rounds { get; init; }
     public required long Seed { get; init; }
     public string Strategy { get; init; } = "fedcollm";
@@ -64,6 +78,13 @@ public sealed record JobSpec
         Require(ClientIds.Count >= 1 || !HasClientsPhase, nameof(ClientIds), "is empty; the strategy trains on clients, enrol at least one.");
         Require(ClientIds.Distinct(StringComparer.Ordinal).Count() == ClientIds.Count, nameof(ClientIds), $"[{string.Join(", ", ClientIds)}] names a client twice.");
         Require(ClientIds.All(c => !string.IsNullOrWhiteSpace(c)), nameof(ClientIds), "contains an empty id.");
+        if (ClientKeys is { } keys)
+        {
+            Require(ClientIds.All(keys.ContainsKey) && keys.Count == ClientIds.Count, nameof(ClientKeys),
+                $"enrols keys for [{string.Join(", ", keys.Keys.Order(StringComparer.Ordinal))}] but the clients are [{string.Join(", ", ClientIds)}]; enrol one key per client.");
+            foreach (var (id, key) in keys)
+                Require(Identity.ClientPublicKey.Problem(key) is null, nameof(ClientKeys), $"[{id}] = \"{key}\" {Identity.ClientPublicKey.Problem(key)}.");
+        }
         Require(Rounds >= 1, nameof(Rounds), $"= {Rounds}; it must be at least 1.");
         Require(!HasClientsPhase || (MinUpdates >= 1 && MinUpdates <= ClientIds.Count), nameof(MinUpdates), $"= {MinUpdates}; it must be between 1 and the {ClientIds.Count} clients.");
         Require(ClientTimeout > TimeSpan.Zero, nameof(ClientTimeout), $"= {ClientTimeout}; it must be positive.");
@@ -84,6 +105,7 @@ public sealed record JobSpec
         if (Strategy != other.Strategy) return $"strategy ({Strategy} vs {other.Strategy})";
         if (!Phases.SequenceEqual(other.Phases)) return $"the strategy's phases ([{string.Join("; ", Phases)}] vs [{string.Join("; ", other.Phases)}])";
         if (!ClientIds.SequenceEqual(other.ClientIds)) return $"clients.enrolled ([{string.Join(", ", ClientIds)}] vs [{string.Join(", ", other.ClientIds)}])";
+        if (!SameKeys(ClientKeys, other.ClientKeys)) return "clients.public-keys";
         if (Rounds != other.Rounds) return $"rounds ({Rounds} vs {other.Rounds})";
         if (Seed != other.Seed) return $"seed ({Seed} vs {other.Seed})";
         if (MinUpdates != other.MinUpdates) return $"clients.quorum ({MinUpdates} vs {other.MinUpdates})";
@@ -92,4 +114,7 @@ public sealed record JobSpec
         if (MaxRoundAttempts != other.MaxRoundAttempts) return $"deadlines.max-round-attempts ({MaxRoundAttempts} vs {other.MaxRoundAttempts})";
         return null;
     }
+
+    static bool SameKeys(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value));
 }

@@ -7,8 +7,9 @@ public interface IRoundCommand { }
 
 public sealed record StartJob(JobSpec Spec) : IRoundCommand;
 
-/// <summary>A client's fine-tuned SLM adapter for a round (its bytes are already in the server's store).</summary>
-public sealed record SubmitUpdate(int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss) : IRoundCommand;
+/// <summary>A client's fine-tuned SLM adapter for a round (its bytes are already in the server's store). <paramref name="Signature"/>
+/// is the client's Ed25519 signature of <see cref="Identity.UpdateStatement"/> (base64), required when the job enrols keys.</summary>
+public sealed record SubmitUpdate(int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss, int Attempt = 1, string? Signature = null) : IRoundCommand;
 
 /// <summary>The client deadline of the open round passed.</summary>
 public sealed record CloseTraining(int Round, int Attempt) : IRoundCommand;

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using FedCoLLM.Actors.Blobs;
 
 namespace FedCoLLM.Actors.Rounds;
@@ -16,7 +17,12 @@ public sealed record JobStarted(JobSpec Spec, DateTimeOffset At) : IRoundEvent;
 /// holds their zero-shot scores, the "round 0" of the results); round 1 opens.</summary>
 public sealed record AdaptersInitialized(BlobRef Slm, BlobRef Llm, DateTimeOffset At, IReadOnlyDictionary<string, double>? Baseline = null) : IRoundEvent;
 
-public sealed record ClientUpdateAccepted(int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss, DateTimeOffset At) : IRoundEvent;
+/// <summary>An update the round took. <paramref name="Attempt"/> is the round attempt it was accepted in and <paramref name="Signature"/> the
+/// client's signature of <see cref="Identity.UpdateStatement"/> (null when the job enrols no keys), journaled so that
+/// <c>fedcollm audit</c> can verify the ledger offline. Both are left out of the JSON when null (events of older journals).</summary>
+public sealed record ClientUpdateAccepted(int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss, DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Attempt = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Signature = null) : IRoundEvent;
 
 /// <summary>The client deadline passed with a quorum of updates; the missing clients sit this round out.</summary>
 public sealed record TrainingClosed(int Round, IReadOnlyList<string> Missing, DateTimeOffset At) : IRoundEvent;

@@ -85,6 +85,9 @@ public sealed record RoundState
         if (Job is null) return RoundDecision.Rejected("no job has started");
         if (!Job.ClientIds.Contains(c.ClientId))
             return RoundDecision.Rejected($"client \"{c.ClientId}\" is not enrolled in job {Job.JobId} (enrolled: {string.Join(", ", Job.ClientIds)})");
+        if (Authenticate(c) is { } forged) return RoundDecision.Rejected(forged);
+        if (Job.RequiresSignatures && c.Round == Round && c.Attempt != Attempt)
+            return RoundDecision.Late($"update of {c.ClientId} signed for round {c.Round} attempt {c.Attempt}, but the round is at attempt {Attempt}");
         if (c.SampleCount < 1)
             return RoundDecision.Rejected($"update from \"{c.ClientId}\" has SampleCount = {c.SampleCount}; FedAvg weights need at least 1 sample");
         if (c.Round == Round && Updates.TryGetValue(c.ClientId, out var previous))
@@ -93,7 +96,22 @@ public sealed record RoundState
                 : RoundDecision.Rejected($"client {c.ClientId} already submitted {previous.Update} for round {Round}; a different update {c.Update} is refused (training is deterministic, so this means the client's data or settings changed)");
         if (c.Round != Round || Plan?.RunBy != PhaseRunner.Clients)
             return RoundDecision.Late($"update for round {c.Round}, but the job is at round {Round}, {Phase}");
-        return RoundDecision.Of(new ClientUpdateAccepted(c.Round, c.ClientId, c.Update, c.SampleCount, c.TrainLoss, now));
+        return RoundDecision.Of(new ClientUpdateAccepted(c.Round, c.ClientId, c.Update, c.SampleCount, c.TrainLoss, now, Attempt, c.Signature));
+    }
+
+    /// <summary>Null when the update may be decided on: the job enrols no keys, or the update is signed by the key the job
+    /// enrols for the client it names. Else why not. The server also asks this before it fetches an update's bytes.</summary>
+    public string? Authenticate(SubmitUpdate c)
+    {
+        if (Job is not { ClientKeys: { } keys } job) return null;
+        if (!keys.TryGetValue(c.ClientId, out var key))
+            return $"client \"{c.ClientId}\" has no enrolled key in job {job.JobId}";
+        if (c.Signature is null)
+            return $"the update of {c.ClientId} for round {c.Round} is unsigned, but job {job.JobId} enrols client keys; give the client's node its private key ({c.ClientId}.key in its keys directory, fedcollm.identity.keys-dir / FEDCOLLM_KEYS_DIR)";
+        var statement = new Identity.UpdateStatement(job.JobId, c.Round, c.Attempt, c.ClientId, c.Update, c.SampleCount);
+        return statement.IsSignedBy(key, c.Signature)
+            ? null
+            : $"the signature on the update of {c.ClientId} for round {c.Round} attempt {c.Attempt} does not verify against the key job {job.JobId} enrols for {c.ClientId}: the node signs with another key than the enrolled one, or the update was altered";
     }
 
     RoundDecision DecideClose(CloseTraining c, DateTimeOffset now)

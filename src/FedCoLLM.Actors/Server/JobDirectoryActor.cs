@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Event;
 using Akka.Persistence;
 using FedCoLLM.Actors.Protocol;
 using FedCoLLM.Actors.Telemetry;
@@ -28,6 +29,14 @@ public sealed class JobDirectoryActor : ReceivePersistentActor
     ImmutableList<JobEntry> jobs = [];
 
     public override string PersistenceId => "federation-directory";
+
+    /// <summary>Only job entities on server members list and delist jobs (<see cref="Identity.TrustBoundary"/>).</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (Identity.TrustBoundary.Refusal(Context.System, message, Sender) is not { } refusal) return base.AroundReceive(receive, message);
+        Context.GetLogger().Warning("{0}", refusal);
+        return true;
+    }
 
     public JobDirectoryActor()
     {

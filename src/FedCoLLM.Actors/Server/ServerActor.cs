@@ -136,6 +136,16 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         base.PreStart();
     }
 
+    /// <summary>The trust boundary (<see cref="Identity.TrustBoundary"/>): a server-internal or operator message from a member
+    /// that may not send it is refused here, before any handler (so before anything is journaled).</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (Identity.TrustBoundary.Refusal(Context.System, message, Sender) is not { } refusal) return base.AroundReceive(receive, message);
+        log.Warning("Job {0}: {1}", jobId, refusal);
+        if (message is StartFederation or CancelFederation) Sender.Tell(new JobAccepted(jobId, Outcome.Rejected, refusal));
+        return true;
+    }
+
     protected override void PostStop()
     {
         pendingGauge.Dispose();
@@ -191,7 +201,8 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     /// must find them there). Only updates the round is still waiting for are fetched at all.</summary>
     void OnUpdate(SubmitClientUpdate update)
     {
-        if (!state.Waiting.Contains(update.ClientId) || update.Round != state.Round)
+        // A forged or unsigned update is refused before its bytes are fetched from the holder it names.
+        if (!state.Waiting.Contains(update.ClientId) || update.Round != state.Round || state.Authenticate(ToCommand(update)) is not null)
         {
             Decide(ToCommand(update), Sender);
             return;
@@ -217,10 +228,13 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     }
 
     void Decide(SubmitUpdate command, IActorRef replyTo) =>
-        Persist(state.Decide(command, DateTimeOffset.UtcNow),
-            d => replyTo.Tell(new UpdateAcknowledged(jobId, command.Round, command.ClientId, d.Outcome, d.Detail)));
+        Persist(state.Decide(command, DateTimeOffset.UtcNow), d =>
+        {
+            if (d.Outcome is Outcome.Rejected) log.Warning("Update of {0} for round {1} refused: {2}", command.ClientId, command.Round, d.Detail);
+            replyTo.Tell(new UpdateAcknowledged(jobId, command.Round, command.ClientId, d.Outcome, d.Detail));
+        });
 
-    static SubmitUpdate ToCommand(SubmitClientUpdate u) => new(u.Round, u.ClientId, u.Update, u.SampleCount, u.TrainLoss);
+    static SubmitUpdate ToCommand(SubmitClientUpdate u) => new(u.Round, u.ClientId, u.Update, u.SampleCount, u.TrainLoss, u.Attempt, u.Signature);
 
     void OnAggregationStarted(AggregationStarted started)
     {

@@ -25,6 +25,8 @@ public static class LocalCluster
         Directory.CreateDirectory(Path.GetDirectoryName(journal)!);
         SqliteJournalFile.EnableWriteAheadLog(journal);
         var preamble = $"fedcollm.sqlite-file = \"{journal.Replace("\\", "/")}\"";
+        // Client keys of the local run (`fedcollm keys new --out DIR/keys`); FEDCOLLM_KEYS_DIR overrides.
+        preamble += $"\n{FederationNode.KeysDirectoryKey} = \"{Path.Combine(Path.GetFullPath(outDir), "keys").Replace("\\", "/")}\"";
         return FederationConfig.Load(files is { Count: > 0 } ? files : DefaultConfigFiles, preamble);
     }
 }

@@ -79,6 +79,8 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         var port = config.GetInt("akka.remote.dot-netty.tcp.port");
         var outDir = s.Out ?? Path.Combine("runs", $"node-{port}");
         var blobs = s.Blobs ?? Path.Combine(outDir, "blobs");
+        // A client node's private keys: fedcollm.identity.keys-dir or FEDCOLLM_KEYS_DIR, else DIR/keys under --out.
+        config = config.WithFallback(ConfigurationFactory.ParseString($"{FederationNode.KeysDirectoryKey} = \"{Path.GetFullPath(Path.Combine(outDir, "keys")).Replace("\\", "/")}\""));
         Directory.CreateDirectory(outDir);
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);
         await using var host = FederationHost.Start(config, blobs, clients, NodeTrace.Steps);

@@ -33,6 +33,19 @@ public static class FedAvg
         return sampleCounts.Select(n => (double)n / total).ToArray();
     }
 
+    /// <summary>FedAvg of serialized adapters (<see cref="AdapterWeights.ToBytes"/>), in the order given: what the aggregator
+    /// runs for a round and what <c>fedcollm audit</c> recomputes from the journaled inputs, byte for byte.</summary>
+    public static byte[] AggregateBytes(IReadOnlyList<(byte[] Adapter, long SampleCount)> updates)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        if (updates.Count == 0)
+            throw new ArgumentException("Aggregate needs at least one client update; got none.", nameof(updates));
+        var clients = updates.Select((u, k) => new ClientAdapter(
+            AdapterWeights.FromBytes(u.Adapter ?? throw new ArgumentException($"Update {k} has no adapter bytes.", nameof(updates)), $"client update {k}"),
+            u.SampleCount)).ToList();
+        return Aggregate(clients).ToBytes();
+    }
+
     public static AdapterWeights Aggregate(IReadOnlyList<ClientAdapter> clients)
     {
         ArgumentNullException.ThrowIfNull(clients);

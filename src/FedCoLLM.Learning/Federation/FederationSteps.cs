@@ -122,15 +122,10 @@ public sealed class FederationSteps : IDisposable
     public byte[] Aggregate(IReadOnlyList<(byte[] Adapter, long SampleCount)> updates)
     {
         ArgumentNullException.ThrowIfNull(updates);
-        if (updates.Count == 0)
-            throw new ArgumentException("Aggregate needs at least one client update; got none.", nameof(updates));
         lock (ProcessGate)
         {
             ThrowIfDisposed();
-            var clients = updates.Select((u, k) => new ClientAdapter(
-                AdapterWeights.FromBytes(u.Adapter ?? throw new ArgumentException($"Update {k} has no adapter bytes.", nameof(updates)), $"client update {k}"),
-                u.SampleCount)).ToList();
-            return FedAvg.Aggregate(clients).ToBytes();
+            return FedAvg.AggregateBytes(updates);
         }
     }
 

@@ -62,7 +62,8 @@ public sealed class PartitionSpecs(ITestOutputHelper output)
         await AllUp(cluster);
         Log(clock, "4 nodes up");
 
-        var accepted = await c1.Node.Servers.Ask<JobAccepted>(new StartFederation(job, Spec(job, ["noun.animal"])), TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        // Submitted from a server node: a client silo may not start jobs (the trust boundary, docs/security-identity.md).
+        var accepted = await s1.Node.Servers.Ask<JobAccepted>(new StartFederation(job, Spec(job, ["noun.animal"])), TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         Assert.Equal(Outcome.Accepted, accepted.Outcome);
         await WaitForStatus(c1, job, s => s.Phase == RoundPhase.ClientsTraining, Long, "round 1 to open");
         await Eventually.Until(() => clientRunner.Started.Contains((RoundPhase.ClientsTraining, 1)), TimeSpan.FromSeconds(30), "the client to start training");

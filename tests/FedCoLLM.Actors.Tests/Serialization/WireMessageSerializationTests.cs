@@ -83,7 +83,8 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
         var sourceRef = await Source.Single(new byte[] { 1, 2, 3 }).RunWith(StreamRefs.SourceRef<byte[]>(), system.Materializer());
         object[] samples =
         [
-            new StartFederation("job-7", Spec),
+            // With enrolled client keys: the spec travels with them (a dictionary through the allow-list).
+            new StartFederation("job-7", Spec with { ClientKeys = new Dictionary<string, string> { ["alice"] = "ed25519:" + Convert.ToBase64String(new byte[32]), ["bob"] = "ed25519:" + Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray()) } }),
             new JobAccepted("job-7", Outcome.Duplicate, "already started"),
             new GetJobStatus("job-7"),
             new JobStatus("job-7", BusyState(), [new LiveProgress("alice", 2, RoundPhase.ClientsTraining, 3, 10, 1.25)]),
@@ -91,7 +92,7 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
             new RegisterClient("job-7", "alice", someActor),
             new ClientRegistered("job-7", "alice"),
             new TrainRound("job-7", 1, 2, Slm, 12345, "akka.tcp://fedcollm@127.0.0.1:1234/user/blobs", Spec.DefinitionRef),
-            new SubmitClientUpdate("job-7", 1, "alice", Update, 10, 1.5, "akka.tcp://fedcollm@127.0.0.1:1234/user/blobs"),
+            new SubmitClientUpdate("job-7", 1, "alice", Update, 10, 1.5, "akka.tcp://fedcollm@127.0.0.1:1234/user/blobs", 2, Convert.ToBase64String(new byte[64])),
             new UpdateAcknowledged("job-7", 1, "alice", Outcome.Rejected, "no"),
             new ReportProgress("job-7", new LiveProgress("alice", 1, RoundPhase.ClientsTraining, 1, 2, 3)),
             new GlobalSlmReady("job-7", 1, Slm, "holder"),
