@@ -61,3 +61,25 @@ public sealed class SecureAggregationJobFileTests : IDisposable
         Assert.Contains(message, ex.Message);
     }
 }
+
+/// <summary>jobs/wordnet-quick-secure.conf is jobs/wordnet-quick.conf with secure aggregation on, and nothing else.</summary>
+[Collection(nameof(RepositoryRootDirectory))]
+public sealed class ShippedSecureJobFileTests
+{
+    static readonly string[] Strategies = ["centralized", "fedavg", "fedcollm", "standalone", "zeroshot"];
+
+    [Fact]
+    public void The_shipped_secure_quick_job_differs_from_the_quick_job_only_by_id_and_secure_aggregation()
+    {
+        var previous = Environment.CurrentDirectory;
+        Environment.CurrentDirectory = Actors.Tiny.RepoRoot;
+        try
+        {
+            var secure = JobFile.Load("jobs/wordnet-quick-secure.conf", Strategies);
+            var quick = JobFile.Load("jobs/wordnet-quick.conf", Strategies);
+            Assert.Equal(new JobSecureAggregation(0, 0.5, 100_000, TimeSpan.FromMinutes(2)), secure.SecureAggregation);
+            Assert.Equal(quick with { Id = secure.Id, SecureAggregation = secure.SecureAggregation }, secure);
+        }
+        finally { Environment.CurrentDirectory = previous; }
+    }
+}
