@@ -124,6 +124,54 @@ public sealed class SecureAggregationSpecs
     }
 }
 
+/// <summary>Secure rounds with a client that never answers: within t the round goes on without it; beyond t the
+/// attempt is abandoned with the reason and, after the last attempt, the job fails having aggregated nothing.</summary>
+[Collection(FederationCollection.Name)]
+public sealed class SecureAggregationDropoutSpecs
+{
+    [Fact]
+    public async Task With_t_1_of_3_a_silent_client_is_dropped_at_the_step_deadline_and_the_round_commits_without_it()
+    {
+        string[] enrolled = ["noun.animal", "noun.food", "noun.plant"];
+        using var run = new RunDirectory();
+        await using var node = TestNode.Start(run, "drop1", TestNode.RealRunner(run), ["noun.animal", "noun.plant"]);
+        var spec = Tiny.Spec("drop1", enrolled) with { SecureAggregation = new SecureAggregationSpec(1, 0.5, 10_000, TimeSpan.FromSeconds(3)) };
+        Assert.Equal(Outcome.Accepted, (await node.StartJob(spec)).Outcome);
+
+        var final = await node.WaitForEnd("drop1", TimeSpan.FromSeconds(120));
+        Assert.True(final.Phase == RoundPhase.Completed, final.FailureReason);
+        var round = Assert.Single(final.History);
+        Assert.Equal(["noun.animal", "noun.plant"], round.Participants);
+        Assert.Equal(["noun.food"], round.Missing);
+        var closed = Assert.Single((await node.JournalEvents("drop1")).OfType<SecAggStepClosed>());
+        Assert.Equal(0, closed.Step);
+        Assert.Equal(["noun.food"], closed.Dropped);
+        Assert.Equal(2, round.Metrics["secagg/contributors"]);
+    }
+
+    [Fact]
+    public async Task Beyond_t_the_attempt_is_abandoned_with_the_reason_and_the_job_fails_having_aggregated_nothing()
+    {
+        using var run = new RunDirectory();
+        await using var node = TestNode.Start(run, "drop2", TestNode.RealRunner(run), ["noun.animal"]);
+        var spec = Tiny.Spec("drop2") with { MaxRoundAttempts = 2, SecureAggregation = new SecureAggregationSpec(0, 0.5, 10_000, TimeSpan.FromSeconds(2)) };
+        Assert.Equal(Outcome.Accepted, (await node.StartJob(spec)).Outcome);
+
+        var final = await node.WaitForEnd("drop2", TimeSpan.FromSeconds(60));
+        Assert.Equal(RoundPhase.Failed, final.Phase);
+        var events = await node.JournalEvents("drop2");
+        var abandoned = Assert.Single(events.OfType<RoundAbandoned>());
+        Assert.Contains("secure aggregation step 'advertise-keys': only 1 of 2 clients", abandoned.Reason);
+        Assert.Contains("missing: noun.plant", abandoned.Reason);
+        Assert.Contains("threshold 2", abandoned.Reason);
+        Assert.Contains("after 2 attempts", Assert.Single(events.OfType<JobFailed>()).Reason);
+        // Both attempts kept the present client's key advertisement, and nothing went further.
+        Assert.Equal([1, 2], events.OfType<SecAggMessageAccepted>().Select(m => m.Attempt));
+        Assert.Empty(events.OfType<SecAggStepComputed>());
+        Assert.Empty(events.OfType<PhaseCompleted>());
+    }
+}
+
 /// <summary>Delegates to a real runner, but blocks (cancellably) every step of one operation until released.</summary>
 sealed class HoldOperation(IStepRunner inner, string operation) : IStepRunner
 {
