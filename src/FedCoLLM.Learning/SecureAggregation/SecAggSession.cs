@@ -18,7 +18,7 @@ public sealed record SecAggSettings(int MaxDropouts, double Clip = 0.5, long Max
 /// </summary>
 public sealed class SecAggSession
 {
-    readonly IReadOnlyList<string> enrolled;
+    readonly string[] enrolled;
 
     public SecAggParameters Parameters { get; }
     public FixedPoint Codec { get; }
@@ -27,13 +27,13 @@ public sealed class SecAggSession
     {
         this.enrolled = enrolled.Order(StringComparer.Ordinal).ToArray();
         var context = Encoding.UTF8.GetBytes($"fedcollm-secagg/v1/job={jobDefinitionHash}/round={round}/attempt={attempt}");
-        Parameters = new SecAggParameters(this.enrolled.Count, settings.MaxDropouts, vectorLength, context);
-        Codec = new FixedPoint(settings.Clip, settings.MaxSamplesPerClient, this.enrolled.Count);
+        Parameters = new SecAggParameters(this.enrolled.Length, settings.MaxDropouts, vectorLength, context);
+        Codec = new FixedPoint(settings.Clip, settings.MaxSamplesPerClient, this.enrolled.Length);
     }
 
     public int IndexOf(string clientId)
     {
-        int i = Array.IndexOf((string[])enrolled, clientId);
+        int i = Array.IndexOf(enrolled, clientId);
         if (i < 0) throw new SecureAggregationException(SecAggStep.None, $"client \"{clientId}\" is not enrolled in the job ({string.Join(", ", enrolled)}).");
         return i + 1;
     }

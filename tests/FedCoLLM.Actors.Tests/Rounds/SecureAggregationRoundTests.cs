@@ -193,6 +193,22 @@ public class SecureAggregationRoundTests
     }
 
     [Fact]
+    public void A_snapshot_taken_mid_protocol_reads_back_to_the_same_state_and_work()
+    {
+        var f = Federation.InRound1(Spec);
+        Step(f, Specs.Clients);
+        Compute(f);
+        Step(f, "alice", "bob");
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(f.State, RoundEventSerializer.Json);
+        var back = (RoundState)RoundEventSerializer.Read(bytes, "round-state/v2");
+        Assert.Equal(JsonSerializer.Serialize(f.State, RoundEventSerializer.Json), JsonSerializer.Serialize(back, RoundEventSerializer.Json));
+        var work = Assert.IsType<CollectSecAgg>(back.NextWork());
+        Assert.Equal(1, work.Step);
+        Assert.Equal(["carol"], work.Waiting);
+        Assert.Equal(f.State.SecAggClientTask("carol").Inputs, back.SecAggClientTask("carol").Inputs);
+    }
+
+    [Fact]
     public void The_new_events_round_trip_through_the_journal_serializer()
     {
         IRoundEvent[] events =
