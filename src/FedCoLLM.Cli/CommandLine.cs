@@ -44,6 +44,8 @@ public static class CommandLine
                  .WithDescription("Sparse top-k KD loss (forward+backward) vs a dense [N,V] teacher reconstruction (FATE's approach).");
             bench.AddCommand<TrainStepBenchCommand>("train-step")
                  .WithDescription("LoRA SFT step on a GPT-2-shaped model: TorchSharp vs PyTorch, tokens/s.");
+            bench.AddCommand<SecAggBenchCommand>("secagg")
+                 .WithDescription("Secure aggregation vs plain FedAvg: extra bytes per client and time per round at K = 4, 16, 64.");
         });
     }
 }

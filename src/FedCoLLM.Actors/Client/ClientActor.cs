@@ -26,6 +26,10 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     sealed record SlmFetched(TrainRound Task) : INoSerializationVerificationNeeded;
     sealed record SlmFetchFailed(TrainRound Task, string Error) : INoSerializationVerificationNeeded;
     sealed record RetryTask(TrainRound Task) : INoSerializationVerificationNeeded;
+    sealed record SecAggInputsReady(SecAggTask Task) : INoSerializationVerificationNeeded;
+    sealed record SecAggInputsFailed(SecAggTask Task, string Error) : INoSerializationVerificationNeeded;
+    sealed record SecAggRetry(SecAggTask Task) : INoSerializationVerificationNeeded;
+    sealed record SecAggResend(string Key) : INoSerializationVerificationNeeded;
 
     readonly string jobId;
     readonly string clientId;
@@ -39,6 +43,11 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     TrainRound? current;
     bool registered;
     int failedAttempts;
+    // Secure aggregation: the step being worked on and the messages already sent (resent until acknowledged). Steps are
+    // pure functions of their inputs and this node's secret, so a restarted client simply runs them again.
+    readonly Dictionary<string, SubmitSecAggStep> secAggSent = new(StringComparer.Ordinal);
+    SecAggTask? secAggCurrent;
+    int secAggFailures;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -75,10 +84,40 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         {
             if (current == r.Task) Start(r.Task);
         });
-        Receive<TrainingWorker.StepSucceeded>(OnTrained);
+        Receive<TrainingWorker.StepSucceeded>(s =>
+        {
+            if (s.Request.SecAgg is not null) OnSecAggStepDone(s);
+            else OnTrained(s);
+        });
         Receive<TrainingWorker.StepFailed>(f =>
         {
-            if (current is { } task && task.Round == f.Request.Round) Fail(task, f.Error);
+            if (f.Request.SecAgg is not null)
+            {
+                if (secAggCurrent is { } t && KeyOf(t.Request) == KeyOf(f.Request)) SecAggFail(t, f.Error);
+            }
+            else if (current is { } task && task.Round == f.Request.Round) Fail(task, f.Error);
+        });
+        Receive<SecAggTask>(OnSecAggTask);
+        Receive<SecAggInputsReady>(r =>
+        {
+            if (secAggCurrent == r.Task) worker.Tell(new TrainingWorker.RunStep(r.Task.Request, dataPath));
+        });
+        Receive<SecAggInputsFailed>(f => SecAggFail(f.Task, $"fetching the inputs of {f.Task.Request.Operation} failed: {f.Error}"));
+        Receive<SecAggRetry>(r =>
+        {
+            if (secAggCurrent == r.Task) StartSecAgg(r.Task);
+        });
+        Receive<SecAggResend>(t =>
+        {
+            if (secAggSent.TryGetValue(t.Key, out var message)) servers.Tell(message);
+            else Timers.Cancel("secagg-resend-" + t.Key);
+        });
+        Receive<SecAggAcknowledged>(ack =>
+        {
+            var key = $"{ack.Round}/{ack.Attempt}/{ack.Step}";
+            Timers.Cancel("secagg-resend-" + key);
+            if (ack.Outcome == Outcome.Rejected)
+                log.Error("Client {ClientId}: secure-aggregation step {Step} of round {Round} attempt {Attempt} refused: {Detail}", clientId, ack.Step, ack.Round, ack.Attempt, ack.Detail);
         });
         Receive<TrainingWorker.StepProgressed>(p => servers.Tell(new ReportProgress(jobId,
             new LiveProgress(clientId, p.Request.Round, RoundPhase.ClientsTraining, p.Progress.Step, p.Progress.TotalSteps, p.Progress.Loss))));
@@ -166,6 +205,65 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     {
         Signature = signer?.Sign(new Identity.UpdateStatement(u.JobId, u.Round, u.Attempt, u.ClientId, u.Update, u.SampleCount)),
     };
+
+    static string KeyOf(StepRequest r) => $"{r.Round}/{r.SecAgg!.Attempt}/{r.SecAgg.Step}";
+
+    void OnSecAggTask(SecAggTask task)
+    {
+        if (task.Request.SecAgg is null || task.Request.ClientId != clientId || !SecAggOperations.IsClientStep(task.Request.Operation))
+        {
+            log.Error("Client {ClientId}: refused a secure-aggregation task that is not a client step for this client: {Request}", clientId, task.Request);
+            return;
+        }
+        var key = KeyOf(task.Request);
+        if (secAggSent.TryGetValue(key, out var sent))
+        {
+            servers.Tell(sent);
+            return;
+        }
+        if (secAggCurrent is { } running && KeyOf(running.Request) == key)
+        {
+            // Resent by a server node the job moved to: fetch from it instead of the old one.
+            if (running.Holder != task.Holder) StartSecAgg(task);
+            return;
+        }
+        secAggFailures = 0;
+        StartSecAgg(task);
+    }
+
+    void StartSecAgg(SecAggTask task)
+    {
+        secAggCurrent = task;
+        var system = Context.System;
+        var blobs = task.Request.Spec is { } spec ? task.Request.Inputs.Append(spec) : task.Request.Inputs;
+        Task.WhenAll(blobs.Select(b => services.Blobs.EnsureLocalAsync(system, b, task.Holder))).PipeTo(Self,
+            success: _ => new SecAggInputsReady(task),
+            failure: e => new SecAggInputsFailed(task, e.Message));
+    }
+
+    void OnSecAggStepDone(TrainingWorker.StepSucceeded s)
+    {
+        var spec = s.Request.SecAgg!;
+        var key = KeyOf(s.Request);
+        var message = new SubmitSecAggStep(jobId, s.Request.Round, spec.Attempt, spec.Step, clientId, s.Result.Outputs[0], services.BlobServerPath);
+        foreach (var old in secAggSent.Keys.Where(k => k != key).ToList()) secAggSent.Remove(old);
+        secAggSent[key] = message;
+        servers.Tell(message);
+        FederationMetrics.ClientBytes(jobId, clientId, TransferDirection.Sent, message.Message.Size);
+        Timers.StartPeriodicTimer("secagg-resend-" + key, new SecAggResend(key), services.Timeouts.ClientResend);
+        // A newer step arrived while the worker was busy with this one: run it now.
+        if (secAggCurrent is { } next && KeyOf(next.Request) != key) StartSecAgg(next);
+        else secAggCurrent = null;
+    }
+
+    void SecAggFail(SecAggTask task, string error)
+    {
+        secAggFailures++;
+        var delay = services.Retries.DelayAfter(secAggFailures);
+        log.Warning("Client {ClientId}: secure-aggregation {Operation} of round {Round} failed (attempt {Attempt}), retrying in {Delay}: {Error}",
+            clientId, task.Request.Operation, task.Request.Round, secAggFailures, delay, error);
+        Timers.StartSingleTimer("secagg-retry", new SecAggRetry(task), delay);
+    }
 
     void Fail(TrainRound task, string error)
     {

@@ -87,6 +87,16 @@ internal static class CanonicalJson
             w.WriteNumber("threads", job.Compute.Threads);
             w.WriteString("dtype", job.Compute.Dtype);
             w.WriteEndObject();
+            // Written only when on, so every job without it keeps the bytes (and hash) it always had.
+            if (job.SecureAggregation is { } secure)
+            {
+                w.WriteStartObject("secure-aggregation");
+                w.WriteNumber("dropouts", secure.Dropouts);
+                Number(w, "clip", secure.Clip);
+                w.WriteNumber("max-samples", secure.MaxSamples);
+                w.WriteString("step-deadline", JobDuration.Format(secure.StepDeadline));
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         return buffer.ToArray();
@@ -232,6 +242,9 @@ internal static class CanonicalJson
             AggregationDeadline = deadlines.Duration("aggregation"),
             MaxRoundAttempts = deadlines.Int("max-round-attempts"),
             Compute = new JobCompute(compute.String("device"), compute.Int("threads"), compute.String("dtype")),
+            SecureAggregation = root.ContainsKey("secure-aggregation") && r.Object("secure-aggregation") is { } s
+                ? new JobSecureAggregation(s.Int("dropouts"), s.Double("clip"), s.Long("max-samples"), s.Duration("step-deadline"))
+                : null,
         };
         if (!job.CanonicalBytes().AsSpan().SequenceEqual(bytes))
             throw Bad("", "is not in canonical form (keys missing, extra, reordered or reformatted); send the bytes CanonicalBytes() wrote");

@@ -39,6 +39,8 @@ public sealed record JobDefinition
     public required TimeSpan AggregationDeadline { get; init; }
     public required int MaxRoundAttempts { get; init; }
     public required JobCompute Compute { get; init; }
+    /// <summary>The <c>secure-aggregation*</c> keys; null when <c>secure-aggregation = off</c> (the default).</summary>
+    public JobSecureAggregation? SecureAggregation { get; init; }
 
     public string PublicSetPath => Data.PublicSet.Path;
     public string? ServerTrainingSetPath => Data.ServerTrainingSet?.Path;

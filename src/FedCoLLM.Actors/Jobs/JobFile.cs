@@ -49,7 +49,8 @@ public static partial class JobFile
 
         var file = JobSection.Root(sourceName, root, "job");
         if (!file.Has("job")) throw file.Error("job", "missing; the file must hold one block job { id = …, strategy = …, … }");
-        var job = file.Section("job", "id", "strategy", "rounds", "seed", "models", "lora", "training", "distillation", "data", "clients", "deadlines", "compute");
+        var job = file.Section("job", "id", "strategy", "rounds", "seed", "models", "lora", "training", "distillation", "data", "clients", "deadlines", "compute",
+            "secure-aggregation", "secure-aggregation-dropouts", "secure-aggregation-clip", "secure-aggregation-max-samples", "secure-aggregation-step-deadline");
 
         var id = job.RequiredString("id", "wordnet");
         if (!JobIdPattern().IsMatch(id))
@@ -98,7 +99,40 @@ public static partial class JobFile
             AggregationDeadline = deadlines.Duration("aggregation", TimeSpan.FromMinutes(5)),
             MaxRoundAttempts = maxAttempts,
             Compute = Compute(job.Section("compute", "device", "threads", "dtype")),
+            SecureAggregation = SecureAggregation(job, strategy, enrolled.Count, quorum),
         };
+    }
+
+    static readonly string[] SecureAggregationSettings = ["secure-aggregation-dropouts", "secure-aggregation-clip", "secure-aggregation-max-samples", "secure-aggregation-step-deadline"];
+
+    /// <summary>Off unless <c>secure-aggregation = on</c>. t defaults to enrolled − max(quorum, ⌊enrolled/2⌋ + 1): the
+    /// round still needs the quorum, and the threshold must be a majority.</summary>
+    static JobSecureAggregation? SecureAggregation(JobSection job, string strategy, int clients, int quorum)
+    {
+        if (!job.Bool("secure-aggregation", false))
+        {
+            if (SecureAggregationSettings.FirstOrDefault(job.Has) is { } stray)
+                throw job.Error(stray, "is set but secure-aggregation is off; set secure-aggregation = on, or remove the key");
+            return null;
+        }
+        if (strategy is not ("fedavg" or "fedcollm" or Centralized))
+            throw job.Error("secure-aggregation", $"= on, but strategy {strategy} does not average client updates; use fedavg or fedcollm, or set it off");
+        if (clients < 2)
+            throw job.Error("secure-aggregation", $"= on with {clients} enrolled client; the sum of one client's update is that update, enrol at least 2");
+        int dropouts = (int)job.Long("secure-aggregation-dropouts", clients - Math.Max(quorum, clients / 2 + 1));
+        if (dropouts < 0 || 2 * dropouts >= clients)
+            throw job.Error("secure-aggregation-dropouts", $"= {dropouts}; with {clients} enrolled clients set it between 0 and {(clients - 1) / 2} (the clients that must finish, enrolled − t, have to be a majority)");
+        double clip = job.Double("secure-aggregation-clip", 0.5);
+        long maxSamples = job.Long("secure-aggregation-max-samples", 100_000);
+        if (!(clip > 0))
+            throw job.Error("secure-aggregation-clip", $"= {clip}; set it to the largest |change| of an adapter weight in one round to keep, e.g. 0.5");
+        if (maxSamples < 1)
+            throw job.Error("secure-aggregation-max-samples", $"= {maxSamples}; set it to at least the largest client training set, e.g. 100000");
+        // The fixed-point scale must leave room in 32-bit words for K clients at the clip with the most samples.
+        try { _ = new FedCoLLM.Learning.SecureAggregation.FixedPoint(clip, maxSamples, clients); }
+        catch (ArgumentException e) { throw job.Error("secure-aggregation-clip", $"= {clip} with secure-aggregation-max-samples = {maxSamples}: {e.Message}"); }
+        var deadline = job.Duration("secure-aggregation-step-deadline", TimeSpan.FromMinutes(5));
+        return new JobSecureAggregation(dropouts, clip, maxSamples, deadline);
     }
 
     /// <summary>A block, a comma and a key (in a list of blocks, "}, {" is accepted).</summary>

@@ -21,6 +21,8 @@ public static class JobSpecs
         ClientTimeout = definition.ClientTrainingDeadline,
         AggregationTimeout = definition.AggregationDeadline,
         MaxRoundAttempts = definition.MaxRoundAttempts,
+        SecureAggregation = definition.SecureAggregation is { } s
+            ? new SecureAggregationSpec(s.Dropouts, s.Clip, s.MaxSamples, s.StepDeadline) : null,
         Definition = Encoding.UTF8.GetString(definition.CanonicalBytes()),
     }.Validate();
 

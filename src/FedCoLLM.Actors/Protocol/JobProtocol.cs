@@ -71,3 +71,16 @@ public sealed record AggregationStarted(string JobId, StepRequest Request) : IWi
 public sealed record Aggregated(string JobId, StepRequest Request, StepResult Result, string Holder) : IWireMessage;
 
 public sealed record AggregationFailed(string JobId, StepRequest Request, string Error) : IWireMessage;
+
+// ---- secure aggregation (server ↔ client) -------------------------------------------------------
+
+/// <summary>Run this secure-aggregation step (<see cref="SecAggOperations"/>): fetch the request's inputs from the blob
+/// server at <paramref name="Holder"/>, run it, answer with <see cref="SubmitSecAggStep"/>. Resent with the heartbeat
+/// until the client's message is in.</summary>
+public sealed record SecAggTask(string JobId, StepRequest Request, string Holder) : IWireMessage;
+
+/// <summary>A client's message for one protocol step, by content address (served from <paramref name="Holder"/>);
+/// resent until acknowledged. Reply: <see cref="SecAggAcknowledged"/>.</summary>
+public sealed record SubmitSecAggStep(string JobId, int Round, int Attempt, int Step, string ClientId, BlobRef Message, string Holder) : IJobMessage;
+
+public sealed record SecAggAcknowledged(string JobId, int Round, int Attempt, int Step, string ClientId, Outcome Outcome, string? Detail) : IWireMessage;

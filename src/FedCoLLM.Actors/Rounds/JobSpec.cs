@@ -47,6 +47,8 @@ public sealed record JobSpec
     /// <summary>How long an acknowledged aggregation may take before it is asked for again.</summary>
     public TimeSpan AggregationTimeout { get; init; } = TimeSpan.FromMinutes(5);
     public int MaxRoundAttempts { get; init; } = 3;
+    /// <summary>Secure aggregation of the clients' updates (<see cref="SecureAggregationSpec"/>); null (the default) aggregates in the clear.</summary>
+    public SecureAggregationSpec? SecureAggregation { get; init; }
     /// <summary>The canonical job definition (UTF-8 JSON text); empty only in tests of the state machine alone.</summary>
     public string Definition { get; init; } = "";
 
@@ -90,6 +92,17 @@ public sealed record JobSpec
         Require(ClientTimeout > TimeSpan.Zero, nameof(ClientTimeout), $"= {ClientTimeout}; it must be positive.");
         Require(AggregationTimeout > TimeSpan.Zero, nameof(AggregationTimeout), $"= {AggregationTimeout}; it must be positive.");
         Require(MaxRoundAttempts >= 1, nameof(MaxRoundAttempts), $"= {MaxRoundAttempts}; it must be at least 1.");
+        if (SecureAggregation is { } secure)
+        {
+            Require(HasClientsPhase && Phases.Any(p => p.RunBy == PhaseRunner.Aggregator && p.Operation == Operations.FedAvg), nameof(SecureAggregation),
+                $"is on, but strategy {Strategy} does not average client updates; secure aggregation needs a strategy with a Clients phase and FedAvg (fedavg, fedcollm).");
+            Require(ClientIds.Count >= 2, nameof(SecureAggregation), $"is on with {ClientIds.Count} client; the sum of one client's update is that update, enrol at least 2.");
+            Require(secure.MaxDropouts >= 0 && 2 * secure.MaxDropouts < ClientIds.Count, nameof(SecureAggregation),
+                $".MaxDropouts = {secure.MaxDropouts}; with {ClientIds.Count} clients it must lie in [0, {(ClientIds.Count - 1) / 2}] (the threshold K − t must exceed K/2).");
+            Require(secure.StepTimeout > TimeSpan.Zero, nameof(SecureAggregation), $".StepTimeout = {secure.StepTimeout}; it must be positive.");
+            try { _ = new FedCoLLM.Learning.SecureAggregation.FixedPoint(secure.Clip, secure.MaxSamplesPerClient, ClientIds.Count); }
+            catch (ArgumentException e) { Require(false, nameof(SecureAggregation), $": {e.Message}"); }
+        }
         return this;
     }
 
@@ -111,6 +124,7 @@ public sealed record JobSpec
         if (MinUpdates != other.MinUpdates) return $"clients.quorum ({MinUpdates} vs {other.MinUpdates})";
         if (ClientTimeout != other.ClientTimeout) return $"deadlines.client-training ({ClientTimeout} vs {other.ClientTimeout})";
         if (AggregationTimeout != other.AggregationTimeout) return $"deadlines.aggregation ({AggregationTimeout} vs {other.AggregationTimeout})";
+        if (SecureAggregation != other.SecureAggregation) return $"secure-aggregation ({SecureAggregation?.ToString() ?? "off"} vs {other.SecureAggregation?.ToString() ?? "off"})";
         if (MaxRoundAttempts != other.MaxRoundAttempts) return $"deadlines.max-round-attempts ({MaxRoundAttempts} vs {other.MaxRoundAttempts})";
         return null;
     }

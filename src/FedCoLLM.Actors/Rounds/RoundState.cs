@@ -16,7 +16,7 @@ public sealed record CommittedRound(
 /// into events (or a refusal), <see cref="Apply"/> folds one event in. Both are pure, so the ServerActor
 /// is a thin persistence shell and tests drive every transition without an ActorSystem.
 /// </summary>
-public sealed record RoundState
+public sealed partial record RoundState
 {
     public static RoundState Empty { get; } = new();
 
@@ -40,6 +40,8 @@ public sealed record RoundState
     /// <summary>Zero-shot scores of the pre-trained models, measured when the job initialised.</summary>
     public ImmutableDictionary<string, double> Baseline { get; init; } = ImmutableDictionary<string, double>.Empty;
     public string? FailureReason { get; init; }
+    /// <summary>The round's secure-aggregation protocol state; null when the job does not use it.</summary>
+    public SecAggRound? SecAgg { get; init; }
 
     public bool IsRunning => Phase != RoundPhase.NotStarted && !Phase.IsTerminal;
 
@@ -50,7 +52,7 @@ public sealed record RoundState
     /// <summary>Clients of the open round that have not submitted yet, in ordinal order.</summary>
     [JsonIgnore]
     public IReadOnlyList<string> Waiting =>
-        Plan?.RunBy == PhaseRunner.Clients ? Job!.ClientIds.Where(c => !Updates.ContainsKey(c)).ToArray() : [];
+        Plan?.RunBy == PhaseRunner.Clients && SecAgg is null ? Job!.ClientIds.Where(c => !Updates.ContainsKey(c)).ToArray() : [];
 
     // ---- Decide -------------------------------------------------------------------------------
 
@@ -59,6 +61,8 @@ public sealed record RoundState
         StartJob c => DecideStart(c, now),
         SubmitUpdate c => DecideUpdate(c, now),
         CloseTraining c => DecideClose(c, now),
+        SubmitSecAggMessage c => DecideSecAggMessage(c, now),
+        CloseSecAggStep c => DecideSecAggClose(c, now),
         CompleteStep c => DecideStep(c, now),
         RecordBroadcast c => Plan?.RunBy == PhaseRunner.Broadcast && c.Round == Round
             ? RoundDecision.Of(new SlmBroadcast(Round, Slots[Plan.Consumes[0]], c.Recipients.Order(StringComparer.Ordinal).ToArray(), now))
@@ -85,6 +89,8 @@ public sealed record RoundState
         if (Job is null) return RoundDecision.Rejected("no job has started");
         if (!Job.ClientIds.Contains(c.ClientId))
             return RoundDecision.Rejected($"client \"{c.ClientId}\" is not enrolled in job {Job.JobId} (enrolled: {string.Join(", ", Job.ClientIds)})");
+        if (Job.SecureAggregation is not null)
+            return RoundDecision.Rejected($"job {Job.JobId} uses secure aggregation: an adapter in the clear from \"{c.ClientId}\" is refused and not kept");
         if (Authenticate(c) is { } forged) return RoundDecision.Rejected(forged);
         if (Job.RequiresSignatures && c.Round == Round && c.Attempt != Attempt)
             return RoundDecision.Late($"update of {c.ClientId} signed for round {c.Round} attempt {c.Attempt}, but the round is at attempt {Attempt}");
@@ -116,7 +122,7 @@ public sealed record RoundState
 
     RoundDecision DecideClose(CloseTraining c, DateTimeOffset now)
     {
-        if (Plan?.RunBy != PhaseRunner.Clients || c.Round != Round || c.Attempt != Attempt)
+        if (Plan?.RunBy != PhaseRunner.Clients || c.Round != Round || c.Attempt != Attempt || SecAgg is not null)
             return RoundDecision.Late($"deadline of round {c.Round} attempt {c.Attempt}, but the job is at round {Round} attempt {Attempt}, {Phase}");
         if (Updates.Count >= Job!.MinUpdates)
             return RoundDecision.Of(new TrainingClosed(Round, Waiting.ToArray(), now));
@@ -135,6 +141,8 @@ public sealed record RoundState
             return outputs.Count == 2
                 ? RoundDecision.Of(new AdaptersInitialized(outputs[0], outputs[1], now, c.Result.Metrics))
                 : RoundDecision.Rejected($"{Phase} must produce 2 outputs (SLM and LLM adapters), got {outputs.Count}");
+        if (SecAgg is { Computing: true } && Plan?.RunBy == PhaseRunner.Clients)
+            return DecideSecAggComputed(c, now);
         if (Plan is not { RunBy: PhaseRunner.Server or PhaseRunner.Aggregator } plan)
             return RoundDecision.Rejected($"phase {Phase} has no step");
         if (outputs.Count != plan.Produces.Count)
@@ -161,6 +169,9 @@ public sealed record RoundState
         PhaseCompleted p => WithPhaseOutput(p).Advance(),
         SlmBroadcast => Advance(),
         RoundCommitted c => Commit(c),
+        SecAggMessageAccepted m => ApplySecAggMessage(m),
+        SecAggStepClosed => CloseSecAggCollection(),
+        SecAggStepComputed c => ApplySecAggComputed(c),
         JobFailed f => this with { Phase = RoundPhase.Failed, FailureReason = f.Reason },
         JobCancelled c => this with { Phase = RoundPhase.Cancelled, FailureReason = c.Reason },
         _ => throw new ArgumentException($"Unknown round event {e.GetType().Name}.", nameof(e)),
@@ -176,6 +187,8 @@ public sealed record RoundState
         Updates = ImmutableDictionary<string, AcceptedUpdate>.Empty,
         Missing = [],
         RoundMetrics = ImmutableDictionary<string, double>.Empty,
+        SecAgg = Job.SecureAggregation is { } secure && Job.Phases.Any(p => p.RunBy == PhaseRunner.Clients)
+            ? SecAggRound.Open(Job.ClientIds, openedAt + secure.StepTimeout) : null,
     };
 
     RoundState WithUpdate(ClientUpdateAccepted u)
@@ -207,11 +220,12 @@ public sealed record RoundState
 
     RoundState Commit(RoundCommitted c)
     {
-        var record = new CommittedRound(c.Round, Attempt, Updates.Keys.Order(StringComparer.Ordinal).ToArray(), Missing,
+        var participants = SecAgg is { } secAgg ? secAgg.Masked.Keys : Updates.Keys;
+        var record = new CommittedRound(c.Round, Attempt, participants.Order(StringComparer.Ordinal).ToArray(), Missing,
             c.Slm, c.Llm, RoundMetrics.SetItems(c.Metrics), c.At);
         var committed = this with { History = History.Add(record), GlobalSlm = c.Slm, GlobalLlm = c.Llm };
         return c.Round >= Job!.Rounds
-            ? committed with { Phase = RoundPhase.Completed, Slots = Slots.Clear(), Updates = committed.Updates.Clear(), RoundMetrics = committed.RoundMetrics.Clear() }
+            ? committed with { Phase = RoundPhase.Completed, SecAgg = null, Slots = Slots.Clear(), Updates = committed.Updates.Clear(), RoundMetrics = committed.RoundMetrics.Clear() }
             : committed.OpenRound(c.Round + 1, 1, c.At);
     }
 
@@ -229,6 +243,10 @@ public sealed record RoundState
             new(Job.JobId, Round, Phase, inputs, StepSeeds.For(Job.Seed, Round, Phase), SampleCounts: counts) { Operation = plan.Operation, Spec = Job.DefinitionRef };
         switch (plan.RunBy)
         {
+            case PhaseRunner.Clients when SecAgg is not null:
+                return SecAggWork();
+            case PhaseRunner.Aggregator when SecAgg is not null:
+                return SecAggAggregation();
             case PhaseRunner.Clients:
                 return new CollectUpdates(Round, Attempt, Slots[plan.Consumes[0]], Waiting, ClientDeadline!.Value);
             case PhaseRunner.Aggregator:

@@ -22,6 +22,8 @@ public sealed record StepRequest(
     public string Operation { get; init; } = "";
     /// <summary>The job definition the step obeys, by content address; the runner fetches and verifies it.</summary>
     public BlobRef? Spec { get; init; }
+    /// <summary>For a secure-aggregation step (<see cref="SecAggOperations"/>): attempt, step and whose messages the inputs hold.</summary>
+    public SecAggStepSpec? SecAgg { get; init; }
 
     public override string ToString() =>
         $"{JobId} round {Round} {Phase}{(ClientId is null ? "" : " " + ClientId)} [{string.Join(", ", Inputs)}]";

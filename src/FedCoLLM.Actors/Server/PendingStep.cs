@@ -15,7 +15,9 @@ public sealed class PendingStep(RetryPolicy retries)
     /// <summary>The step in flight, as "round/phase"; null when none is.</summary>
     public string? Key { get; private set; }
 
-    public static string KeyOf(StepRequest request) => $"{request.Round}/{request.Phase}";
+    // The secure-aggregation steps of one clients phase are told apart by attempt and step.
+    public static string KeyOf(StepRequest request) =>
+        request.SecAgg is { } s ? $"{request.Round}/{request.Phase}/{s.Attempt}/{s.Step}/{request.Operation}" : $"{request.Round}/{request.Phase}";
 
     public bool IsFor(StepRequest request) => Key == KeyOf(request);
 

@@ -33,6 +33,9 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     sealed record StepReplicated(StepRequest Request, StepResult Result) : INoSerializationVerificationNeeded;
 
     sealed record DirectoryTick : INoSerializationVerificationNeeded { public static readonly DirectoryTick Instance = new(); }
+    sealed record SecAggDeadlineDue(int Round, int Attempt, int Step) : INoSerializationVerificationNeeded;
+    sealed record SecAggFetched(SubmitSecAggStep Message, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
+    sealed record SecAggFetchFailed(SubmitSecAggStep Message, string Error) : INoSerializationVerificationNeeded;
 
     readonly string jobId;
     readonly NodeServices services;
@@ -51,6 +54,10 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     // Which round attempt's deadline timer is armed and whose clients were tasked (re-derived after a restart).
     string? armedDeadline;
     string? taskedRound;
+    // The same for the secure-aggregation steps ("round/attempt/step"), and the client messages being fetched.
+    string? armedSecAggDeadline;
+    string? taskedSecAggStep;
+    readonly HashSet<string> fetchingSecAgg = new(StringComparer.Ordinal);
     // What the directory has acknowledged of this job: listed, then delisted (resent on a timer until then).
     bool listed, delisted;
 
@@ -106,6 +113,18 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
             log.Warning("Could not fetch the update of {ClientId} for round {Round} ({Error}); waiting for the client's resend", f.Update.ClientId, f.Update.Round, f.Error);
         });
         Command<ReportProgress>(p => live[p.Progress.Worker] = p.Progress);
+        Command<SubmitSecAggStep>(OnSecAggStep);
+        Command<SecAggFetched>(f =>
+        {
+            fetchingSecAgg.Remove(SecAggKey(f.Message));
+            DecideSecAgg(f.Message, f.ReplyTo);
+        });
+        Command<SecAggFetchFailed>(f =>
+        {
+            fetchingSecAgg.Remove(SecAggKey(f.Message));
+            log.Warning("Could not fetch the step {Step} message of {ClientId} ({Error}); waiting for the client's resend", f.Message.Step, f.Message.ClientId, f.Error);
+        });
+        Command<SecAggDeadlineDue>(d => Decide(new CloseSecAggStep(d.Round, d.Attempt, d.Step)));
         Command<DeadlineDue>(d => Decide(new CloseTraining(d.Round, d.Attempt)));
         Command<RetryDue>(r =>
         {
@@ -193,6 +212,8 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         // clients ignore a task they are already working on.
         if (state.NextWork() is CollectUpdates c && c.Waiting.Contains(register.ClientId))
             SendTask(c, register.ClientId, register.Client);
+        if (state.NextWork() is CollectSecAgg s && s.Waiting.Contains(register.ClientId))
+            SendSecAggTask(register.ClientId, register.Client);
         Reconcile();
     }
 
@@ -360,6 +381,9 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
             case CollectUpdates c:
                 CollectUpdates(c);
                 break;
+            case CollectSecAgg s:
+                CollectSecAgg(s);
+                break;
             case BroadcastSlm b:
                 var recipients = clients.Keys.Order(StringComparer.Ordinal).ToArray();
                 foreach (var id in recipients) clients[id].Tell(new GlobalSlmReady(jobId, b.Round, b.Slm, services.BlobServerPath));
@@ -414,6 +438,56 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         foreach (var id in c.Waiting)
             if (clients.TryGetValue(id, out var client)) SendTask(c, id, client);
     }
+
+    // ---- secure aggregation --------------------------------------------------------------------
+
+    static string SecAggKey(SubmitSecAggStep m) => $"{m.Round}/{m.Attempt}/{m.Step}/{m.ClientId}";
+
+    /// <summary>As <see cref="OnUpdate"/>: a message the open step waits for is decided once its bytes are in this node's
+    /// store and another server node's; any other is decided at once (duplicate, late or refused).</summary>
+    void OnSecAggStep(SubmitSecAggStep message)
+    {
+        if (state.NextWork() is not CollectSecAgg c || c.Round != message.Round || c.Attempt != message.Attempt || c.Step != message.Step
+            || !c.Waiting.Contains(message.ClientId))
+        {
+            DecideSecAgg(message, Sender);
+            return;
+        }
+        if (!fetchingSecAgg.Add(SecAggKey(message))) return;
+        var replyTo = Sender;
+        var system = Context.System;
+        FetchAndReplicate().PipeTo(Self,
+            success: () => new SecAggFetched(message, replyTo),
+            failure: e => new SecAggFetchFailed(message, e.Message));
+
+        async Task FetchAndReplicate()
+        {
+            await services.Blobs.EnsureLocalAsync(system, message.Message, message.Holder);
+            await services.Blobs.ReplicateToServersAsync(system, [message.Message]);
+        }
+    }
+
+    void DecideSecAgg(SubmitSecAggStep m, IActorRef replyTo) =>
+        Persist(state.Decide(new SubmitSecAggMessage(m.Round, m.Attempt, m.Step, m.ClientId, m.Message), DateTimeOffset.UtcNow),
+            d => replyTo.Tell(new SecAggAcknowledged(jobId, m.Round, m.Attempt, m.Step, m.ClientId, d.Outcome, d.Detail)));
+
+    void CollectSecAgg(CollectSecAgg c)
+    {
+        var key = $"{c.Round}/{c.Attempt}/{c.Step}";
+        if (armedSecAggDeadline != key)
+        {
+            armedSecAggDeadline = key;
+            var delay = c.Deadline - DateTimeOffset.UtcNow;
+            Timers.StartSingleTimer("deadline", new SecAggDeadlineDue(c.Round, c.Attempt, c.Step), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+        }
+        if (taskedSecAggStep == key) return;
+        taskedSecAggStep = key;
+        foreach (var id in c.Waiting)
+            if (clients.TryGetValue(id, out var client)) SendSecAggTask(id, client);
+    }
+
+    void SendSecAggTask(string clientId, IActorRef client) =>
+        client.Tell(new SecAggTask(jobId, state.SecAggClientTask(clientId), services.BlobServerPath));
 
     void SendTask(CollectUpdates c, string clientId, IActorRef client)
     {

@@ -11,8 +11,16 @@ namespace FedCoLLM.Actors.Workers;
 /// adapters and teacher logits from the node's blob store, calls the learning core for the request's operation
 /// (<see cref="Operations"/>), stores the outputs. No math here.
 /// </summary>
-public sealed class LearningStepRunner(IJobSetups setups, IBlobStore store) : IStepRunner
+/// <param name="secretDirectory">Where a client node keeps its secure-aggregation secret; by default the folder
+/// <c>secagg-keys</c> beside the blob store's folder (never inside it: blobs are served to peers).</param>
+public sealed class LearningStepRunner(IJobSetups setups, IBlobStore store, string? secretDirectory = null) : IStepRunner
 {
+    readonly SecAggStepRunner secAgg = new(store, secretDirectory ?? DefaultSecretDirectory(store));
+
+    static string DefaultSecretDirectory(IBlobStore store) => store is DirectoryBlobStore directory
+        ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(directory.Root).TrimEnd(Path.DirectorySeparatorChar)) ?? ".", "secagg-keys")
+        : Path.Combine(Environment.CurrentDirectory, "secagg-keys");
+
     public StepResult Run(StepRequest request, string? dataPath, IProgress<StepProgress> progress, CancellationToken cancellation)
     {
         byte[] In(int i) => request.Inputs.Count > i
@@ -20,6 +28,7 @@ public sealed class LearningStepRunner(IJobSetups setups, IBlobStore store) : IS
             : throw new ArgumentException($"{request}: input {i} missing; {request.Operation} takes more inputs.", nameof(request));
         var training = new InlineProgress<TrainingProgress>(p => progress.Report(new StepProgress(p.Step, p.TotalSteps, p.Loss)));
         var job = setups.For(request);
+        if (request.SecAgg is not null) return secAgg.Run(request, job, dataPath, training, cancellation);
         switch (request.Operation)
         {
             case RoundState.InitializeOperation:

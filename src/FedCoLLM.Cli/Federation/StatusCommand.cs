@@ -141,6 +141,9 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         RoundCommitted c => $"round {c.Round}: SLM {c.Slm.Sha256[..12]}, LLM {c.Llm.Sha256[..12]}",
         JobFailed f => f.Reason,
         JobCancelled c => c.Reason,
+        SecAggMessageAccepted m => $"round {m.Round} attempt {m.Attempt} secure-aggregation step {m.Step} ({SecAggOperations.StepName(m.Step)}) {m.ClientId}: {m.Message.Sha256[..12]}",
+        SecAggStepClosed c => $"round {c.Round} attempt {c.Attempt} secure-aggregation step {c.Step} closed at its deadline; dropped {string.Join(", ", c.Dropped)}",
+        SecAggStepComputed c => $"round {c.Round} attempt {c.Attempt} secure-aggregation step {c.Step} server part → {string.Join(", ", c.Outputs.Select(o => o.Sha256[..12]))}",
         _ => "",
     };
 }

@@ -49,7 +49,7 @@ static class Tiny
 
     static string Data => Path.Combine(RepoRoot, "data", "wordnet");
 
-    static FederationSetup Setup()
+    public static FederationSetup Setup()
     {
         var models = Path.Combine(RepoRoot, "models");
         var setup = FederationSetup.Default(Path.Combine(models, "wordnet-slm"), Path.Combine(models, "wordnet-llm"),

@@ -64,12 +64,16 @@ public sealed class RoundEventSerializationTests : IAsyncLifetime
         new RoundCommitted(1, Slm, Llm, new Dictionary<string, double> { ["slm/acc/x"] = 0.5 }, At),
         new JobFailed("LlmTeacherLogits of round 1 failed 5 times", At),
         new JobCancelled("cancelled by fedcollm cancel", At),
+        new SecAggMessageAccepted(1, 2, 3, "alice", Update, At),
+        new SecAggStepClosed(1, 2, 3, ["bob"], At),
+        new SecAggStepComputed(1, 2, 1, [Slm, Llm], At),
     ];
 
     static readonly string[] ExpectedManifests =
     [
         "job-started/v2", "adapters-initialized/v1", "client-update-accepted/v1", "training-closed/v1", "round-abandoned/v1",
         "phase-completed/v1", "slm-broadcast/v1", "round-committed/v1", "job-failed/v1", "job-cancelled/v1",
+        "secagg-message-accepted/v1", "secagg-step-closed/v1", "secagg-step-computed/v1",
     ];
 
     [Fact]

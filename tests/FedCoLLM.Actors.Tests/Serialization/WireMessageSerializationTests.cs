@@ -118,6 +118,13 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
             new JobList([new JobEntry("job-7", ["alice"], At, "Failed")]),
             new JobsForClient("alice"),
             new ClientJobs("alice", ["job-7", "job-8"]),
+            new SecAggTask("job-7", Request with
+            {
+                Operation = SecAggOperations.Mask,
+                SecAgg = new SecAggStepSpec(2, 2, ["alice", "bob", "carol"], new SecureAggregationSpec(1, 0.5, 1000, TimeSpan.FromMinutes(2)), ["alice"], []),
+            }, "holder"),
+            new SubmitSecAggStep("job-7", 1, 2, 3, "alice", Update, "holder"),
+            new SecAggAcknowledged("job-7", 1, 2, 3, "alice", Outcome.Late, "step over"),
         ];
         return samples.ToDictionary(s => s.GetType());
     }
