@@ -35,6 +35,8 @@ public sealed record JobDefinition
     public required TimeSpan AggregationDeadline { get; init; }
     public required int MaxRoundAttempts { get; init; }
     public required JobCompute Compute { get; init; }
+    /// <summary><c>job.updates</c>: the bounds a client update must meet before a round takes it.</summary>
+    public JobUpdates Updates { get; init; } = JobUpdates.Default;
 
     public string PublicSetPath => Data.PublicSet.Path;
     public string? ServerTrainingSetPath => Data.ServerTrainingSet?.Path;

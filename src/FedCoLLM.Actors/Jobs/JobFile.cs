@@ -49,7 +49,7 @@ public static partial class JobFile
 
         var file = JobSection.Root(sourceName, root, "job");
         if (!file.Has("job")) throw file.Error("job", "missing; the file must hold one block job { id = …, strategy = …, … }");
-        var job = file.Section("job", "id", "strategy", "rounds", "seed", "models", "lora", "training", "distillation", "data", "clients", "deadlines", "compute");
+        var job = file.Section("job", "id", "strategy", "rounds", "seed", "models", "lora", "training", "distillation", "data", "clients", "deadlines", "updates", "compute");
 
         var id = job.RequiredString("id", "wordnet");
         if (!JobIdPattern().IsMatch(id))
@@ -95,6 +95,7 @@ public static partial class JobFile
             AggregationDeadline = deadlines.Duration("aggregation", TimeSpan.FromMinutes(5)),
             MaxRoundAttempts = maxAttempts,
             Compute = Compute(job.Section("compute", "device", "threads", "dtype")),
+            Updates = Updates(job.Section("updates", "max-norm-ratio")),
         };
     }
 
@@ -281,6 +282,13 @@ public static partial class JobFile
         catch (MultipleChoiceFormatException ex) { throw s.Error(key, $"= \"{path}\" is not multiple-choice JSONL: {ex.Message}", ex); }
         if (items.Count == 0) throw s.Error(key, $"= \"{path}\" holds no questions");
         return new JobDataFile(path, DirectoryFingerprint.OfFile(path));
+    }
+
+    static JobUpdates Updates(JobSection s)
+    {
+        var ratio = s.Double("max-norm-ratio", JobUpdates.Default.MaxNormRatio);
+        if (ratio <= 0) throw s.Error("max-norm-ratio", $"= {ratio}; set it to a positive number (how many times the round's adapter norm an update may move it), e.g. 10");
+        return new JobUpdates(ratio);
     }
 
     static JobCompute Compute(JobSection s)

@@ -20,6 +20,7 @@ public static class JobSpecs
         ClientTimeout = definition.ClientTrainingDeadline,
         AggregationTimeout = definition.AggregationDeadline,
         MaxRoundAttempts = definition.MaxRoundAttempts,
+        MaxUpdateNormRatio = definition.Updates.MaxNormRatio,
         Definition = Encoding.UTF8.GetString(definition.CanonicalBytes()),
     }.Validate();
 

@@ -33,6 +33,10 @@ public sealed record JobSpec
     /// <summary>How long an acknowledged aggregation may take before it is asked for again.</summary>
     public TimeSpan AggregationTimeout { get; init; } = TimeSpan.FromMinutes(5);
     public int MaxRoundAttempts { get; init; } = 3;
+    /// <summary>How far a client update may lie from the round's adapter, as a multiple of that adapter's norm
+    /// (<c>job.updates.max-norm-ratio</c>); a farther update is refused and the round goes on without it.</summary>
+    public double MaxUpdateNormRatio { get; init; } = DefaultMaxUpdateNormRatio;
+    public const double DefaultMaxUpdateNormRatio = 10;
     /// <summary>The canonical job definition (UTF-8 JSON text); empty only in tests of the state machine alone.</summary>
     public string Definition { get; init; } = "";
 
@@ -69,6 +73,7 @@ public sealed record JobSpec
         Require(ClientTimeout > TimeSpan.Zero, nameof(ClientTimeout), $"= {ClientTimeout}; it must be positive.");
         Require(AggregationTimeout > TimeSpan.Zero, nameof(AggregationTimeout), $"= {AggregationTimeout}; it must be positive.");
         Require(MaxRoundAttempts >= 1, nameof(MaxRoundAttempts), $"= {MaxRoundAttempts}; it must be at least 1.");
+        Require(MaxUpdateNormRatio > 0 && double.IsFinite(MaxUpdateNormRatio), nameof(MaxUpdateNormRatio), $"= {MaxUpdateNormRatio}; it must be a positive number.");
         return this;
     }
 
@@ -90,6 +95,7 @@ public sealed record JobSpec
         if (ClientTimeout != other.ClientTimeout) return $"deadlines.client-training ({ClientTimeout} vs {other.ClientTimeout})";
         if (AggregationTimeout != other.AggregationTimeout) return $"deadlines.aggregation ({AggregationTimeout} vs {other.AggregationTimeout})";
         if (MaxRoundAttempts != other.MaxRoundAttempts) return $"deadlines.max-round-attempts ({MaxRoundAttempts} vs {other.MaxRoundAttempts})";
+        if (MaxUpdateNormRatio != other.MaxUpdateNormRatio) return $"updates.max-norm-ratio ({MaxUpdateNormRatio} vs {other.MaxUpdateNormRatio})";
         return null;
     }
 }

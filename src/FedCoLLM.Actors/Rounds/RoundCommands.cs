@@ -10,6 +10,9 @@ public sealed record StartJob(JobSpec Spec) : IRoundCommand;
 /// <summary>A client's fine-tuned SLM adapter for a round (its bytes are already in the server's store).</summary>
 public sealed record SubmitUpdate(int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss) : IRoundCommand;
 
+/// <summary>A client's update failed the screen (<c>Learning/Federation/UpdateScreen</c>): <paramref name="Fault"/> says which check.</summary>
+public sealed record RejectUpdate(int Round, string ClientId, BlobRef Update, string Fault, string Reason) : IRoundCommand;
+
 /// <summary>The client deadline of the open round passed.</summary>
 public sealed record CloseTraining(int Round, int Attempt) : IRoundCommand;
 
