@@ -39,6 +39,9 @@ public static partial class JobFile
     public static JobDefinition Parse(string hoconText, string sourceName, IReadOnlyCollection<string> strategies)
     {
         Akka.Configuration.Hocon.HoconValue root;
+        // Akka's parser accepts a block that is never closed; the bracket check names the block and the line instead.
+        try { Hosting.HoconSyntax.Check(hoconText, sourceName); }
+        catch (Hosting.ConfigFileException ex) { throw new JobFileException(ex.Section is { Length: > 0 } section ? section : "job", ex.Message, ex); }
         try { root = ConfigurationFactory.ParseString(hoconText).Root; }
         catch (Exception ex)
         {

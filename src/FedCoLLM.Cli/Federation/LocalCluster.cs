@@ -22,9 +22,13 @@ public static class LocalCluster
     public static Config LoadConfig(string outDir, IReadOnlyList<string>? files)
     {
         var journal = JournalPath(outDir);
+        var preamble = $"fedcollm.sqlite-file = \"{journal.Replace("\\", "/")}\"";
+        var names = files is { Count: > 0 } ? files : DefaultConfigFiles;
+        // Checked before the journal file is created, so a bad configuration leaves nothing behind.
+        var config = FederationConfig.Load(names, preamble);
+        FederationConfig.RequireJournal(config, names);
         Directory.CreateDirectory(Path.GetDirectoryName(journal)!);
         SqliteJournalFile.EnableWriteAheadLog(journal);
-        var preamble = $"fedcollm.sqlite-file = \"{journal.Replace("\\", "/")}\"";
-        return FederationConfig.Load(files is { Count: > 0 } ? files : DefaultConfigFiles, preamble);
+        return config;
     }
 }
