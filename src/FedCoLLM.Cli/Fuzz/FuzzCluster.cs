@@ -130,6 +130,14 @@ public sealed class FuzzCluster : IAsyncDisposable
         public int Errors => Volatile.Read(ref errors);
         public IReadOnlyList<string> Samples { get { lock (samples) return [.. samples]; } }
 
+        /// <summary>Starts counting afresh (after the set-up, whose own logs are not the fuzzing's).</summary>
+        public void Reset()
+        {
+            Interlocked.Exchange(ref warnings, 0);
+            Interlocked.Exchange(ref errors, 0);
+            lock (samples) samples.Clear();
+        }
+
         internal void Add(LogEvent e)
         {
             if (e is Error) Interlocked.Increment(ref errors); else Interlocked.Increment(ref warnings);

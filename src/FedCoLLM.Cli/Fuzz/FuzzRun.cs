@@ -40,10 +40,13 @@ public static class FuzzRun
         {
             var capture = await FrameCapture.CaptureAsync(cluster.VisitorConfig, cluster.RemotingPort, TimeSpan.FromSeconds(2));
             corpus = capture.Frames.Count;
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellation); // the capture's own association logs
+            cluster.Logs.Reset();
             tally = await RemotingFuzzer.RunAsync(cluster.RemotingPort, new FrameMutator(o.Seed, capture.Frames, capture.BigEndian), o.MaxCases, o.Duration, cancellation);
         }
         else
         {
+            cluster.Logs.Reset();
             tally = await new HttpFuzzer(o.Seed).RunAsync(cluster.HttpPort, o.MaxCases, o.Duration, cancellation);
         }
         // Let failure detection and gossip run a few rounds: an effect on the cluster shows after the last frame.

@@ -85,7 +85,7 @@ public sealed class HttpFuzzer(int seed)
             {
                 await stream.WriteAsync(bytes, cancellation);
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                wait.CancelAfter(TimeSpan.FromMilliseconds(kind == "cut-short" ? 50 : 1000));
+                wait.CancelAfter(TimeSpan.FromMilliseconds(kind == "cut-short" ? 50 : 500));
                 var buffer = new byte[64];
                 int n = await stream.ReadAtLeastAsync(buffer, 12, throwOnEndOfStream: false, wait.Token);
                 if (n == 0) tally.ClosedByPeer++;
