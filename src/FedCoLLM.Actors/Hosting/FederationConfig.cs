@@ -42,7 +42,6 @@ public static class FederationConfig
         {
             throw new ArgumentException($"Configuration [{string.Join(", ", files)}] does not parse: {e.Message}", nameof(files), e);
         }
-        RequireCluster(config, files);
         // The environment (a pod's or a lab namespace's) overrides the files: NodeEnvironment.
         return WithLogFormat(WithShardingPlugins(NodeEnvironment.Overrides().WithFallback(config).WithFallback(SqlPersistence.DefaultConfiguration)));
     }
@@ -50,7 +49,8 @@ public static class FederationConfig
     /// <summary>Every node is a cluster member with remoting and our serializers: a file list without them would start a
     /// node that waits in vain for a shard coordinator, so it is refused at once, naming what is missing and where the
     /// shipped files set it (--config replaces the default files rather than adding to them).</summary>
-    static void RequireCluster(Config config, IEnumerable<string> files)
+    /// <remarks>Not part of <see cref="Load"/>: tools that read a journal offline load serialization and persistence alone.</remarks>
+    public static void RequireCluster(Config config, IEnumerable<string> files)
     {
         var list = string.Join(", ", files);
         (string Section, string Problem)? missing =

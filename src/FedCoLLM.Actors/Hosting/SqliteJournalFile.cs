@@ -45,7 +45,7 @@ public static class SqliteJournalFile
                     catch (SerializationException e)
                     {
                         return $"Journal {path} cannot be resumed by this build: its {table} table holds a record \"{manifest}\" it cannot read ({e.Message}). " +
-                               "Run a FedCoLLM that wrote it, or start afresh under another --out directory.";
+                               "Use the FedCoLLM version that wrote it, or start afresh under another --out directory.";
                     }
                 }
             }

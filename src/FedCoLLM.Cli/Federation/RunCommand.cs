@@ -67,7 +67,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         Akka.Configuration.Config config;
         try
         {
-            config = LocalCluster.LoadConfig(s.Out, s.Config);
+            config = LocalCluster.LoadConfig(s.Out, s.Config, requireNode: true);
         }
         catch (Exception e) when (e is ConfigFileException or ArgumentException or FileNotFoundException)
         {

@@ -97,6 +97,11 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
             AnsiConsole.MarkupLine($"[red]--out {Markup.Escape(s.Out)}:[/] no running cluster and no journal.db there; pass the directory a `fedcollm run --out …` wrote.");
             return null;
         }
+        if (SqliteJournalFile.Unreadable(LocalCluster.JournalPath(s.Out)) is { } unreadable)
+        {
+            AnsiConsole.MarkupLine($"[red]Refused:[/] {Markup.Escape(unreadable)}");
+            return null;
+        }
         var files = s.Config.Length > 0 ? s.Config : ["serialization.conf", "persistence-sqlite.conf"];
         var config = LocalCluster.LoadConfig(s.Out, files);
         var system = FederationHost.CreateSystem(Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING\n" + StandardErrorLogger.Config).WithFallback(config));
