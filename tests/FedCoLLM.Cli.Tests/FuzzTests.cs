@@ -4,7 +4,7 @@ using FedCoLLM.Cli.Fuzz;
 namespace FedCoLLM.Cli.Tests;
 
 /// <summary>
-/// The bounded fuzz runs of CI (the long ones are `fedcollm fuzz --seconds N`, docs/security.md): a few hundred hostile
+/// The bounded fuzz runs of CI (the long ones are `fedcollm fuzz --seconds N`, docs/hostile-input.md): a few hundred hostile
 /// frames at a real node's remoting port and a few hundred garbage requests at its HTTP port, over real sockets, with a
 /// second cluster member watching. The node must survive, log, and leave the cluster as it was.
 /// </summary>

@@ -4,7 +4,7 @@ using Spectre.Console.Cli;
 namespace FedCoLLM.Cli.Fuzz;
 
 /// <summary><c>fedcollm fuzz</c>: hostile bytes at a node's remoting or HTTP port (a node and a peer started here, on
-/// loopback); exits 0 when the node survived and the cluster is unchanged. docs/security.md records a long run.</summary>
+/// loopback); exits 0 when the node survived and the cluster is unchanged. docs/hostile-input.md records a long run.</summary>
 public sealed class FuzzCommand : AsyncCommand<FuzzCommand.Settings>
 {
     public sealed class Settings : CommandSettings
