@@ -1,3 +1,4 @@
+using FedCoLLM.Tests.Shared;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Akka.Configuration;
@@ -281,23 +282,9 @@ public class DeployManifestTests
     /// <summary>Runs a command, returning its exit code and its standard output and error together.</summary>
     static async Task<(int Code, string Output)> Run(string script, params string[] args)
     {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(script);
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{script} {string.Join(" ", args)} ran over 3 minutes.");
-        }
-        return (process.ExitCode, await stdout + await stderr);
+        var result = await ShortCommand.RunAsync(["bash", script, .. args], TimeSpan.FromMinutes(3));
+        if (result.TimedOut) throw new TimeoutException($"{script} {string.Join(" ", args)} ran over 3 minutes.");
+        return (result.Code, result.Output);
     }
 }
 
@@ -313,7 +300,7 @@ static class DeployTools
 {
     static readonly string Validate = Path.Combine(Repository.Root, "deploy", "k8s", "validate");
 
-    public static bool Required => string.Equals(System.Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+    public static bool Required => Requirement.InCi();
 
     /// <summary>Null when the tools are there; else what is missing. Looks where validate.sh looks (which also
     /// refuses a kubectl on PATH whose kustomize is older than v5, failing the test with its message).</summary>
@@ -348,7 +335,7 @@ public sealed class DeployFactAttribute : FactAttribute
 {
     public DeployFactAttribute(DeployTool tool)
     {
-        if (!DeployTools.Required && DeployTools.Missing(tool) is { } missing) Skip = missing;
+        Skip = Requirement.Skip(DeployTools.Missing(tool));
     }
 }
 
@@ -356,6 +343,6 @@ public sealed class DeployTheoryAttribute : TheoryAttribute
 {
     public DeployTheoryAttribute(DeployTool tool)
     {
-        if (!DeployTools.Required && DeployTools.Missing(tool) is { } missing) Skip = missing;
+        Skip = Requirement.Skip(DeployTools.Missing(tool));
     }
 }

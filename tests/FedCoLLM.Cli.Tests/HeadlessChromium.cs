@@ -1,3 +1,4 @@
+using FedCoLLM.Tests.Shared;
 using System.Diagnostics;
 
 namespace FedCoLLM.Cli.Tests;
@@ -15,9 +16,7 @@ static class HeadlessChromium
         new[] { Environment.GetEnvironmentVariable("FEDCOLLM_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }
             .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p));
 
-    public static bool Required =>
-        string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase) ||
-        Environment.GetEnvironmentVariable("FEDCOLLM_REQUIRE_CHROMIUM") == "1";
+    public static bool Required => Requirement.InCi("FEDCOLLM_REQUIRE_CHROMIUM");
 
     public const string SkipReason = "Chromium is not installed (apt-get install chromium, or set FEDCOLLM_CHROMIUM); browser tests skipped. .ci/run installs it.";
 
@@ -45,34 +44,21 @@ static class HeadlessChromium
         var profile = Directory.CreateTempSubdirectory("fedcollm-chromium-").FullName;
         try
         {
-            var info = new ProcessStartInfo(Executable ?? throw new InvalidOperationException(SkipReason))
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
             // Flags that work as root in a container: no sandbox (it needs user namespaces), no GPU, and nothing that
             // reaches the network on its own (no QUIC, updates, sync or first-run pages).
-            foreach (var flag in new[]
-                     {
-                         "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                         "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}",
-                     })
-                info.ArgumentList.Add(flag);
-            foreach (var a in args) info.ArgumentList.Add(a);
-            using var process = Process.Start(info)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            try { await process.WaitForExitAsync(limit.Token); }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"chromium {string.Join(" ", args)} did not exit within 2 minutes:\n{await stderr}");
-            }
-            if (process.ExitCode != 0)
-                throw new InvalidOperationException($"chromium {string.Join(" ", args)} exited with {process.ExitCode}:\n{await stderr}");
-            return await stdout;
+            string[] command =
+            [
+                Executable ?? throw new InvalidOperationException(SkipReason),
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}",
+                .. args,
+            ];
+            var result = await ShortCommand.RunAsync(command, TimeSpan.FromMinutes(2));
+            if (result.TimedOut)
+                throw new TimeoutException($"chromium {string.Join(" ", args)} did not exit within 2 minutes:\n{result.Stderr}");
+            if (result.Code != 0)
+                throw new InvalidOperationException($"chromium {string.Join(" ", args)} exited with {result.Code}:\n{result.Stderr}");
+            return result.Stdout;
         }
         finally
         {
@@ -86,6 +72,6 @@ public sealed class ChromiumFactAttribute : FactAttribute
 {
     public ChromiumFactAttribute()
     {
-        if (HeadlessChromium.Executable is null && !HeadlessChromium.Required) Skip = HeadlessChromium.SkipReason;
+        Skip = Requirement.Skip(HeadlessChromium.Executable is null ? HeadlessChromium.SkipReason : null, "FEDCOLLM_REQUIRE_CHROMIUM");
     }
 }

@@ -1,3 +1,4 @@
+using FedCoLLM.Tests.Shared;
 using System.Text.Json.Nodes;
 using FedCoLLM.Cli.Lab;
 
@@ -9,11 +10,11 @@ public sealed class LabFactAttribute : FactAttribute
 {
     public static string? Unavailable => LabNetwork.Unavailable() ?? LabPostgres.Unavailable();
 
-    public static bool Required => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+    public static bool Required => Requirement.InCi();
 
     public LabFactAttribute()
     {
-        if (Unavailable is { } why && !Required) Skip = $"The multi-host lab cannot run here: {why}.";
+        Skip = Requirement.Skip(Unavailable is { } why ? $"The multi-host lab cannot run here: {why}." : null);
     }
 }
 

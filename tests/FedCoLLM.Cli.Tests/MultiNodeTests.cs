@@ -11,7 +11,7 @@ public sealed class PostgresFactAttribute : FactAttribute
 {
     public PostgresFactAttribute()
     {
-        if (Postgres.ConnectionString is null && !Postgres.Required) Skip = Postgres.SkipReason;
+        Skip = Requirement.Skip(Postgres.ConnectionString is null ? Postgres.SkipReason : null, "FEDCOLLM_REQUIRE_POSTGRES");
     }
 }
 

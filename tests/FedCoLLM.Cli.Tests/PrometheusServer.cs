@@ -1,3 +1,4 @@
+using FedCoLLM.Tests.Shared;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -17,7 +18,7 @@ static class PrometheusTools
         Find("promtool") is not null && Find("prometheus") is not null ? null
             : "promtool and prometheus are not installed (apt-get install prometheus; .ci/run does); the Prometheus tests are skipped.";
 
-    public static bool Required => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+    public static bool Required => Requirement.InCi();
 }
 
 /// <summary>Runs only where promtool and prometheus are installed; in CI it runs (and fails, saying what is missing).</summary>
@@ -25,7 +26,7 @@ public sealed class PrometheusFactAttribute : FactAttribute
 {
     public PrometheusFactAttribute()
     {
-        if (PrometheusTools.SkipReason is { } reason && !PrometheusTools.Required) Skip = reason;
+        Skip = Requirement.Skip(PrometheusTools.SkipReason);
     }
 }
 

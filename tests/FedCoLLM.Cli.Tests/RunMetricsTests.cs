@@ -66,19 +66,7 @@ public class RunMetricsTests(ITestOutputHelper log)
     /// <summary><c>promtool check metrics</c> reads the exposition on standard input and prints each lint problem.</summary>
     static async Task<(int Code, string Output)> Promtool(string metrics)
     {
-        var info = new ProcessStartInfo(PrometheusTools.Find("promtool")!, ["check", "metrics"])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(metrics);
-        process.StandardInput.Close();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await errors);
+        var result = await ShortCommand.RunAsync([PrometheusTools.Find("promtool")!, "check", "metrics"], input: metrics);
+        return (result.Code, result.Output);
     }
 }

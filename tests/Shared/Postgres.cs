@@ -13,9 +13,7 @@ static class Postgres
 
     public static string? ConnectionString => Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } v ? v : null;
 
-    public static bool Required =>
-        string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase) ||
-        Environment.GetEnvironmentVariable("FEDCOLLM_REQUIRE_POSTGRES") == "1";
+    public static bool Required => Requirement.InCi("FEDCOLLM_REQUIRE_POSTGRES");
 
     public static string SkipReason => $"{Variable} is not set (an Npgsql connection string for a role with CREATEDB); PostgreSQL tests skipped. .ci/run sets it up.";
 

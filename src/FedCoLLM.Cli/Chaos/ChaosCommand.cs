@@ -81,7 +81,7 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
             {
                 network = LabNetwork.Create(LabLayout.Hosts(clientIds), LabLayout.Aliases(clientIds));
                 postgres = await LabPostgres.Start(network, Path.Combine(Path.GetFullPath(s.Out), "postgres"), stop.Token);
-                site = new LabSite(network, postgres);
+                site = new LabSite(network, postgres, pacedTransfers: true);
             }
             else site = new LoopbackSite(admin!);
             Console.WriteLine($"Trials run on {site.Describe}" + (labUnavailable is null or "--loopback" ? "." : $": the lab is not available here ({labUnavailable})."));

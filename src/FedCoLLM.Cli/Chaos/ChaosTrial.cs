@@ -36,56 +36,24 @@ public static partial class ChaosTrial
         if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
         using var database = ChaosDatabase.Create(context.Site.Admin, $"fedcollm_chaos_{trial:D3}_{Guid.NewGuid().ToString("N")[..8]}");
         var cluster = new ChaosCluster(context.Site.Layout(directory, context.Site.ForNodes(database.Name), context.JobFile, context.DataDir, context.ClientIds));
-        string? victim = null, during = null, error = null;
+        string? victim = null, during = null;
         double? recovery = null;
-        var completed = false;
-        var identical = false;
-        IReadOnlyList<string> problems = [];
-        try
+        var checks = new TrialChecks(context.Timeout, context.Reference, database.ConnectionString, context.ClientIds, context.Rounds);
+        var verdict = await TrialRun.Run(cluster, Path.Combine(directory, "logs"), checks, async deadline =>
         {
-            cluster.StartAll();
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            deadline.CancelAfter(context.Timeout);
-
-            var target = await Trigger(cluster, fault, deadline.Token);
-            if (target is { } t)
-            {
-                victim = t.Victim;
-                during = Describe(cluster, t.Victim, fault);
-                var before = await JournalAudit.LatestTransition(database.ConnectionString, deadline.Token);
-                var killedAt = Stopwatch.StartNew();
-                cluster.Kill(t.Victim);
-                var progress = WaitForProgress(database.ConnectionString, before, killedAt, deadline.Token);
-                await Task.Delay(context.RestartAfter, deadline.Token);
-                cluster.Restart(t.Victim);
-                recovery = await progress;
-            }
-
-            var follower = cluster[ChaosCluster.Follower];
-            var left = context.Timeout - wall.Elapsed;
-            var exit = left > TimeSpan.Zero ? await follower.WaitForExit(left, cancellation) : null; // Ctrl-C/SIGTERM stops a trial at once
-            completed = exit == 0 && follower.Saw("· Completed");
-            if (exit is null) error = $"the job did not finish within {context.Timeout.TotalMinutes:F0} min";
-            else if (exit != 0) error = $"the follower exited with {exit}";
-            if (completed)
-                identical = FinalHashes(cluster.Layout.FollowerReport) == context.Reference;
-            problems = JournalAudit.Check(await JournalAudit.ReadEvents(database.ConnectionString, cancellation), context.ClientIds, context.Rounds);
-        }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
-        {
-            error = $"the trial did not finish within {context.Timeout.TotalMinutes:F0} min";
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            error = e.Message;
-        }
-        finally
-        {
-            cluster.Dispose();
-            cluster.WriteLogs(Path.Combine(directory, "logs"));
-        }
-        if (!(completed && identical && problems.Count == 0 && error is null)) error = (error is null ? "" : error + "; ") + $"journal kept in database {database.Name}, logs in {directory}";
-        var result = new TrialResult(trial, fault, victim, during, completed, identical, problems, recovery, wall.Elapsed.TotalSeconds, error);
+            if (await Trigger(cluster, fault, deadline) is not { } t) return;
+            victim = t.Victim;
+            during = Describe(cluster, t.Victim, fault);
+            var before = await JournalAudit.LatestTransition(database.ConnectionString, deadline);
+            var killedAt = Stopwatch.StartNew();
+            cluster.Kill(t.Victim);
+            var progress = WaitForProgress(database.ConnectionString, before, killedAt, deadline);
+            await Task.Delay(context.RestartAfter, deadline);
+            cluster.Restart(t.Victim);
+            recovery = await progress;
+        }, cancellation);
+        var error = verdict.Passed ? null : (verdict.Error is null ? "" : verdict.Error + "; ") + $"journal kept in database {database.Name}, logs in {directory}";
+        var result = new TrialResult(trial, fault, victim, during, verdict.Completed, verdict.Identical, verdict.JournalProblems, recovery, wall.Elapsed.TotalSeconds, error);
         database.KeepOnDispose = context.KeepDatabases || !result.Passed;
         return result;
     }

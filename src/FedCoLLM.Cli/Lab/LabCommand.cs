@@ -67,7 +67,7 @@ public sealed class LabCommand : AsyncCommand<LabCommand.Settings>
             return 1;
 
         var scenarios = s.Scenarios.Length > 0 ? s.Scenarios.Select(LabTrial.Parse).ToArray() : Enum.GetValues<LabScenario>();
-        var options = new LabOptions(outDir, jobFile, clientData, spec.ClientIds, s.Rounds, reference, s.Restarts,
+        var options = new LabOptions(outDir, jobFile, s.Data, spec.ClientIds, s.Rounds, reference, s.Restarts,
             TimeSpan.FromSeconds(s.RestartAfter), TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(s.Partition), TimeSpan.FromMinutes(s.TrialTimeout));
         var results = new List<LabResult>();
         using (var network = LabNetwork.Create(LabLayout.Hosts(spec.ClientIds), LabLayout.Aliases(spec.ClientIds)))
@@ -75,11 +75,12 @@ public sealed class LabCommand : AsyncCommand<LabCommand.Settings>
             Console.WriteLine($"Lab: {network.Hosts.Count} hosts on {LabNetwork.Subnet}.0/24 " +
                               $"({string.Join(", ", network.Hosts.Values.Select(h => $"{h.Name} {h.Address}"))}), every node on port {LabTopology.RemotingPort}.");
             using var postgres = await LabPostgres.Start(network, Path.Combine(outDir, "postgres"), stop.Token);
+            var site = new LabSite(network, postgres, pacedTransfers: false);
             for (var i = 0; i < scenarios.Length && !stop.Token.IsCancellationRequested; i++)
             {
                 Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] scenario {i + 1}/{scenarios.Length}: {LabTrial.Name(scenarios[i])}");
                 LabResult result;
-                try { result = await LabTrial.Run(i + 1, scenarios[i], options, network, postgres, stop.Token); }
+                try { result = await LabTrial.Run(i + 1, scenarios[i], options, site, stop.Token); }
                 catch (OperationCanceledException) { break; }
                 results.Add(result);
                 Console.WriteLine("           " + LabReport.Line(result));

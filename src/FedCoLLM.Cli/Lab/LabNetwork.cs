@@ -137,25 +137,12 @@ public sealed partial class LabNetwork : IDisposable
 
     void Ip(string ns, params string[] args) => Check(["ip", "netns", "exec", ns, "ip", .. args]);
 
-    static void Check(params string[] command)
-    {
-        var (code, output) = Run(command);
-        if (code != 0) throw new InvalidOperationException($"Lab network: `{string.Join(' ', command)}` failed ({code}): {output.Trim()}");
-    }
+    static void Check(params string[] command) => ShortCommand.Check("Lab network", command);
 
     static (int Code, string Output) Run(params string[] command)
     {
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in command.Skip(1)) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(60_000))
-        {
-            p.Kill(true);
-            return (-1, $"timed out: {string.Join(' ', command)}");
-        }
-        return (p.ExitCode, stdout.Result + stderr.Result);
+        var result = ShortCommand.Run(command);
+        return (result.Code, result.Output);
     }
 
     static string? Which(string tool) =>

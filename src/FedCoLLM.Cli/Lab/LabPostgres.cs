@@ -91,20 +91,8 @@ public sealed class LabPostgres : IDisposable
     public string ForNodes(string database) =>
         new NpgsqlConnectionStringBuilder { Host = Host, Port = 5432, Username = User, Password = password, Database = database }.ConnectionString;
 
-    /// <summary>For the harness: a database by name, through the socket.</summary>
-    public string ForHarness(string database) =>
-        new NpgsqlConnectionStringBuilder(Admin) { Database = database }.ConnectionString;
-
-    static async Task Check(CancellationToken cancellation, params string[] command)
-    {
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in command.Skip(1)) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var output = p.StandardOutput.ReadToEndAsync(cancellation);
-        var errors = p.StandardError.ReadToEndAsync(cancellation);
-        await p.WaitForExitAsync(cancellation);
-        if (p.ExitCode != 0) throw new InvalidOperationException($"Lab PostgreSQL: `{string.Join(' ', command)}` failed ({p.ExitCode}): {await output}{await errors}");
-    }
+    static Task Check(CancellationToken cancellation, params string[] command) =>
+        ShortCommand.CheckAsync("Lab PostgreSQL", command, TimeSpan.FromMinutes(2), cancellation);
 
     public void Dispose()
     {

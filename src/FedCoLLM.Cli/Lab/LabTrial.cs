@@ -29,7 +29,7 @@ public sealed record LabResult(
 
 /// <summary>
 /// Runs one scenario in the lab: a fresh database on the lab's PostgreSQL, the cluster of <see cref="LabLayout"/>, the
-/// fault, then the checks of <c>fedcollm chaos</c>: the job completes, its final adapters are bit-identical to the
+/// fault, then the checks of <c>fedcollm chaos</c> (<see cref="TrialRun"/>): the job completes, its final adapters are bit-identical to the
 /// undisturbed reference, and the journal accepted each client update exactly once per round. Partitions last
 /// <see cref="LabOptions.Partition"/>: longer than failure detection plus the split-brain resolver's stable-after, so
 /// the cut-off node is downed, exits (code 3) and is restarted by the supervisor, as in a StatefulSet.
@@ -39,78 +39,51 @@ public static class LabTrial
     public const string Joined = "joined the cluster";
     static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
-    public static async Task<LabResult> Run(int index, LabScenario scenario, LabOptions options, LabNetwork network, LabPostgres postgres, CancellationToken cancellation)
+    public static async Task<LabResult> Run(int index, LabScenario scenario, LabOptions options, LabSite site, CancellationToken cancellation)
     {
         var wall = Stopwatch.StartNew();
         var directory = Path.Combine(options.Directory, $"{index:D2}-{Name(scenario)}");
         if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
-        var name = $"lab_{index:D2}_{Guid.NewGuid().ToString("N")[..8]}";
-        using var database = ChaosDatabase.Create(postgres.Admin, name);
-        var layout = new LabLayout(network, directory, postgres.ForNodes(name), options.JobFile, options.ClientData, options.ClientIds);
+        using var database = ChaosDatabase.Create(site.Admin, $"lab_{index:D2}_{Guid.NewGuid().ToString("N")[..8]}");
+        var layout = site.Layout(directory, site.ForNodes(database.Name), options.JobFile, options.DataDir, options.ClientIds);
         var cluster = new ChaosCluster(layout);
         var rejoins = new List<Rejoin>();
-        string? fault = null, error = null;
-        var completed = false;
-        var identical = false;
-        IReadOnlyList<string> problems = [];
-        try
+        string? fault = null;
+        var checks = new TrialChecks(options.Timeout, options.Reference, database.ConnectionString, options.ClientIds, options.Rounds);
+        var verdict = await TrialRun.Run(cluster, Path.Combine(directory, "logs"), checks, async deadline =>
         {
-            cluster.StartAll();
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            deadline.CancelAfter(options.Timeout);
             var follower = cluster[ChaosCluster.Follower];
             switch (scenario)
             {
                 case LabScenario.Restarts:
-                    await AllJoined(cluster, deadline.Token);
+                    await AllJoined(cluster, deadline);
                     for (var i = 0; i < options.Restarts; i++)
                     {
                         var victim = layout.ServerNodes[i % layout.ServerNodes.Count];
-                        rejoins.Add(await RestartAtSameAddress(cluster, victim, options, deadline.Token));
+                        rejoins.Add(await RestartAtSameAddress(cluster, victim, options, deadline));
                         if (!rejoins[^1].Rejoined) break;
                     }
                     fault = $"{rejoins.Count} same-address restarts of {string.Join(", ", layout.ServerNodes)}" + (follower.HasExited ? " (the job ended before the last)" : "");
                     break;
                 case LabScenario.PartitionJobHost:
                 {
-                    await WaitFor(() => follower.Saw("round 1/") && follower.Saw("· Aggregating") || follower.HasExited, deadline.Token);
+                    await WaitFor(() => follower.Saw("round 1/") && follower.Saw("· Aggregating") || follower.HasExited, deadline);
                     var host = cluster.JobHost() ?? throw new InvalidOperationException("no server reported hosting the job");
-                    fault = await Partition(network, cluster, host, options, deadline.Token);
+                    fault = await Partition(site.Network, cluster, host, options, deadline);
                     break;
                 }
                 case LabScenario.PartitionClient:
                 {
                     var client = layout.ClientNodes[^1];
-                    await WaitFor(() => cluster[client].Saw($"{Federation.NodeTrace.StepStarted} round 1 ClientsTraining") || follower.HasExited, deadline.Token);
-                    fault = await Partition(network, cluster, client, options, deadline.Token);
+                    await WaitFor(() => cluster[client].Saw($"{Federation.NodeTrace.StepStarted} round 1 ClientsTraining") || follower.HasExited, deadline);
+                    fault = await Partition(site.Network, cluster, client, options, deadline);
                     break;
                 }
             }
-
-            var left = options.Timeout - wall.Elapsed;
-            var exit = left > TimeSpan.Zero ? await follower.WaitForExit(left, cancellation) : null;
-            completed = exit == 0 && follower.Saw("· Completed");
-            if (exit is null) error = $"the job did not finish within {options.Timeout.TotalMinutes:F0} min";
-            else if (exit != 0) error = $"the follower exited with {exit}";
-            if (completed) identical = ChaosTrial.FinalHashes(layout.FollowerReport) == options.Reference;
-            problems = JournalAudit.Check(await JournalAudit.ReadEvents(postgres.ForHarness(name), cancellation), options.ClientIds, options.Rounds);
-        }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
-        {
-            error = $"the scenario did not finish within {options.Timeout.TotalMinutes:F0} min";
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            error = e.Message;
-        }
-        finally
-        {
-            cluster.Dispose();
-            cluster.WriteLogs(Path.Combine(directory, "logs"));
-        }
+        }, cancellation);
         var restarts = cluster.SupervisorRestarts.Select(r => $"{r.Node} exited with {r.ExitCode} at {r.At:HH:mm:ss} and was restarted").ToArray();
-        var result = new LabResult(scenario, completed, identical, problems, rejoins, restarts, fault, wall.Elapsed.TotalSeconds, error);
-        if (!result.Passed) result = result with { Error = (error is null ? "" : error + "; ") + $"logs in {directory}" };
+        var result = new LabResult(scenario, verdict.Completed, verdict.Identical, verdict.JournalProblems, rejoins, restarts, fault, wall.Elapsed.TotalSeconds, verdict.Error);
+        if (!result.Passed) result = result with { Error = (verdict.Error is null ? "" : verdict.Error + "; ") + $"logs in {directory}" };
         database.KeepOnDispose = !result.Passed;
         return result;
     }
@@ -172,5 +145,5 @@ public static class LabTrial
 
 /// <summary>What every scenario of a lab run shares.</summary>
 public sealed record LabOptions(
-    string Directory, string JobFile, string ClientData, IReadOnlyList<string> ClientIds, int Rounds, (string Slm, string Llm) Reference,
+    string Directory, string JobFile, string DataDir, IReadOnlyList<string> ClientIds, int Rounds, (string Slm, string Llm) Reference,
     int Restarts, TimeSpan RestartAfter, TimeSpan RejoinTimeout, TimeSpan Partition, TimeSpan Timeout);
