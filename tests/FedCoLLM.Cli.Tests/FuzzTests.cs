@@ -11,7 +11,8 @@ namespace FedCoLLM.Cli.Tests;
 [Collection(ChildProcesses.Name)]
 public sealed class FuzzTests
 {
-    static readonly TimeSpan Budget = TimeSpan.FromSeconds(30);
+    /// <summary>A safety limit only: 300 cases take ~3 s (remoting) and ~8 s (HTTP) here; a loaded CI machine gets room.</summary>
+    static readonly TimeSpan Budget = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task Random_and_mutated_remoting_frames_leave_the_node_and_the_cluster_unaffected()
@@ -26,7 +27,7 @@ public sealed class FuzzTests
         Assert.True(report.CorpusFrames > 0, "no real frame was captured to mutate: " + text);
         Assert.All(FrameMutator.Kinds, kind => Assert.True(report.Tally.ByKind.GetValueOrDefault(kind) > 0, $"no {kind} case: {text}"));
         Assert.True(report.Errors + report.Warnings > 0, "the node logged nothing about 300 hostile frames: " + text);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"took {clock.Elapsed}");
     }
 
     [Fact]
