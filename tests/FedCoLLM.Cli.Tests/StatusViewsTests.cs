@@ -64,6 +64,17 @@ public class StatusViewsTests
     }
 
     [Fact]
+    public void A_client_whose_update_was_refused_shows_as_refused()
+    {
+        var status = MidRoundTwo();
+        var refused = status with { State = status.State with { Rejected = ImmutableDictionary<string, string>.Empty.Add("b", "non-finite: NaN") } };
+
+        var view = JobViews.Detail(Entry, refused, At)!;
+
+        Assert.Equal(("b", "refused"), (view.Clients[1].Id, view.Clients[1].Status));
+    }
+
+    [Fact]
     public void The_api_writes_snake_case_json_with_null_for_what_is_not_a_number()
     {
         var json = JsonSerializer.Serialize(JobViews.Detail(Entry, MidRoundTwo(), At)!, StatusJson.Default.JobDetailView);

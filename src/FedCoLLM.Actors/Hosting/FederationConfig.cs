@@ -27,7 +27,10 @@ public static class FederationConfig
             var path = File.Exists(file) ? file : Path.Combine(DefaultDirectory, file);
             if (!File.Exists(path))
                 throw new FileNotFoundException($"Configuration file \"{file}\" not found (looked in the working directory and {DefaultDirectory}); pass an existing .conf file or one of: {string.Join(", ", ShippedFiles())}.", file);
-            parts.Add(File.ReadAllText(path));
+            var text = File.ReadAllText(path);
+            // Akka's parser accepts an unclosed block and silently drops what follows: check the brackets first.
+            HoconSyntax.Check(text, path);
+            parts.Add(text);
         }
         parts.Insert(0, EnvironmentSubstitutions(parts, files));
         Config config;
@@ -41,6 +44,33 @@ public static class FederationConfig
         }
         // The environment (a pod's or a lab namespace's) overrides the files: NodeEnvironment.
         return WithLogFormat(WithShardingPlugins(NodeEnvironment.Overrides().WithFallback(config).WithFallback(SqlPersistence.DefaultConfiguration)));
+    }
+
+    /// <summary>Every node is a cluster member with remoting and our serializers: a file list without them would start a
+    /// node that waits in vain for a shard coordinator, so it is refused at once, naming what is missing and where the
+    /// shipped files set it (--config replaces the default files rather than adding to them).</summary>
+    /// <remarks>Not part of <see cref="Load"/>: tools that read a journal offline load serialization and persistence alone.</remarks>
+    public static void RequireCluster(Config config, IEnumerable<string> files)
+    {
+        var list = string.Join(", ", files);
+        (string Section, string Problem)? missing =
+            !config.HasPath("akka.actor.provider") ? ("akka.actor", "has no akka.actor.provider (local.conf and cluster.conf set it to cluster)")
+            : config.GetString("akka.actor.provider") is var p && p != "cluster" && !p.Contains("Cluster", StringComparison.Ordinal) ? ("akka.actor", $"sets akka.actor.provider = {p}; a federation node needs cluster")
+            : !config.HasPath("akka.remote.dot-netty.tcp") ? ("akka.remote.dot-netty.tcp", "has no section akka.remote.dot-netty.tcp (the remoting hostname and port; local.conf and cluster.conf set it)")
+            : !config.HasPath("akka.actor.serialization-bindings") ? ("akka.actor.serialization-bindings", "has no section akka.actor.serialization-bindings (serialization.conf holds the wire and journal serializers)")
+            : null;
+        if (missing is { } m)
+            throw new ConfigFileException(list, 0, m.Section, $"Configuration [{list}] {m.Problem}. {ReplacesDefaults}");
+    }
+
+    const string ReplacesDefaults = "--config replaces the default files rather than adding to them: pass the shipped files too (e.g. --config local.conf --config sharding.conf --config serialization.conf --config persistence-sqlite.conf --config yours.conf), or leave --config out.";
+
+    /// <summary>Refuses a configuration that lacks a journal plugin (a node that hosts job entities needs one).</summary>
+    public static void RequireJournal(Config config, IEnumerable<string> files)
+    {
+        if (!config.HasPath("akka.persistence.journal.plugin") || string.IsNullOrWhiteSpace(config.GetString("akka.persistence.journal.plugin")))
+            throw new ConfigFileException(string.Join(", ", files), 0, "akka.persistence.journal",
+                $"Configuration [{string.Join(", ", files)}] has no akka.persistence.journal.plugin (the journal the job entities persist to; persistence-sqlite.conf or persistence-postgres.conf sets it). {ReplacesDefaults}");
     }
 
     /// <summary><c>fedcollm.log-format = json</c> (FEDCOLLM_LOG_FORMAT) swaps Akka's loggers for JSON lines on standard

@@ -82,6 +82,9 @@ internal static class CanonicalJson
             w.WriteString("aggregation", JobDuration.Format(job.AggregationDeadline));
             w.WriteNumber("max-round-attempts", job.MaxRoundAttempts);
             w.WriteEndObject();
+            w.WriteStartObject("updates");
+            Number(w, "max-norm-ratio", job.Updates.MaxNormRatio);
+            w.WriteEndObject();
             w.WriteStartObject("compute");
             w.WriteString("device", job.Compute.Device);
             w.WriteNumber("threads", job.Compute.Threads);
@@ -202,6 +205,7 @@ internal static class CanonicalJson
         var clients = r.Object("clients");
         var deadlines = r.Object("deadlines");
         var compute = r.Object("compute");
+        var updates = r.Object("updates");
         var job = new JobDefinition
         {
             Id = r.String("id"),
@@ -245,6 +249,7 @@ internal static class CanonicalJson
             SecureAggregation = root.ContainsKey("secure-aggregation") && r.Object("secure-aggregation") is { } s
                 ? new JobSecureAggregation(s.Int("dropouts"), s.Double("clip"), s.Long("max-samples"), s.Duration("step-deadline"))
                 : null,
+            Updates = new JobUpdates(updates.Double("max-norm-ratio")),
         };
         if (!job.CanonicalBytes().AsSpan().SequenceEqual(bytes))
             throw Bad("", "is not in canonical form (keys missing, extra, reordered or reformatted); send the bytes CanonicalBytes() wrote");

@@ -41,6 +41,8 @@ public sealed record JobDefinition
     public required JobCompute Compute { get; init; }
     /// <summary>The <c>secure-aggregation*</c> keys; null when <c>secure-aggregation = off</c> (the default).</summary>
     public JobSecureAggregation? SecureAggregation { get; init; }
+    /// <summary><c>job.updates</c>: the bounds a client update must meet before a round takes it.</summary>
+    public JobUpdates Updates { get; init; } = JobUpdates.Default;
 
     public string PublicSetPath => Data.PublicSet.Path;
     public string? ServerTrainingSetPath => Data.ServerTrainingSet?.Path;

@@ -39,6 +39,9 @@ public static partial class JobFile
     public static JobDefinition Parse(string hoconText, string sourceName, IReadOnlyCollection<string> strategies)
     {
         Akka.Configuration.Hocon.HoconValue root;
+        // Akka's parser accepts a block that is never closed; the bracket check names the block and the line instead.
+        try { Hosting.HoconSyntax.Check(hoconText, sourceName); }
+        catch (Hosting.ConfigFileException ex) { throw new JobFileException(ex.Section is { Length: > 0 } section ? section : "job", ex.Message, ex); }
         try { root = ConfigurationFactory.ParseString(hoconText).Root; }
         catch (Exception ex)
         {
@@ -49,7 +52,7 @@ public static partial class JobFile
 
         var file = JobSection.Root(sourceName, root, "job");
         if (!file.Has("job")) throw file.Error("job", "missing; the file must hold one block job { id = …, strategy = …, … }");
-        var job = file.Section("job", "id", "strategy", "rounds", "seed", "models", "lora", "training", "distillation", "data", "clients", "deadlines", "compute",
+        var job = file.Section("job", "id", "strategy", "rounds", "seed", "models", "lora", "training", "distillation", "data", "clients", "deadlines", "updates", "compute",
             "secure-aggregation", "secure-aggregation-dropouts", "secure-aggregation-clip", "secure-aggregation-max-samples", "secure-aggregation-step-deadline");
 
         var id = job.RequiredString("id", "wordnet");
@@ -100,6 +103,7 @@ public static partial class JobFile
             MaxRoundAttempts = maxAttempts,
             Compute = Compute(job.Section("compute", "device", "threads", "dtype")),
             SecureAggregation = SecureAggregation(job, strategy, enrolled.Count, quorum),
+            Updates = Updates(job.Section("updates", "max-norm-ratio")),
         };
     }
 
@@ -342,6 +346,13 @@ public static partial class JobFile
         catch (MultipleChoiceFormatException ex) { throw s.Error(key, $"= \"{path}\" is not multiple-choice JSONL: {ex.Message}", ex); }
         if (items.Count == 0) throw s.Error(key, $"= \"{path}\" holds no questions");
         return new JobDataFile(path, DirectoryFingerprint.OfFile(path));
+    }
+
+    static JobUpdates Updates(JobSection s)
+    {
+        var ratio = s.Double("max-norm-ratio", JobUpdates.Default.MaxNormRatio);
+        if (ratio <= 0) throw s.Error("max-norm-ratio", $"= {ratio}; set it to a positive number (how many times the round's adapter norm an update may move it), e.g. 10");
+        return new JobUpdates(ratio);
     }
 
     static JobCompute Compute(JobSection s)

@@ -23,6 +23,7 @@ public static class JobSpecs
         MaxRoundAttempts = definition.MaxRoundAttempts,
         SecureAggregation = definition.SecureAggregation is { } s
             ? new SecureAggregationSpec(s.Dropouts, s.Clip, s.MaxSamples, s.StepDeadline) : null,
+        MaxUpdateNormRatio = definition.Updates.MaxNormRatio,
         Definition = Encoding.UTF8.GetString(definition.CanonicalBytes()),
     }.Validate();
 

@@ -49,6 +49,10 @@ public sealed record JobSpec
     public int MaxRoundAttempts { get; init; } = 3;
     /// <summary>Secure aggregation of the clients' updates (<see cref="SecureAggregationSpec"/>); null (the default) aggregates in the clear.</summary>
     public SecureAggregationSpec? SecureAggregation { get; init; }
+    /// <summary>How far a client update may lie from the round's adapter, as a multiple of that adapter's norm
+    /// (<c>job.updates.max-norm-ratio</c>); a farther update is refused and the round goes on without it.</summary>
+    public double MaxUpdateNormRatio { get; init; } = DefaultMaxUpdateNormRatio;
+    public const double DefaultMaxUpdateNormRatio = 10;
     /// <summary>The canonical job definition (UTF-8 JSON text); empty only in tests of the state machine alone.</summary>
     public string Definition { get; init; } = "";
 
@@ -103,6 +107,7 @@ public sealed record JobSpec
             try { _ = new FedCoLLM.Learning.SecureAggregation.FixedPoint(secure.Clip, secure.MaxSamplesPerClient, ClientIds.Count); }
             catch (ArgumentException e) { Require(false, nameof(SecureAggregation), $": {e.Message}"); }
         }
+        Require(MaxUpdateNormRatio > 0 && double.IsFinite(MaxUpdateNormRatio), nameof(MaxUpdateNormRatio), $"= {MaxUpdateNormRatio}; it must be a positive number.");
         return this;
     }
 
@@ -126,6 +131,7 @@ public sealed record JobSpec
         if (AggregationTimeout != other.AggregationTimeout) return $"deadlines.aggregation ({AggregationTimeout} vs {other.AggregationTimeout})";
         if (SecureAggregation != other.SecureAggregation) return $"secure-aggregation ({SecureAggregation?.ToString() ?? "off"} vs {other.SecureAggregation?.ToString() ?? "off"})";
         if (MaxRoundAttempts != other.MaxRoundAttempts) return $"deadlines.max-round-attempts ({MaxRoundAttempts} vs {other.MaxRoundAttempts})";
+        if (MaxUpdateNormRatio != other.MaxUpdateNormRatio) return $"updates.max-norm-ratio ({MaxUpdateNormRatio} vs {other.MaxUpdateNormRatio})";
         return null;
     }
 

@@ -11,6 +11,9 @@ public sealed record StartJob(JobSpec Spec) : IRoundCommand;
 /// is the client's Ed25519 signature of <see cref="Identity.UpdateStatement"/> (base64), required when the job enrols keys.</summary>
 public sealed record SubmitUpdate(int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss, int Attempt = 1, string? Signature = null) : IRoundCommand;
 
+/// <summary>A client's update failed the screen (<c>Learning/Federation/UpdateScreen</c>): <paramref name="Fault"/> says which check.</summary>
+public sealed record RejectUpdate(int Round, string ClientId, BlobRef Update, string Fault, string Reason) : IRoundCommand;
+
 /// <summary>The client deadline of the open round passed.</summary>
 public sealed record CloseTraining(int Round, int Attempt) : IRoundCommand;
 

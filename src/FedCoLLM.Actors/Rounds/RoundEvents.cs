@@ -24,6 +24,10 @@ public sealed record ClientUpdateAccepted(int Round, string ClientId, BlobRef Up
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Attempt = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Signature = null) : IRoundEvent;
 
+/// <summary>A client's update was refused by the screen (malformed, wrong layout, non-finite, too large or too far from the
+/// round's adapter): that client sits the round out and the round goes on with the others.</summary>
+public sealed record ClientUpdateRejected(int Round, string ClientId, BlobRef Update, string Fault, string Reason, DateTimeOffset At) : IRoundEvent;
+
 /// <summary>The client deadline passed with a quorum of updates; the missing clients sit this round out.</summary>
 public sealed record TrainingClosed(int Round, IReadOnlyList<string> Missing, DateTimeOffset At) : IRoundEvent;
 

@@ -35,6 +35,8 @@ public sealed partial record RoundState
     public DateTimeOffset? ClientDeadline { get; init; }
     public ImmutableDictionary<string, AcceptedUpdate> Updates { get; init; } = ImmutableDictionary<string, AcceptedUpdate>.Empty;
     public ImmutableList<string> Missing { get; init; } = [];
+    /// <summary>Clients of the open round attempt whose update the screen refused: fault and reason, by client id.</summary>
+    public ImmutableDictionary<string, string> Rejected { get; init; } = ImmutableDictionary<string, string>.Empty;
     public ImmutableDictionary<string, double> RoundMetrics { get; init; } = ImmutableDictionary<string, double>.Empty;
     public ImmutableList<CommittedRound> History { get; init; } = [];
     /// <summary>Zero-shot scores of the pre-trained models, measured when the job initialised.</summary>
@@ -52,7 +54,7 @@ public sealed partial record RoundState
     /// <summary>Clients of the open round that have not submitted yet, in ordinal order.</summary>
     [JsonIgnore]
     public IReadOnlyList<string> Waiting =>
-        Plan?.RunBy == PhaseRunner.Clients && SecAgg is null ? Job!.ClientIds.Where(c => !Updates.ContainsKey(c)).ToArray() : [];
+        Plan?.RunBy == PhaseRunner.Clients && SecAgg is null ? Job!.ClientIds.Where(c => !Updates.ContainsKey(c) && !Rejected.ContainsKey(c)).ToArray() : [];
 
     // ---- Decide -------------------------------------------------------------------------------
 
@@ -60,6 +62,7 @@ public sealed partial record RoundState
     {
         StartJob c => DecideStart(c, now),
         SubmitUpdate c => DecideUpdate(c, now),
+        RejectUpdate c => DecideReject(c, now),
         CloseTraining c => DecideClose(c, now),
         SubmitSecAggMessage c => DecideSecAggMessage(c, now),
         CloseSecAggStep c => DecideSecAggClose(c, now),
@@ -96,6 +99,8 @@ public sealed partial record RoundState
             return RoundDecision.Late($"update of {c.ClientId} signed for round {c.Round} attempt {c.Attempt}, but the round is at attempt {Attempt}");
         if (c.SampleCount < 1)
             return RoundDecision.Rejected($"update from \"{c.ClientId}\" has SampleCount = {c.SampleCount}; FedAvg weights need at least 1 sample");
+        if (c.Round == Round && Rejected.TryGetValue(c.ClientId, out var refusal))
+            return RoundDecision.Rejected($"the update of {c.ClientId} for round {Round} was refused earlier in this attempt ({refusal}); it sits the round out");
         if (c.Round == Round && Updates.TryGetValue(c.ClientId, out var previous))
             return previous.Update == c.Update
                 ? RoundDecision.Duplicate($"update of {c.ClientId} for round {Round} already accepted")
@@ -118,6 +123,16 @@ public sealed partial record RoundState
         return statement.IsSignedBy(key, c.Signature)
             ? null
             : $"the signature on the update of {c.ClientId} for round {c.Round} attempt {c.Attempt} does not verify against the key job {job.JobId} enrols for {c.ClientId}: the node signs with another key than the enrolled one, or the update was altered";
+    }
+
+    RoundDecision DecideReject(RejectUpdate c, DateTimeOffset now)
+    {
+        if (Job is null) return RoundDecision.Rejected("no job has started");
+        if (!Job.ClientIds.Contains(c.ClientId))
+            return RoundDecision.Rejected($"client \"{c.ClientId}\" is not enrolled in job {Job.JobId}");
+        if (c.Round != Round || !Waiting.Contains(c.ClientId))
+            return RoundDecision.Late($"refusal of {c.ClientId}'s update for round {c.Round}, but the job is at round {Round}, {Phase} and not waiting for it");
+        return new RoundDecision([new ClientUpdateRejected(c.Round, c.ClientId, c.Update, c.Fault, c.Reason, now)], Outcome.Rejected, $"{c.Fault}: {c.Reason}");
     }
 
     RoundDecision DecideClose(CloseTraining c, DateTimeOffset now)
@@ -164,6 +179,7 @@ public sealed partial record RoundState
             Baseline = (a.Baseline ?? ImmutableDictionary<string, double>.Empty).ToImmutableDictionary(),
         }).OpenRound(1, 1, a.At),
         ClientUpdateAccepted u => WithUpdate(u),
+        ClientUpdateRejected r => AdvanceIfAllAnswered(this with { Rejected = Rejected.SetItem(r.ClientId, $"{r.Fault}: {r.Reason}") }),
         TrainingClosed t => (this with { Missing = [.. t.Missing] }).Advance(),
         RoundAbandoned r => OpenRound(r.Round, r.Attempt + 1, r.At),
         PhaseCompleted p => WithPhaseOutput(p).Advance(),
@@ -186,6 +202,7 @@ public sealed partial record RoundState
         ClientDeadline = Job.Phases.Any(p => p.RunBy == PhaseRunner.Clients) ? openedAt + Job.ClientTimeout : null,
         Updates = ImmutableDictionary<string, AcceptedUpdate>.Empty,
         Missing = [],
+        Rejected = ImmutableDictionary<string, string>.Empty,
         RoundMetrics = ImmutableDictionary<string, double>.Empty,
         SecAgg = Job.SecureAggregation is { } secure && Job.Phases.Any(p => p.RunBy == PhaseRunner.Clients)
             ? SecAggRound.Open(Job.ClientIds, openedAt + secure.StepTimeout) : null,
@@ -198,8 +215,13 @@ public sealed partial record RoundState
             Updates = Updates.SetItem(u.ClientId, new AcceptedUpdate(u.Update, u.SampleCount, u.TrainLoss)),
             RoundMetrics = RoundMetrics.SetItem($"client/{u.ClientId}/train_loss", u.TrainLoss),
         };
-        return next.Updates.Count == Job!.ClientIds.Count ? next.Advance() : next;
+        return AdvanceIfAllAnswered(next);
     }
+
+    /// <summary>Every client has answered (accepted or refused): with a quorum the round goes on at once; without one it
+    /// waits for the deadline, which abandons the attempt.</summary>
+    static RoundState AdvanceIfAllAnswered(RoundState s) =>
+        s.Waiting.Count == 0 && s.Updates.Count >= s.Job!.MinUpdates ? s.Advance() : s;
 
     RoundState WithPhaseOutput(PhaseCompleted p)
     {

@@ -23,6 +23,7 @@ public sealed class RoundEventSerializer(ExtendedActorSystem system) : Serialize
         [typeof(AdaptersInitialized)] = "adapters-initialized/v1",
         [typeof(ClientUpdateAccepted)] = "client-update-accepted/v1",
         [typeof(TrainingClosed)] = "training-closed/v1",
+        [typeof(ClientUpdateRejected)] = "client-update-rejected/v1",
         [typeof(RoundAbandoned)] = "round-abandoned/v1",
         [typeof(PhaseCompleted)] = "phase-completed/v1",
         [typeof(SlmBroadcast)] = "slm-broadcast/v1",

@@ -27,7 +27,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     // Timer ticks: local, never serialized.
     sealed record DeadlineDue(int Round, int Attempt) : INoSerializationVerificationNeeded;
     sealed record RetryDue(string Key) : INoSerializationVerificationNeeded;
-    sealed record UpdateFetched(SubmitClientUpdate Update, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
+    sealed record UpdateFetched(SubmitClientUpdate Update, IActorRef ReplyTo, Learning.Federation.UpdateVerdict Verdict) : INoSerializationVerificationNeeded;
     sealed record UpdateFetchFailed(SubmitClientUpdate Update, string Error) : INoSerializationVerificationNeeded;
     sealed record AggregateFetched(Aggregated Result) : INoSerializationVerificationNeeded;
     sealed record StepReplicated(StepRequest Request, StepResult Result) : INoSerializationVerificationNeeded;
@@ -219,33 +219,53 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>An update is decided once, after its bytes are here: the bytes must be in this node's store, and in another
     /// server node's, before the journal says the update was accepted (a job entity that moves to another server node
-    /// must find them there). Only updates the round is still waiting for are fetched at all.</summary>
+    /// must find them there). Only updates the round is still waiting for are fetched at all, and each is screened
+    /// first (<see cref="UpdateScreening"/>: size and n_k before the fetch, then the bytes): a refused one is journaled
+    /// with its reason, never replicated, and the round goes on with the others.</summary>
     void OnUpdate(SubmitClientUpdate update)
     {
         // A forged or unsigned update is refused before its bytes are fetched from the holder it names.
-        if (!state.Waiting.Contains(update.ClientId) || update.Round != state.Round || state.Authenticate(ToCommand(update)) is not null)
+        if (!state.Waiting.Contains(update.ClientId) || update.Round != state.Round || state.Authenticate(ToCommand(update)) is not null
+            || state.NextWork() is not CollectUpdates round)
         {
             Decide(ToCommand(update), Sender);
+            return;
+        }
+        if (UpdateScreening.Declared(update.Update, round.GlobalSlm, update.SampleCount) is { Accepted: false } declared)
+        {
+            Refuse(update, declared, Sender);
             return;
         }
         if (!fetchingUpdates.Add(update.ClientId)) return;
         var replyTo = Sender;
         var system = Context.System;
-        FetchAndReplicate().PipeTo(Self,
-            success: () => new UpdateFetched(update, replyTo),
+        var limits = UpdateScreening.Limits(state.Job!);
+        FetchScreenAndReplicate().PipeTo(Self,
+            success: verdict => new UpdateFetched(update, replyTo, verdict),
             failure: e => new UpdateFetchFailed(update, e.Message));
 
-        async Task FetchAndReplicate()
+        async Task<Learning.Federation.UpdateVerdict> FetchScreenAndReplicate()
         {
             await services.Blobs.EnsureLocalAsync(system, update.Update, update.Holder);
-            await services.Blobs.ReplicateToServersAsync(system, [update.Update]);
+            var verdict = await UpdateScreening.ScreenAsync(services.Store, round.GlobalSlm, update.Update, update.SampleCount, limits);
+            if (verdict.Accepted) await services.Blobs.ReplicateToServersAsync(system, [update.Update]);
+            return verdict;
         }
     }
 
     void OnUpdateFetched(UpdateFetched fetched)
     {
         fetchingUpdates.Remove(fetched.Update.ClientId);
-        Decide(ToCommand(fetched.Update), fetched.ReplyTo);
+        if (fetched.Verdict.Accepted) Decide(ToCommand(fetched.Update), fetched.ReplyTo);
+        else Refuse(fetched.Update, fetched.Verdict, fetched.ReplyTo);
+    }
+
+    void Refuse(SubmitClientUpdate u, Learning.Federation.UpdateVerdict verdict, IActorRef replyTo)
+    {
+        log.Warning("Refused the update of {ClientId} for round {Round} ({Fault}): {Reason}", u.ClientId, u.Round, verdict.Fault, verdict.Reason);
+        var command = new RejectUpdate(u.Round, u.ClientId, u.Update, verdict.Fault!, verdict.Reason!);
+        Persist(state.Decide(command, DateTimeOffset.UtcNow),
+            d => replyTo.Tell(new UpdateAcknowledged(jobId, command.Round, command.ClientId, d.Outcome, d.Detail)));
     }
 
     void Decide(SubmitUpdate command, IActorRef replyTo) =>

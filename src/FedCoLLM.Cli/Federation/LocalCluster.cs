@@ -19,14 +19,25 @@ public static class LocalCluster
 
     public static string AddressFile(string outDir) => Path.Combine(Path.GetFullPath(outDir), "cluster.address");
 
-    public static Config LoadConfig(string outDir, IReadOnlyList<string>? files)
+    /// <param name="requireNode">Refuse, before anything is written, a configuration that lacks what a node of the local
+    /// cluster needs (the cluster provider, remoting, serializers, a journal): <c>fedcollm run</c> would otherwise start and
+    /// wait in vain for a shard coordinator.</param>
+    public static Config LoadConfig(string outDir, IReadOnlyList<string>? files, bool requireNode = false)
     {
         var journal = JournalPath(outDir);
-        Directory.CreateDirectory(Path.GetDirectoryName(journal)!);
-        SqliteJournalFile.EnableWriteAheadLog(journal);
         var preamble = $"fedcollm.sqlite-file = \"{journal.Replace("\\", "/")}\"";
         // Client keys of the local run (`fedcollm keys new --out DIR/keys`); FEDCOLLM_KEYS_DIR overrides.
         preamble += $"\n{FederationNode.KeysDirectoryKey} = \"{Path.Combine(Path.GetFullPath(outDir), "keys").Replace("\\", "/")}\"";
-        return FederationConfig.Load(files is { Count: > 0 } ? files : DefaultConfigFiles, preamble);
+        var names = files is { Count: > 0 } ? files : DefaultConfigFiles;
+        // Checked before the journal file is created, so a bad configuration leaves nothing behind.
+        var config = FederationConfig.Load(names, preamble);
+        if (requireNode)
+        {
+            FederationConfig.RequireCluster(config, names);
+            FederationConfig.RequireJournal(config, names);
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(journal)!);
+        SqliteJournalFile.EnableWriteAheadLog(journal);
+        return config;
     }
 }

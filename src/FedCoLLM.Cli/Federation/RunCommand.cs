@@ -64,8 +64,23 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             AnsiConsole.MarkupLine($"[red]Refused:[/] {Markup.Escape(e.Message)}");
             return 2;
         }
+        Akka.Configuration.Config config;
+        try
+        {
+            config = LocalCluster.LoadConfig(s.Out, s.Config, requireNode: true);
+        }
+        catch (Exception e) when (e is ConfigFileException or ArgumentException or FileNotFoundException)
+        {
+            AnsiConsole.MarkupLine($"[red]Refused:[/] {Markup.Escape(e.Message)}");
+            return 2;
+        }
+        if (SqliteJournalFile.Unreadable(LocalCluster.JournalPath(s.Out)) is { } unreadable)
+        {
+            AnsiConsole.MarkupLine($"[red]Refused:[/] {Markup.Escape(unreadable)}");
+            return 2;
+        }
         Directory.CreateDirectory(s.Out);
-        await using var host = FederationHost.Start(LocalCluster.LoadConfig(s.Out, s.Config), Path.Combine(s.Out, "blobs"), clients);
+        await using var host = FederationHost.Start(config, Path.Combine(s.Out, "blobs"), clients);
         var address = LocalCluster.AddressFile(s.Out);
         File.WriteAllText(address, Akka.Cluster.Cluster.Get(host.System).SelfAddress.ToString());
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);

@@ -97,6 +97,11 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
             AnsiConsole.MarkupLine($"[red]--out {Markup.Escape(s.Out)}:[/] no running cluster and no journal.db there; pass the directory a `fedcollm run --out …` wrote.");
             return null;
         }
+        if (SqliteJournalFile.Unreadable(LocalCluster.JournalPath(s.Out)) is { } unreadable)
+        {
+            AnsiConsole.MarkupLine($"[red]Refused:[/] {Markup.Escape(unreadable)}");
+            return null;
+        }
         var files = s.Config.Length > 0 ? s.Config : ["serialization.conf", "persistence-sqlite.conf"];
         var config = LocalCluster.LoadConfig(s.Out, files);
         var system = FederationHost.CreateSystem(Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING\n" + StandardErrorLogger.Config).WithFallback(config));
@@ -134,6 +139,7 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         JobStarted j => $"job {j.Spec.JobId} ({j.Spec.Strategy}, spec {j.Spec.DefinitionRef.Sha256[..12]}): clients {string.Join(", ", j.Spec.ClientIds)}; {j.Spec.Rounds} rounds; seed {j.Spec.Seed}; phases {string.Join(" → ", j.Spec.Phases.Select(p => p.Name))}",
         AdaptersInitialized a => $"SLM {a.Slm.Sha256[..12]}, LLM {a.Llm.Sha256[..12]}",
         ClientUpdateAccepted u => $"round {u.Round} {u.ClientId}: {u.Update.Sha256[..12]}, {u.SampleCount} samples, train loss {u.TrainLoss:F3}",
+        ClientUpdateRejected r => $"round {r.Round} {r.ClientId}: refused ({r.Fault}) {r.Reason}",
         TrainingClosed t => $"round {t.Round}: missing {string.Join(", ", t.Missing)}",
         RoundAbandoned r => $"round {r.Round} attempt {r.Attempt}: {r.Reason}",
         PhaseCompleted p => $"round {p.Round} {p.Phase} → {p.Output?.Sha256[..12] ?? "-"} {string.Join(" ", p.Metrics.Where(m => m.Key.EndsWith("_loss", StringComparison.Ordinal)).Select(m => $"{m.Key} {m.Value:F3}"))}",

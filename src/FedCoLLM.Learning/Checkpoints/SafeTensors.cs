@@ -110,15 +110,35 @@ public static class SafeTensors
         return result;
     }
 
+    /// <summary>The header of safetensors bytes (e.g. a client's update blob); <paramref name="source"/> names them in errors.</summary>
+    public static Header ReadHeader(byte[] data, string source)
+    {
+        using var ms = new MemoryStream(data, writable: false);
+        return ReadHeader(ms, source);
+    }
+
     static Header ReadHeader(Stream fs, string path)
     {
+        // Headers come from other nodes too (client updates): every malformed shape of the JSON is an InvalidDataException
+        // naming the file, never a NullReferenceException or an overflow.
+        try { return ParseHeader(fs, path); }
+        catch (Exception ex) when (ex is InvalidOperationException or NullReferenceException or FormatException
+                                       or OverflowException or ArgumentException or KeyNotFoundException)
+        {
+            throw Bad(path, $"the header is malformed ({ex.GetType().Name}: {ex.Message})");
+        }
+    }
+
+    static Header ParseHeader(Stream fs, string path)
+    {
         var lenBytes = new byte[8];
-        if (fs.Read(lenBytes) != 8) throw Bad(path, "file is shorter than the 8-byte header length");
+        if (fs.ReadAtLeast(lenBytes, 8, throwOnEndOfStream: false) != 8) throw Bad(path, $"file is shorter than the 8-byte header length ({fs.Length} bytes; truncated?)");
         ulong len = BitConverter.ToUInt64(lenBytes);
         if (len > 100_000_000 || (long)len + 8 > fs.Length)
             throw Bad(path, $"header length {len} does not fit a file of {fs.Length} bytes");
         var json = new byte[len];
         fs.ReadExactly(json);
+        if (json.Length > 0 && json[0] != (byte)'{') throw Bad(path, "the header is not a JSON object");
         JsonObject root;
         try { root = JsonNode.Parse(json)!.AsObject(); }
         catch (JsonException ex) { throw Bad(path, $"header is not valid JSON ({ex.Message})"); }
@@ -137,9 +157,11 @@ public static class SafeTensors
             var dtype = ParseDType(o["dtype"]!.GetValue<string>(), path, name);
             var shape = o["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
             var offsets = o["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-            long expected = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype);
-            if (offsets.Length != 2 || offsets[1] - offsets[0] != expected || offsets[1] > dataLength || offsets[0] < 0)
-                throw Bad(path, $"tensor '{name}': data_offsets [{string.Join(",", offsets)}] do not hold shape [{string.Join(",", shape)}] of {dtype} inside {dataLength} data bytes");
+            if (shape.Any(d => d < 0)) throw Bad(path, $"tensor '{name}' has a negative dimension in shape [{string.Join(",", shape)}]");
+            long expected = checked(shape.Aggregate(1L, (a, b) => checked(a * b)) * ElementSize(dtype));
+            if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] - offsets[0] != expected || offsets[1] > dataLength)
+                throw Bad(path, $"tensor '{name}': data_offsets [{string.Join(",", offsets)}] do not hold shape [{string.Join(",", shape)}] of {dtype} inside {dataLength} data bytes" +
+                    (offsets.Length == 2 && offsets[1] > dataLength ? " (the file is truncated)" : ""));
             entries.Add(new Entry(name, dtype, shape, offsets[0], offsets[1]));
         }
         return new Header(entries, meta, dataStart);

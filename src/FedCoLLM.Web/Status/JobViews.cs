@@ -68,6 +68,7 @@ public static class JobViews
         var clientsPhase = state.Plan?.RunBy == PhaseRunner.Clients;
         var status = state.Updates.ContainsKey(id) ? "submitted"
             : state.Missing.Contains(id) ? "missed"
+            : state.Rejected.ContainsKey(id) ? "refused" // its update failed the screen (ClientUpdateRejected)
             : clientsPhase ? (progress is null ? "waiting" : "training")
             : state.Phase.IsTerminal ? "done"
             : "idle";

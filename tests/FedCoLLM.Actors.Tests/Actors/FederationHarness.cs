@@ -143,7 +143,7 @@ sealed class TestNode : IAsyncDisposable
     }
 
     public static TestNode Start(RunDirectory run, string jobId, IStepRunner runner, IEnumerable<string> clients,
-        RetryPolicy? retries = null, string extraHocon = "", JournalBackend? journal = null)
+        RetryPolicy? retries = null, string extraHocon = "", JournalBackend? journal = null, Func<string, LocalClient>? localClient = null)
     {
         journal ??= JournalBackend.Sqlite;
         var preamble = journal.Preamble(run);
@@ -160,7 +160,7 @@ sealed class TestNode : IAsyncDisposable
             """).WithFallback(FederationConfig.Load(files, preamble));
         var name = "fed-" + Guid.NewGuid().ToString("N")[..10];
         var system = ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(config).And(WireTypes.Setup()));
-        var node = FederationNode.Start(system, new NodeOptions(run.Blobs, runner) { Clients = clients.Select(Tiny.Client).ToArray() });
+        var node = FederationNode.Start(system, new NodeOptions(run.Blobs, runner) { Clients = clients.Select(localClient ?? Tiny.Client).ToArray() });
         return new TestNode(system, node);
     }
 

@@ -67,6 +67,8 @@ public sealed class JobFileRefusalTests : IDisposable
     [InlineData("deadlines { max-round-attempts = 0 }", "job.deadlines.max-round-attempts", "at least 1")]
     [InlineData("compute { dtype = float16 }", "job.compute.dtype", "is not one of float32")]
     [InlineData("compute { threads = 0 }", "job.compute.threads", "at least 1")]
+    [InlineData("updates { max-norm-ratio = 0 }", "job.updates.max-norm-ratio", "positive number")]
+    [InlineData("updates { max-norm = 3 }", "job.updates.max-norm", "job.updates takes max-norm-ratio")]
     [InlineData("data { server-training-set = \"x.jsonl\" }", "job.data.server-training-set", "only strategy centralized")]
     [InlineData("strategy = centralized", "job.data.server-training-set", "missing")]
     public void Wrong_types_and_ranges_name_the_key(string extra, string key, string message)

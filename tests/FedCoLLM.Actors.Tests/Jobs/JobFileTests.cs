@@ -65,10 +65,13 @@ public sealed class JobFileTests : IDisposable
             training { llm-fine-tuning { max-steps = 3 } }
             data { server-training-set = "{{fixture.PathOf("train.jsonl")}}", prompt { template = "Q: {question} ünïcode \"quoted\"\nA:" } }
             lora { slm { dropout = 0.1, alpha = 1e-8 } }
+            updates { max-norm-ratio = 2.5 }
             """);
         var bytes = job.CanonicalBytes();
 
         var back = JobDefinition.FromCanonicalBytes(bytes);
+        Assert.Equal(2.5, back.Updates.MaxNormRatio);
+        Assert.Equal(2.5, JobSpecs.From(back).MaxUpdateNormRatio);
 
         Assert.Equal(bytes, back.CanonicalBytes());
         Assert.Equal(job, back);

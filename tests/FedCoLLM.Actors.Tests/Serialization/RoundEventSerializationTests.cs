@@ -58,6 +58,7 @@ public sealed class RoundEventSerializationTests : IAsyncLifetime
         new AdaptersInitialized(Slm, Llm, At),
         new ClientUpdateAccepted(1, "alice", Update, 10, 1.5, At),
         new TrainingClosed(1, ["bob"], At),
+        new ClientUpdateRejected(1, "carol", Update, "non-finite", "key 'x' holds NaN at flat index 3", At),
         new RoundAbandoned(1, 2, "only 0 of 2", At),
         new PhaseCompleted(1, RoundPhase.LlmTeacherLogits, Llm, new Dictionary<string, double> { ["a"] = 1.25, ["nan"] = double.NaN, ["inf"] = double.PositiveInfinity }, At),
         new SlmBroadcast(1, Slm, ["alice", "bob"], At),
@@ -71,7 +72,7 @@ public sealed class RoundEventSerializationTests : IAsyncLifetime
 
     static readonly string[] ExpectedManifests =
     [
-        "job-started/v2", "adapters-initialized/v1", "client-update-accepted/v1", "training-closed/v1", "round-abandoned/v1",
+        "job-started/v2", "adapters-initialized/v1", "client-update-accepted/v1", "training-closed/v1", "client-update-rejected/v1", "round-abandoned/v1",
         "phase-completed/v1", "slm-broadcast/v1", "round-committed/v1", "job-failed/v1", "job-cancelled/v1",
         "secagg-message-accepted/v1", "secagg-step-closed/v1", "secagg-step-computed/v1",
     ];
