@@ -23,6 +23,12 @@ public static class CommandLine
         config.AddCommand<WatchCommand>("watch").WithDescription("Follow a job's live progress until it ends.");
         config.AddCommand<CancelCommand>("cancel").WithDescription("Cancel a job: journaled, running steps stop, it never resumes.");
         config.AddCommand<NodeCommand>("node").WithDescription("Run one node of a multi-process cluster (hocon/cluster.conf, PostgreSQL journal).");
+        config.AddBranch("certs", certs =>
+        {
+            certs.SetDescription("Certificates for mutual TLS between cluster nodes (docs/deploy.md, \"Certificates\").");
+            certs.AddCommand<Security.CertsInitCommand>("init").WithDescription("Create the cluster's private CA (ca.crt, ca.key 0600).");
+            certs.AddCommand<Security.CertsIssueCommand>("issue").WithDescription("Issue a node certificate signed by the CA, naming the node's hosts (tls.crt, tls.key 0600, ca.crt).");
+        });
         config.AddCommand<Lab.LabCommand>("lab").WithDescription("The multi-host lab: every node in its own network namespace (same port, own address and hostname, as pods), PostgreSQL on the bridge; a job, same-address restarts and partitions, each checked for identical adapters and exactly-once updates. Needs root.");
         config.AddCommand<Chaos.ChaosCommand>("chaos").WithDescription("Fault injection: run a small federation on a multi-process cluster, SIGKILL a random node at a random moment, restart it; check completion, identical adapters and exactly-once updates.");
         config.AddCommand<Experiment.ExperimentCommand>("experiment").WithDescription("Every method (FedCoLLM, FedAvg, Standalone, Centralized, Zero-shot) for every seed, as federation jobs on the local cluster (resumable); results.md, results.json, plots.");
