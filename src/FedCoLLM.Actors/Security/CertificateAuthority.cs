@@ -50,7 +50,9 @@ public sealed class CertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
         var now = DateTimeOffset.UtcNow;
-        var certificate = request.CreateSelfSigned(now.AddMinutes(-1), now + (validity ?? TimeSpan.FromDays(3650)));
+        // Back-dated a day: node certificates must lie within it, and one may be back-dated for clock skew (or, in
+        // tests, made already expired).
+        var certificate = request.CreateSelfSigned(now.AddDays(-1), now + (validity ?? TimeSpan.FromDays(3650)));
         PemFiles.WritePublic(certPath, certificate.ExportCertificatePem());
         PemFiles.WritePrivate(keyPath, key.ExportPkcs8PrivateKeyPem());
         return new CertificateAuthority(certificate);
@@ -96,7 +98,8 @@ public sealed class CertificateAuthority : IDisposable
         var notAfter = notBefore + request.Validity;
         // A certificate may not outlive its issuer (and Create refuses one that would).
         if (notAfter > Certificate.NotAfter) notAfter = Certificate.NotAfter;
-        if (notBefore < Certificate.NotBefore) notBefore = Certificate.NotBefore;
+        if (notBefore < Certificate.NotBefore)
+            throw new ArgumentException($"Node certificate {request.Name}: not-before {notBefore:u} precedes the CA's own validity ({Certificate.NotBefore.ToUniversalTime():u}).", nameof(request));
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
         using var signed = csr.Create(Certificate, notBefore, notAfter, serial);

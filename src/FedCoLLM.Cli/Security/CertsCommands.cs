@@ -45,8 +45,10 @@ public sealed class CertsIssueCommand : Command<CertsIssueCommand.Settings>
         public string[] Dns { get; init; } = [];
         [CommandOption("--ip <ADDRESSES>")] [Description("IP addresses the node is reached at or connects from; comma-separated or repeated.")]
         public string[] Ip { get; init; } = [];
-        [CommandOption("--days <N>")] [Description("Validity in days.")] [DefaultValue(365)]
-        public int Days { get; init; } = 365;
+        [CommandOption("--days <N>")] [Description("Validity in days from --not-before (fractions allowed).")] [DefaultValue(365.0)]
+        public double Days { get; init; } = 365;
+        [CommandOption("--not-before <UTC>")] [Description("Start of validity (ISO 8601, e.g. 2026-01-01T00:00:00Z); default now. With a short --days, makes an already expired certificate, for testing that peers refuse it.")]
+        public DateTimeOffset? NotBefore { get; init; }
         [CommandOption("--out <DIR>")] [Description("Where to write tls.crt, tls.key (0600) and ca.crt; the keys of a Kubernetes Secret.")]
         public string Out { get; init; } = "";
 
@@ -59,7 +61,7 @@ public sealed class CertsIssueCommand : Command<CertsIssueCommand.Settings>
             if (string.IsNullOrWhiteSpace(Ca)) return Spectre.Console.ValidationResult.Error("--ca DIR is required (a CA made by `fedcollm certs init --out DIR`).");
             if (string.IsNullOrWhiteSpace(Name)) return Spectre.Console.ValidationResult.Error("--name is required (e.g. server-0).");
             if (string.IsNullOrWhiteSpace(Out)) return Spectre.Console.ValidationResult.Error("--out DIR is required.");
-            if (Days == 0) return Spectre.Console.ValidationResult.Error("--days must not be 0.");
+            if (Days <= 0) return Spectre.Console.ValidationResult.Error("--days must be positive.");
             if (!DnsNames.Any() && !Addresses.Any()) return Spectre.Console.ValidationResult.Error("Give at least one --dns or --ip: peers refuse a node whose certificate does not name the host it is reached at.");
             var bad = Addresses.FirstOrDefault(a => !IPAddress.TryParse(a, out _));
             return bad is null ? Spectre.Console.ValidationResult.Success() : Spectre.Console.ValidationResult.Error($"--ip {bad}: not an IP address.");
@@ -69,9 +71,11 @@ public sealed class CertsIssueCommand : Command<CertsIssueCommand.Settings>
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellation)
     {
         using var ca = CertificateAuthority.Load(s.Ca);
-        // A negative --days makes a certificate that has already expired (for testing that peers refuse it).
-        var request = new NodeCertificateRequest(s.Name, s.DnsNames.ToArray(), s.Addresses.Select(IPAddress.Parse).ToArray()) { Validity = TimeSpan.FromDays(Math.Abs(s.Days)) };
-        if (s.Days < 0) request = request with { NotBefore = DateTimeOffset.UtcNow.AddDays(2 * s.Days) };
+        var request = new NodeCertificateRequest(s.Name, s.DnsNames.ToArray(), s.Addresses.Select(IPAddress.Parse).ToArray())
+        {
+            Validity = TimeSpan.FromDays(s.Days),
+            NotBefore = s.NotBefore,
+        };
         using var certificate = ca.IssueTo(s.Out, request);
         Console.WriteLine($"{s.Name}: {Path.Combine(s.Out, CertificateAuthority.NodeCertificateFile)} names {PeerValidator.Names(certificate)}, valid until {certificate.NotAfter.ToUniversalTime():u}; " +
             $"key {Path.Combine(s.Out, CertificateAuthority.NodeKeyFile)} (0600); CA {Path.Combine(s.Out, CertificateAuthority.CertificateFile)}.");
