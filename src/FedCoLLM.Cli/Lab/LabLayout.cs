@@ -95,6 +95,20 @@ public sealed class LabLayout : ClusterLayout
         return network.Wrap(name, inner, mounts);
     }
 
+    /// <summary>A node on the control host that tries to join as an aggregator with a certificate that names its host
+    /// but was issued by another CA (made here for the purpose): every node must refuse it.</summary>
+    public ProcessStartInfo Intruder()
+    {
+        using var foreign = RunCertificates.Create(Path.Combine(directory, "intruder-tls"));
+        var credentials = foreign.Issue(Control, [Control], [IPAddress.Parse(network.Hosts[Control].Address)]);
+        var info = NodeProcess.StartInfo(["node", "--role", "aggregator", "--out", Path.Combine(directory, "intruder"), "--port", $"{LabTopology.RemotingPort}",
+            .. LabTopology.Seeds.SelectMany(s => new[] { "--seed-node", s }), .. extraArgs]);
+        info.Environment[NodeEnvironment.Hostname] = network.Hosts[Control].Address;
+        info.Environment[NodeEnvironment.Postgres] = nodesPostgres;
+        foreach (var (k, v) in credentials.Environment) info.Environment[k] = v;
+        return network.Wrap(Control, info, []);
+    }
+
     public override string? NodeAt(string address)
     {
         if (!Uri.TryCreate(address.Trim(), UriKind.Absolute, out var uri)) return null;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FedCoLLM.Actors.Security;
 using FedCoLLM.Cli.Chaos;
 
 namespace FedCoLLM.Cli.Lab;
@@ -8,7 +9,8 @@ public enum LabScenario
 {
     /// <summary>Nothing: the job across the lab's hosts, as it runs in a healthy deployment.</summary>
     Job,
-    /// <summary>SIGKILL a server node and restart it at the same hostname and port, again and again, while the job runs.</summary>
+    /// <summary>SIGKILL a server node and restart it at the same hostname and port, again and again, while the job runs;
+    /// meanwhile a node with a certificate from another CA keeps trying to join (mutual TLS must refuse it every time).</summary>
     Restarts,
     /// <summary>Cut the node hosting the job off the network mid-round, long enough for the cluster to down it, then heal.</summary>
     PartitionJobHost,
@@ -53,6 +55,7 @@ public static class LabTrial
         var completed = false;
         var identical = false;
         IReadOnlyList<string> problems = [];
+        NodeProcess? intruder = null;
         try
         {
             cluster.StartAll();
@@ -63,6 +66,7 @@ public static class LabTrial
             {
                 case LabScenario.Restarts:
                     await AllJoined(cluster, deadline.Token);
+                    intruder = NodeProcess.Start("intruder", layout.Intruder());
                     for (var i = 0; i < options.Restarts; i++)
                     {
                         var victim = layout.ServerNodes[i % layout.ServerNodes.Count];
@@ -70,6 +74,7 @@ public static class LabTrial
                         if (!rejoins[^1].Rejoined) break;
                     }
                     fault = $"{rejoins.Count} same-address restarts of {string.Join(", ", layout.ServerNodes)}" + (follower.HasExited ? " (the job ended before the last)" : "");
+                    fault += "; " + IntruderOutcome(cluster, intruder, ref error);
                     break;
                 case LabScenario.PartitionJobHost:
                 {
@@ -107,6 +112,12 @@ public static class LabTrial
         {
             cluster.Dispose();
             cluster.WriteLogs(Path.Combine(directory, "logs"));
+            if (intruder is not null)
+            {
+                intruder.Kill();
+                File.WriteAllText(Path.Combine(directory, "logs", "intruder.log"), intruder.Output);
+                intruder.Dispose();
+            }
         }
         var restarts = cluster.SupervisorRestarts.Select(r => $"{r.Node} exited with {r.ExitCode} at {r.At:HH:mm:ss} and was restarted").ToArray();
         var result = new LabResult(scenario, completed, identical, problems, rejoins, restarts, fault, wall.Elapsed.TotalSeconds, error);
@@ -159,6 +170,17 @@ public static class LabTrial
         await WaitFor(() => cluster[node].First(Joined, healed - options.Partition) is not null || cluster[ChaosCluster.Follower].HasExited, cancellation);
         var downed = cluster.SupervisorRestarts.Any(r => r.Node == node && r.At >= cut);
         return $"{node} cut off for {options.Partition.TotalSeconds:F0} s" + (downed ? ", downed and restarted by the supervisor" : ", not downed");
+    }
+
+    /// <summary>The intruder (a certificate from another CA) must never have joined, and the cluster must have logged
+    /// refusing it (<see cref="PeerValidator.Refused"/>).</summary>
+    static string IntruderOutcome(ChaosCluster cluster, NodeProcess? intruder, ref string? error)
+    {
+        if (intruder is null) return "no intruder";
+        var refusers = cluster.Layout.Nodes.Where(n => cluster[n].Saw(PeerValidator.Refused)).ToArray();
+        if (intruder.Saw(Joined)) error = "an intruder with a certificate from another CA joined the cluster";
+        else if (refusers.Length == 0) error = "no node logged refusing the intruder (a certificate from another CA)";
+        return $"an intruder with another CA's certificate tried to join throughout: refused by {(refusers.Length == 0 ? "none" : string.Join(", ", refusers))}, joined {intruder.Saw(Joined)}";
     }
 
     static async Task AllJoined(ChaosCluster cluster, CancellationToken cancellation) =>
