@@ -29,6 +29,12 @@ public static class CommandLine
         });
         config.AddCommand<Identity.AuditCommand>("audit").WithDescription("Re-verify a job's journal offline: update signatures, aggregates recomputed from the blobs, the chain of adapter hashes; names the first broken link.");
         config.AddCommand<NodeCommand>("node").WithDescription("Run one node of a multi-process cluster (hocon/cluster.conf, PostgreSQL journal).");
+        config.AddBranch("certs", certs =>
+        {
+            certs.SetDescription("Certificates for mutual TLS between cluster nodes (docs/deploy.md, \"Certificates\").");
+            certs.AddCommand<Security.CertsInitCommand>("init").WithDescription("Create the cluster's private CA (ca.crt, ca.key 0600).");
+            certs.AddCommand<Security.CertsIssueCommand>("issue").WithDescription("Issue a node certificate signed by the CA, naming the node's hosts (tls.crt, tls.key 0600, ca.crt).");
+        });
         config.AddCommand<Lab.LabCommand>("lab").WithDescription("The multi-host lab: every node in its own network namespace (same port, own address and hostname, as pods), PostgreSQL on the bridge; a job, same-address restarts and partitions, each checked for identical adapters and exactly-once updates. Needs root.");
         config.AddCommand<Chaos.ChaosCommand>("chaos").WithDescription("Fault injection: run a small federation on a multi-process cluster, SIGKILL a random node at a random moment, restart it; check completion, identical adapters and exactly-once updates.");
         config.AddCommand<Fuzz.FuzzCommand>("fuzz").WithDescription("Hostile input: seeded random and mutated frames at a node's remoting port, or garbage requests at its HTTP port (a node and a peer on loopback); exits non-zero unless the node survives and the cluster is unchanged.");

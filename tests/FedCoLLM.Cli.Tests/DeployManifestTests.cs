@@ -147,6 +147,11 @@ public class DeployManifestTests
                 var template = Assert.Single(workload["spec"]!["volumeClaimTemplates"]!.AsArray(), t => (string?)t!["metadata"]!["name"] == (string?)data["name"])!;
                 Assert.Equal(new[] { "ReadWriteOnce" }, template["spec"]!["accessModes"]!.AsArray().Select(m => (string)m!));
             }
+            // Mutual TLS: the node's certificate, key and CA come from its workload's Secret, where FEDCOLLM_TLS_* say.
+            var tls = Volume(workload, Mount(workload, LabTopology.TlsDirectory));
+            Assert.Equal(LabTopology.TlsSecret(node), (string?)tls["secret"]?["secretName"]);
+            Assert.Equal("true", (string?)Mount(workload, LabTopology.TlsDirectory)["readOnly"]);
+            Assert.Equal("true", (string?)Single(objects, "Service", LabTopology.Service(node.Kind))["spec"]!["publishNotReadyAddresses"]);
             Assert.Equal("/healthz/ready", (string?)container["readinessProbe"]!["httpGet"]!["path"]);
             Assert.Equal("/healthz/live", (string?)container["livenessProbe"]!["httpGet"]!["path"]);
             Assert.Equal($"{LabTopology.HttpPort}", HttpPort(container, (string)container["readinessProbe"]!["httpGet"]!["port"]!));
@@ -206,20 +211,15 @@ public class DeployManifestTests
 
     static string Lines(IEnumerable<KeyValuePair<string, string>> env) => string.Join("\n", env.Select(kv => $"{kv.Key}={kv.Value}"));
 
-    static string WorkloadName(LabNode node) => node.Kind switch
-    {
-        LabNodeKind.Server => LabTopology.ServerStatefulSet,
-        LabNodeKind.Aggregator => LabTopology.AggregatorDeployment,
-        _ => LabTopology.ClientStatefulSet(node.ClientId!),
-    };
+    static string WorkloadName(LabNode node) => LabTopology.Workload(node);
 
     static JsonNode Workload(IReadOnlyList<JsonNode> objects, LabNode node)
     {
-        var kind = node.Kind == LabNodeKind.Aggregator ? "Deployment" : "StatefulSet";
-        var workload = Single(objects, kind, WorkloadName(node));
-        // The lab names a StatefulSet's pods NAME-ORDINAL, as Kubernetes does.
-        if (kind == "StatefulSet")
-            Assert.Matches($"^{WorkloadName(node)}-\\d+$", node.Name);
+        var workload = Single(objects, "StatefulSet", WorkloadName(node));
+        // The lab names a StatefulSet's pods NAME-ORDINAL, as Kubernetes does, and their DNS names come from the
+        // StatefulSet's governing Service (which the node's certificate names).
+        Assert.Matches($"^{WorkloadName(node)}-\\d+$", node.Name);
+        Assert.Equal(LabTopology.Service(node.Kind), (string?)workload["spec"]!["serviceName"]);
         return workload;
     }
 

@@ -1,3 +1,4 @@
+using FedCoLLM.Actors.Security;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FedCoLLM.Cli.Chaos;
@@ -45,12 +46,15 @@ public class MultiNodeTests
         using var database = new PostgresDatabase();
         using var dir = new TempDir();
         var ports = LoopbackLayout.FreePorts(6);
-        string[] seeds = [.. ports.Take(3).SelectMany(p => new[] { "--seed-node", $"akka.tcp://fedcollm@127.0.0.1:{p}" })];
+        string[] seeds = [.. ports.Take(3).SelectMany(p => new[] { "--seed-node", $"{LoopbackLayout.Scheme}://fedcollm@127.0.0.1:{p}" })];
         var serverBlobs = Path.Combine(dir.Path, "server-blobs");
+        // hocon/cluster.conf as shipped: mutual TLS, with a CA made for this run and a certificate per node.
+        using var certificates = RunCertificates.Create(Path.Combine(dir.Path, "tls"));
         NodeProcess Node(string name, int port, params string[] args)
         {
             var info = Fedcollm.StartInfo([.. args, "--port", $"{port}", "--out", Path.Combine(dir.Path, name), .. seeds]);
             info.Environment["FEDCOLLM_POSTGRES"] = database.ConnectionString;
+            foreach (var (k, v) in certificates.Loopback(name).Environment) info.Environment[k] = v;
             return NodeProcess.Start(name, info);
         }
 

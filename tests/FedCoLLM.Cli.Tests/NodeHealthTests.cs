@@ -1,3 +1,4 @@
+using FedCoLLM.Actors.Security;
 using System.Net;
 using System.Text.Json;
 using FedCoLLM.Cli.Chaos;
@@ -23,10 +24,12 @@ public class NodeHealthTests
         using var dir = new TempDir();
         var ports = LoopbackLayout.FreePorts(3);
         var (seedPort, nodePort, httpPort) = (ports[0], ports[1], ports[2]);
+        using var certificates = RunCertificates.Create(Path.Combine(dir.Path, "tls"));
         NodeProcess Node(string name, int port, int? http)
         {
             var info = Fedcollm.StartInfo(["node", "--role", "server", "--port", $"{port}", "--out", Path.Combine(dir.Path, name),
-                "--blobs", Path.Combine(dir.Path, "blobs"), "--seed-node", $"akka.tcp://fedcollm@127.0.0.1:{seedPort}"]);
+                "--blobs", Path.Combine(dir.Path, "blobs"), "--seed-node", $"{LoopbackLayout.Scheme}://fedcollm@127.0.0.1:{seedPort}"]);
+            foreach (var (k, v) in certificates.Loopback(name).Environment) info.Environment[k] = v;
             info.Environment["FEDCOLLM_POSTGRES"] = database.ConnectionString;
             info.Environment["FEDCOLLM_LOG_FORMAT"] = "json";
             if (http is { } h) info.Environment["FEDCOLLM_HTTP_PORT"] = $"{h}";

@@ -1,8 +1,10 @@
 using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Configuration;
+using Akka.Event;
 using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Jobs;
+using FedCoLLM.Actors.Security;
 using FedCoLLM.Actors.Serialization;
 using FedCoLLM.Actors.Workers;
 
@@ -46,9 +48,21 @@ public sealed class FederationHost : IAsyncDisposable
     }
 
     /// <summary>An ActorSystem of the federation's name and serializers, with no federation actors (a node that only
-    /// submits, lists or watches jobs starts its proxies itself).</summary>
-    public static ActorSystem CreateSystem(Config config) =>
-        ActorSystem.Create(SystemName, BootstrapSetup.Create().WithConfig(config).And(WireTypes.Setup()));
+    /// submits, lists or watches jobs starts its proxies itself). Remoting is mutual TLS under our CA when the
+    /// configuration turns it on (<see cref="RemotingTls"/>); plaintext off loopback needs an explicit opt-out.</summary>
+    public static ActorSystem CreateSystem(Config config)
+    {
+        var insecure = RemotingTls.RequirePlaintextOptIn(config);
+        var setup = BootstrapSetup.Create().WithConfig(config).And(WireTypes.Setup());
+        if (RemotingTls.Setup(config) is { } tls) setup = setup.And(tls);
+        var system = ActorSystem.Create(SystemName, setup);
+        if (insecure is not null)
+        {
+            Console.Error.WriteLine(insecure);
+            system.Log.Warning(insecure);
+        }
+        return system;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -14,7 +14,7 @@ public static class NodeEnvironment
     /// <summary>The address other nodes reach this one at (a pod's stable DNS name); defaults to <see cref="Hostname"/>.</summary>
     public const string PublicHostname = "FEDCOLLM_PUBLIC_HOSTNAME";
     public const string Port = "FEDCOLLM_PORT";
-    /// <summary>Comma-separated Akka addresses (akka.tcp://fedcollm@HOST:PORT).</summary>
+    /// <summary>Comma-separated Akka addresses (akka.ssl.tcp://fedcollm@HOST:PORT with TLS, the cluster default).</summary>
     public const string Seeds = "FEDCOLLM_SEEDS";
     /// <summary>Port of the health, metrics and status HTTP server; 0 or unset leaves it off.</summary>
     public const string HttpPort = "FEDCOLLM_HTTP_PORT";
@@ -23,10 +23,17 @@ public static class NodeEnvironment
     /// <summary>"json" writes one JSON object per log line to standard error (for log collectors).</summary>
     public const string LogFormat = "FEDCOLLM_LOG_FORMAT";
 
+    /// <summary>This node's certificate (PEM, <c>tls.crt</c> of <c>fedcollm certs issue</c>): fedcollm.tls.certificate.</summary>
+    public const string TlsCertificate = "FEDCOLLM_TLS_CERTIFICATE";
+    /// <summary>Its private key (PEM, <c>tls.key</c>, mode 0600): fedcollm.tls.key.</summary>
+    public const string TlsKey = "FEDCOLLM_TLS_KEY";
+    /// <summary>The cluster's CA certificate (PEM, <c>ca.crt</c>), the only issuer this node trusts: fedcollm.tls.ca.</summary>
+    public const string TlsCa = "FEDCOLLM_TLS_CA";
+
     /// <summary>The directory of a client node's private keys (<c>ID.key</c>, written by <c>fedcollm keys new</c>).</summary>
     public const string KeysDir = "FEDCOLLM_KEYS_DIR";
 
-    public static readonly string[] All = [Hostname, PublicHostname, Port, Seeds, HttpPort, Postgres, LogFormat, KeysDir];
+    public static readonly string[] All = [Hostname, PublicHostname, Port, Seeds, HttpPort, Postgres, LogFormat, TlsCertificate, TlsKey, TlsCa, KeysDir];
 
     /// <summary>The HOCON the variables stand for (empty when none is set), to lay over the files' configuration.</summary>
     public static Config Overrides(Func<string, string?>? read = null)
@@ -42,10 +49,13 @@ public static class NodeEnvironment
         {
             var list = seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var seed in list)
-                if (!seed.StartsWith("akka.tcp://", StringComparison.Ordinal) || !Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Port <= 0)
-                    throw new ArgumentException($"{Seeds}: \"{seed}\" is not an Akka address; expected a comma-separated list like akka.tcp://fedcollm@server-0.fedcollm-server:4053.");
+                if (!(seed.StartsWith("akka.ssl.tcp://", StringComparison.Ordinal) || seed.StartsWith("akka.tcp://", StringComparison.Ordinal)) || !Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Port <= 0)
+                    throw new ArgumentException($"{Seeds}: \"{seed}\" is not an Akka address; expected a comma-separated list like akka.ssl.tcp://fedcollm@server-0.fedcollm-server:4053.");
             lines.Add($"akka.cluster.seed-nodes = [{string.Join(", ", list.Select(Quote))}]");
         }
+        if (Get(TlsCertificate) is { } certificate) lines.Add($"fedcollm.tls.certificate = {Quote(certificate)}");
+        if (Get(TlsKey) is { } key) lines.Add($"fedcollm.tls.key = {Quote(key)}");
+        if (Get(TlsCa) is { } ca) lines.Add($"fedcollm.tls.ca = {Quote(ca)}");
         if (Get(KeysDir) is { } keys) lines.Add($"{FederationNode.KeysDirectoryKey} = {Quote(keys)}");
         if (Get(LogFormat) is { } format)
         {

@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using FedCoLLM.Actors.Security;
 
 namespace FedCoLLM.Cli.Chaos;
 
 /// <summary>
 /// A chaos cluster on one host's loopback, for machines without network namespaces: three server-role nodes (server-1,
 /// server-2 and the aggregator, which is the third server vote, as hocon/cluster.conf lays out), one node per client and
-/// the follower, every node on 127.0.0.1 with a port of its own.
+/// the follower, every node on 127.0.0.1 with a port of its own. Remoting is mutual TLS, as hocon/cluster.conf ships it:
+/// the layout makes a CA of its own in its directory and a certificate for each node (127.0.0.1, localhost).
 /// </summary>
 /// <remarks>
 /// A restarted node listens on a new port, as a replacement pod of a Kubernetes Deployment gets a new IP. Restarts at
@@ -25,13 +27,17 @@ public sealed class LoopbackLayout : ClusterLayout
     }
 
     readonly Dictionary<string, NodeSpec> specs = new();
+    readonly Dictionary<string, NodeCredentials> credentials = new();
     readonly string postgres;
+
+    /// <summary>The scheme of the nodes' addresses: TLS (akka.ssl.tcp) under the shipped cluster configuration.</summary>
+    public const string Scheme = "akka.ssl.tcp";
 
     public LoopbackLayout(string directory, string postgres, string jobFile, string dataDir, IReadOnlyList<string> clientIds, IReadOnlyList<string> configFiles)
     {
         this.postgres = postgres;
         var ports = FreePorts(Servers.Length + clientIds.Count + 1);
-        string[] seeds = [.. ports.Take(Servers.Length).SelectMany(p => new[] { "--seed-node", $"akka.tcp://fedcollm@127.0.0.1:{p}" })];
+        string[] seeds = [.. ports.Take(Servers.Length).SelectMany(p => new[] { "--seed-node", $"{Scheme}://fedcollm@127.0.0.1:{p}" })];
         string[] config = [.. configFiles.SelectMany(f => new[] { "--config", f })];
         var serverBlobs = Path.Combine(directory, "server-blobs"); // one volume for the server role: the job can move between its nodes
         void Add(string name, int port, params string[] args) =>
@@ -47,6 +53,8 @@ public sealed class LoopbackLayout : ClusterLayout
         // The follower submits the job (a no-op after a restart) and follows it; its report names the final adapters.
         Add(Follower, ports[^1], "submit", jobFile, "--watch", "--report-dir", Out(Follower), "--blobs", serverBlobs, "--out", Out(Follower));
         FollowerReport = Out(Follower);
+        using var certificates = RunCertificates.Create(Path.Combine(directory, "tls"));
+        foreach (var name in specs.Keys) credentials[name] = certificates.Loopback(name);
     }
 
     public override IReadOnlyList<string> ServerNodes => Servers;
@@ -61,6 +69,7 @@ public sealed class LoopbackLayout : ClusterLayout
         var spec = specs[name];
         var info = NodeProcess.StartInfo([.. spec.Args, "--port", $"{spec.Port}"]);
         info.Environment["FEDCOLLM_POSTGRES"] = postgres;
+        foreach (var (k, v) in credentials[name].Environment) info.Environment[k] = v;
         return info;
     }
 

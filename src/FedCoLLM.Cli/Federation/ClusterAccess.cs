@@ -15,7 +15,7 @@ public class ClusterAccessSettings : CommandSettings
 {
     [CommandOption("--out <DIR>")] [Description("The directory of a running `fedcollm run` (its cluster.address).")] [DefaultValue("runs/fedcollm")]
     public string Out { get; init; } = "runs/fedcollm";
-    [CommandOption("--seed-node <ADDR>")] [Description("A seed node of a multi-process cluster (akka.tcp://fedcollm@HOST:PORT); repeatable. Replaces --out.")]
+    [CommandOption("--seed-node <ADDR>")] [Description("A seed node of a multi-process cluster (akka.ssl.tcp://fedcollm@HOST:PORT under cluster.conf); repeatable. Replaces --out.")]
     public string[] SeedNodes { get; init; } = [];
     [CommandOption("--config <FILE>")] [Description("HOCON files for joining (default: those of `fedcollm node` with --seed-node, else the local cluster's).")]
     public string[] Config { get; init; } = [];

@@ -45,7 +45,7 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         public string? Blobs { get; init; }
         [CommandOption("--port <P>")] [Description("Remoting port (default: FEDCOLLM_PORT, else the configuration's, 4101).")]
         public int? Port { get; init; }
-        [CommandOption("--seed-node <ADDR>")] [Description("Seed node address (akka.tcp://fedcollm@HOST:4101); repeatable; replaces FEDCOLLM_SEEDS and cluster.conf's seed list.")]
+        [CommandOption("--seed-node <ADDR>")] [Description("Seed node address (akka.ssl.tcp://fedcollm@HOST:4101 under cluster.conf); repeatable; replaces FEDCOLLM_SEEDS and cluster.conf's seed list.")]
         public string[] SeedNodes { get; init; } = [];
 
         public override ValidationResult Validate()

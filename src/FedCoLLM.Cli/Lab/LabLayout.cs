@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net;
 using FedCoLLM.Actors.Hosting;
+using FedCoLLM.Actors.Security;
 using FedCoLLM.Cli.Chaos;
 
 namespace FedCoLLM.Cli.Lab;
@@ -9,7 +11,9 @@ namespace FedCoLLM.Cli.Lab;
 /// arguments and environment the Kubernetes manifests give its pod, the same port everywhere, its state directory
 /// bind-mounted at <see cref="LabTopology.Root"/>, the server blob volume shared by the three servers, each client's
 /// data at <see cref="LabTopology.DataDirectory"/>. The follower runs on the lab host <see cref="Control"/>. A killed
-/// node restarts at the same hostname, address and port, as a StatefulSet pod does.
+/// node restarts at the same hostname, address and port, as a StatefulSet pod does. Remoting is mutual TLS as in the
+/// manifests: the layout makes a CA of its own for the trial and one certificate per workload (the three servers share
+/// one, as they share a Secret), mounted where the Secret would be (<see cref="LabTopology.TlsDirectory"/>).
 /// </summary>
 public sealed class LabLayout : ClusterLayout
 {
@@ -25,9 +29,9 @@ public sealed class LabLayout : ClusterLayout
     public static IReadOnlyList<string> Hosts(IReadOnlyList<string> clientIds) =>
         [LabPostgres.Host, Control, .. LabTopology.Nodes(clientIds).Select(n => n.Name)];
 
-    /// <summary>The names each host also answers to (a server pod's name under its headless Service).</summary>
+    /// <summary>The names each host also answers to (its pod's name under its headless Service).</summary>
     public static IReadOnlyDictionary<string, string[]> Aliases(IReadOnlyList<string> clientIds) =>
-        LabTopology.Nodes(clientIds).Where(n => n.Kind == LabNodeKind.Server).ToDictionary(n => n.Name, n => new[] { LabTopology.ServerHostname(n.Name) });
+        LabTopology.Nodes(clientIds).ToDictionary(n => n.Name, n => new[] { LabTopology.Hostname(n.Name, LabTopology.Service(n.Kind)) });
 
     /// <param name="directory">This trial's directory: nodes/NAME (each node's state), server-blobs, follower.</param>
     /// <param name="nodesPostgres">The connection string the nodes use (the lab's PostgreSQL by its lab hostname).</param>
@@ -44,7 +48,17 @@ public sealed class LabLayout : ClusterLayout
         nodes = LabTopology.Nodes(clientIds).ToDictionary(n => n.Name);
         foreach (var name in nodes.Keys) Directory.CreateDirectory(Path.Combine(this.directory, "nodes", name));
         Directory.CreateDirectory(ServerBlobs);
+        using var certificates = RunCertificates.Create(Path.Combine(this.directory, "tls"));
+        var all = nodes.Values.ToArray();
+        foreach (var group in all.GroupBy(LabTopology.Workload))
+            certificates.Issue(group.Key, LabTopology.CertificateNames(group.First(), all), []);
+        followerTls = certificates.Issue(Control, [Control], [IPAddress.Parse(network.Hosts[Control].Address)]);
     }
+
+    readonly NodeCredentials followerTls;
+
+    /// <summary>The directory holding a workload's tls.crt, tls.key and ca.crt (its Secret in Kubernetes).</summary>
+    string TlsFiles(LabNode node) => Path.Combine(directory, "tls", LabTopology.Workload(node));
 
     public string ServerBlobs => Path.Combine(directory, "server-blobs");
     public override IReadOnlyList<string> ServerNodes => nodes.Values.Where(n => n.Kind == LabNodeKind.Server).Select(n => n.Name).ToArray();
@@ -69,21 +83,37 @@ public sealed class LabLayout : ClusterLayout
                 .. LabTopology.Seeds.SelectMany(s => new[] { "--seed-node", s }), .. extraArgs]);
             info.Environment[NodeEnvironment.Hostname] = network.Hosts[Control].Address;
             info.Environment[NodeEnvironment.Postgres] = nodesPostgres;
+            foreach (var (k, v) in followerTls.Environment) info.Environment[k] = v;
             return network.Wrap(Control, info, []);
         }
         var node = nodes[name];
         var inner = NodeProcess.StartInfo([.. node.Args, .. extraArgs]);
         foreach (var (k, v) in Environment(name)) inner.Environment[k] = v;
-        List<(string, string)> mounts = [(Path.Combine(directory, "nodes", name), LabTopology.Root)];
+        List<(string, string)> mounts = [(Path.Combine(directory, "nodes", name), LabTopology.Root), (TlsFiles(node), LabTopology.TlsDirectory)];
         if (node.Kind == LabNodeKind.Server) mounts.Add((ServerBlobs, LabTopology.BlobDirectory));
         if (node.Kind == LabNodeKind.Client) mounts.Add((clientData, LabTopology.DataDirectory));
         return network.Wrap(name, inner, mounts);
+    }
+
+    /// <summary>A node on the control host that tries to join as an aggregator with a certificate that names its host
+    /// but was issued by another CA (made here for the purpose): every node must refuse it.</summary>
+    public ProcessStartInfo Intruder()
+    {
+        using var foreign = RunCertificates.Create(Path.Combine(directory, "intruder-tls"));
+        var credentials = foreign.Issue(Control, [Control], [IPAddress.Parse(network.Hosts[Control].Address)]);
+        var info = NodeProcess.StartInfo(["node", "--role", "aggregator", "--out", Path.Combine(directory, "intruder"), "--port", $"{LabTopology.RemotingPort}",
+            .. LabTopology.Seeds.SelectMany(s => new[] { "--seed-node", s }), .. extraArgs]);
+        info.Environment[NodeEnvironment.Hostname] = network.Hosts[Control].Address;
+        info.Environment[NodeEnvironment.Postgres] = nodesPostgres;
+        foreach (var (k, v) in credentials.Environment) info.Environment[k] = v;
+        return network.Wrap(Control, info, []);
     }
 
     public override string? NodeAt(string address)
     {
         if (!Uri.TryCreate(address.Trim(), UriKind.Absolute, out var uri)) return null;
         var host = uri.Host;
-        return network.Hosts.Values.FirstOrDefault(h => h.Address == host || h.Name == host || LabTopology.ServerHostname(h.Name) == host)?.Name;
+        return network.Hosts.Values.FirstOrDefault(h => h.Address == host || h.Name == host
+            || nodes.TryGetValue(h.Name, out var node) && LabTopology.Hostname(node.Name, LabTopology.Service(node.Kind)) == host)?.Name;
     }
 }

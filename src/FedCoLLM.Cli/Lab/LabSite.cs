@@ -13,7 +13,7 @@ public sealed class LabSite(LabNetwork network, LabPostgres postgres, bool paced
     public LabNetwork Network => network;
     public override string Admin => postgres.Admin;
     public override string ForNodes(string database) => postgres.ForNodes(database);
-    public override ClusterLayout Layout(string directory, string nodesPostgres, string jobFile, string dataDir, IReadOnlyList<string> clientIds) =>
+    public override LabLayout Layout(string directory, string nodesPostgres, string jobFile, string dataDir, IReadOnlyList<string> clientIds) =>
         new LabLayout(network, directory, nodesPostgres, jobFile, Path.Combine(dataDir, "clients"), clientIds, pacedTransfers ? ChaosArgs : null);
     public override string Describe => $"the multi-host lab ({network.Hosts.Count} network namespaces, every node on port {LabTopology.RemotingPort}; a restarted node keeps its hostname and address)";
 }

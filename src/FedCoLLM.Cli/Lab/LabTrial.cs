@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FedCoLLM.Actors.Security;
 using FedCoLLM.Cli.Chaos;
 
 namespace FedCoLLM.Cli.Lab;
@@ -8,7 +9,8 @@ public enum LabScenario
 {
     /// <summary>Nothing: the job across the lab's hosts, as it runs in a healthy deployment.</summary>
     Job,
-    /// <summary>SIGKILL a server node and restart it at the same hostname and port, again and again, while the job runs.</summary>
+    /// <summary>SIGKILL a server node and restart it at the same hostname and port, again and again, while the job runs;
+    /// meanwhile a node with a certificate from another CA keeps trying to join (mutual TLS must refuse it every time).</summary>
     Restarts,
     /// <summary>Cut the node hosting the job off the network mid-round, long enough for the cluster to down it, then heal.</summary>
     PartitionJobHost,
@@ -50,42 +52,60 @@ public static partial class LabTrial
         var layout = site.Layout(directory, site.ForNodes(database.Name), options.JobFile, options.DataDir, options.ClientIds);
         var cluster = new ChaosCluster(layout);
         var rejoins = new List<Rejoin>();
-        string? fault = null;
+        string? fault = null, intrusion = null;
+        NodeProcess? intruder = null;
         var checks = new TrialChecks(options.Timeout, options.Reference, database.ConnectionString, options.ClientIds, options.Rounds);
-        var verdict = await TrialRun.Run(cluster, Path.Combine(directory, "logs"), checks, async deadline =>
+        TrialVerdict verdict;
+        try
         {
-            var follower = cluster[ChaosCluster.Follower];
-            switch (scenario)
+            verdict = await TrialRun.Run(cluster, Path.Combine(directory, "logs"), checks, async deadline =>
             {
-                case LabScenario.Restarts:
-                    await AllJoined(cluster, deadline);
-                    for (var i = 0; i < options.Restarts; i++)
+                var follower = cluster[ChaosCluster.Follower];
+                switch (scenario)
+                {
+                    case LabScenario.Restarts:
+                        await AllJoined(cluster, deadline);
+                        intruder = NodeProcess.Start("intruder", layout.Intruder());
+                        for (var i = 0; i < options.Restarts; i++)
+                        {
+                            var victim = layout.ServerNodes[i % layout.ServerNodes.Count];
+                            rejoins.Add(await RestartAtSameAddress(cluster, victim, options, deadline));
+                            if (!rejoins[^1].Rejoined) break;
+                        }
+                        fault = $"{rejoins.Count} same-address restarts of {string.Join(", ", layout.ServerNodes)}" + (follower.HasExited ? " (the job ended before the last)" : "");
+                        fault += "; " + IntruderOutcome(cluster, intruder, ref intrusion);
+                        break;
+                    case LabScenario.PartitionJobHost:
                     {
-                        var victim = layout.ServerNodes[i % layout.ServerNodes.Count];
-                        rejoins.Add(await RestartAtSameAddress(cluster, victim, options, deadline));
-                        if (!rejoins[^1].Rejoined) break;
+                        await WaitFor(() => follower.Saw("round 1/") && follower.Saw("· Aggregating") || follower.HasExited, deadline);
+                        var host = cluster.JobHost() ?? throw new InvalidOperationException("no server reported hosting the job");
+                        fault = await Partition(site.Network, cluster, host, options, deadline);
+                        break;
                     }
-                    fault = $"{rejoins.Count} same-address restarts of {string.Join(", ", layout.ServerNodes)}" + (follower.HasExited ? " (the job ended before the last)" : "");
-                    break;
-                case LabScenario.PartitionJobHost:
-                {
-                    await WaitFor(() => follower.Saw("round 1/") && follower.Saw("· Aggregating") || follower.HasExited, deadline);
-                    var host = cluster.JobHost() ?? throw new InvalidOperationException("no server reported hosting the job");
-                    fault = await Partition(site.Network, cluster, host, options, deadline);
-                    break;
+                    case LabScenario.PartitionClient:
+                    {
+                        var client = layout.ClientNodes[^1];
+                        await WaitFor(() => cluster[client].Saw($"{Federation.NodeTrace.StepStarted} round 1 ClientsTraining") || follower.HasExited, deadline);
+                        fault = await Partition(site.Network, cluster, client, options, deadline);
+                        break;
+                    }
                 }
-                case LabScenario.PartitionClient:
-                {
-                    var client = layout.ClientNodes[^1];
-                    await WaitFor(() => cluster[client].Saw($"{Federation.NodeTrace.StepStarted} round 1 ClientsTraining") || follower.HasExited, deadline);
-                    fault = await Partition(site.Network, cluster, client, options, deadline);
-                    break;
-                }
+            }, cancellation);
+        }
+        finally
+        {
+            if (intruder is not null)
+            {
+                intruder.Kill();
+                Directory.CreateDirectory(Path.Combine(directory, "logs"));
+                File.WriteAllText(Path.Combine(directory, "logs", "intruder.log"), intruder.Output);
+                intruder.Dispose();
             }
-        }, cancellation);
+        }
+        var error = intrusion is null ? verdict.Error : verdict.Error is null ? intrusion : $"{verdict.Error}; {intrusion}";
         var restarts = cluster.SupervisorRestarts.Select(r => $"{r.Node} exited with {r.ExitCode} at {r.At:HH:mm:ss} and was restarted").ToArray();
-        var result = new LabResult(scenario, verdict.Completed, verdict.Identical, verdict.JournalProblems, rejoins, restarts, fault, wall.Elapsed.TotalSeconds, verdict.Error);
-        if (!result.Passed) result = result with { Error = (verdict.Error is null ? "" : verdict.Error + "; ") + $"logs in {directory}" };
+        var result = new LabResult(scenario, verdict.Completed, verdict.Identical, verdict.JournalProblems, rejoins, restarts, fault, wall.Elapsed.TotalSeconds, error);
+        if (!result.Passed) result = result with { Error = (error is null ? "" : error + "; ") + $"logs in {directory}" };
         database.KeepOnDispose = !result.Passed;
         return result;
     }
@@ -142,6 +162,17 @@ public static partial class LabTrial
         await WaitFor(() => cluster[node].First(Joined, healed - options.Partition) is not null || cluster[ChaosCluster.Follower].HasExited, cancellation);
         var downed = cluster.SupervisorRestarts.Any(r => r.Node == node && r.At >= cut);
         return $"{node} cut off for {options.Partition.TotalSeconds:F0} s" + (downed ? ", downed and restarted by the supervisor" : ", not downed");
+    }
+
+    /// <summary>The intruder (a certificate from another CA) must never have joined, and the cluster must have logged
+    /// refusing it (<see cref="PeerValidator.Refused"/>).</summary>
+    static string IntruderOutcome(ChaosCluster cluster, NodeProcess? intruder, ref string? error)
+    {
+        if (intruder is null) return "no intruder";
+        var refusers = cluster.Layout.Nodes.Where(n => cluster[n].Saw(PeerValidator.Refused)).ToArray();
+        if (intruder.Saw(Joined)) error = "an intruder with a certificate from another CA joined the cluster";
+        else if (refusers.Length == 0) error = "no node logged refusing the intruder (a certificate from another CA)";
+        return $"an intruder with another CA's certificate tried to join throughout: refused by {(refusers.Length == 0 ? "none" : string.Join(", ", refusers))}, joined {intruder.Saw(Joined)}";
     }
 
     static async Task AllJoined(ChaosCluster cluster, CancellationToken cancellation) =>
