@@ -30,6 +30,8 @@ public static class NodeWebServer
         host ??= config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new RefusedRequestLog(context.System.Log));
+        builder.Logging.AddFilter<RefusedRequestLog>(RefusedRequestLog.Category, LogLevel.Debug);
         builder.WebHost.UseUrls($"http://{(host.Contains(':') ? $"[{host}]" : host)}:{port}");
         // The actors record into the "FedCoLLM" meter (FederationMetrics); OpenTelemetry reads it for /metrics.
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics

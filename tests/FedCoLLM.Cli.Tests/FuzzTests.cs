@@ -41,6 +41,7 @@ public sealed class FuzzTests
         Assert.Equal(300, report.Tally.Cases);
         Assert.Equal(0, report.Tally.ServerErrors);
         Assert.True(report.Tally.Statuses.Keys.Any(s => s is >= 400 and < 500), "no request was refused as bad: " + text);
+        Assert.True(report.Warnings > 0, "the node logged nothing about the malformed requests it refused: " + text);
     }
 
     [Fact]
