@@ -63,7 +63,7 @@ public static class FederationConfig
             throw new ConfigFileException(list, 0, m.Section, $"Configuration [{list}] {m.Problem}. {ReplacesDefaults}");
     }
 
-    const string ReplacesDefaults = "--config replaces the default files rather than adding to them: pass the shipped files too (e.g. --config local.conf --config sharding.conf --config serialization.conf --config persistence-sqlite.conf --config yours.conf), or leave --config out.";
+    const string ReplacesDefaults = "--config replaces the default files rather than adding to them: pass the shipped files too (fedcollm run: --config local.conf --config sharding.conf --config serialization.conf --config persistence-sqlite.conf --config yours.conf; fedcollm node: cluster.conf, sharding.conf, serialization.conf, persistence-postgres.conf, then yours), or leave --config out.";
 
     /// <summary>Refuses a configuration that lacks a journal plugin (a node that hosts job entities needs one).</summary>
     public static void RequireJournal(Config config, IEnumerable<string> files)

@@ -69,7 +69,11 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         if (s.Port is { } port) overrides.Add($"akka.remote.dot-netty.tcp.port = {port}");
         if (s.SeedNodes.Length > 0)
             overrides.Add($"akka.cluster.seed-nodes = [{string.Join(", ", s.SeedNodes.Select(a => $"\"{a}\""))}]");
-        return ConfigurationFactory.ParseString(string.Join("\n", overrides)).WithFallback(FederationConfig.Load(files));
+        var loaded = FederationConfig.Load(files);
+        // A node without cluster remoting or a journal would start and then wait for ever for a coordinator.
+        FederationConfig.RequireCluster(loaded, files);
+        FederationConfig.RequireJournal(loaded, files);
+        return ConfigurationFactory.ParseString(string.Join("\n", overrides)).WithFallback(loaded);
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellation)
