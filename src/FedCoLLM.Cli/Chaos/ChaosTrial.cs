@@ -43,12 +43,16 @@ public static partial class ChaosTrial
         {
             if (await Trigger(cluster, fault, deadline) is not { } t) return;
             victim = t.Victim;
-            during = Describe(cluster, t.Victim, fault);
+            var dying = cluster[t.Victim];
             var before = await JournalAudit.LatestTransition(database.ConnectionString, deadline);
+            var phase = FollowerPhase(cluster);
             var killedAt = Stopwatch.StartNew();
             cluster.Kill(t.Victim);
             var progress = WaitForProgress(database.ConnectionString, before, killedAt, deadline);
             await Task.Delay(context.RestartAfter, deadline);
+            // From the dead incarnation's last lines (all read by now), not a snapshot before the kill: a step may end
+            // in the milliseconds between the two.
+            during = Describe(dying, phase, fault);
             cluster.Restart(t.Victim);
             recovery = await progress;
         }, cancellation);
@@ -133,15 +137,18 @@ public static partial class ChaosTrial
     [GeneratedRegex(@"round (\d+)/\d+ attempt \d+ · (\w+)")]
     private static partial Regex PhaseLine();
 
-    /// <summary>What the victim was doing when it died, from its last lines and the follower's last phase.</summary>
-    static string Describe(ChaosCluster cluster, string victim, ChaosFault fault)
+    /// <summary>The follower's latest phase line ("round 2/2 attempt 1 · ClientsTraining"), or null before the first round.</summary>
+    static string? FollowerPhase(ChaosCluster cluster) =>
+        cluster[ChaosCluster.Follower].Lines.LastOrDefault(l => PhaseLine().IsMatch(l.Text)) is { } line ? PhaseLine().Match(line.Text).Value : null;
+
+    /// <summary>What the victim was doing when it died, from its last lines and the follower's phase at the kill.</summary>
+    static string Describe(NodeProcess victim, string? phase, ChaosFault fault)
     {
-        var lines = cluster[victim].Lines;
+        var lines = victim.Lines;
         var started = lines.LastOrDefault(l => l.Text.Contains(NodeTrace.StepStarted));
         var finished = lines.LastOrDefault(l => l.Text.Contains(NodeTrace.StepFinished));
         var inStep = started is not null && (finished is null || finished.At < started.At);
-        var phase = cluster[ChaosCluster.Follower].Lines.LastOrDefault(l => PhaseLine().IsMatch(l.Text))?.Text;
-        var where = phase is null ? "before the first round" : PhaseLine().Match(phase).Value;
+        var where = phase ?? "before the first round";
         if (inStep) return $"{where}, mid-step ({After(started!.Text, NodeTrace.StepStarted)})";
         // A protocol step other than masking lasts milliseconds: the kill usually comes just after its submission.
         return fault.Kind == FaultKind.ClientSecAgg && finished is not null ? $"{where}, just after step ({After(finished.Text, NodeTrace.StepFinished)})" : where;
