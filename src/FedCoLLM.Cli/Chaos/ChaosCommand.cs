@@ -12,7 +12,9 @@ namespace FedCoLLM.Cli.Chaos;
 /// in the multi-host lab where it can (root: a network namespace per node, restarts at the same address), else on
 /// loopback — each time SIGKILLing one node at a random moment — the job's host, the aggregator, a client mid-training,
 /// either end of an adapter transfer — and restarting it. Every trial must complete with adapters bit-identical to an
-/// undisturbed run and a journal that accepted each client update exactly once per round.
+/// undisturbed run and a journal that accepted each client update exactly once per round. With
+/// <c>--secure-aggregation</c> the job (and so the reference) runs secure aggregation, and the client kill strikes one
+/// of its protocol steps instead of plain training.
 /// </summary>
 public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
 {
@@ -38,6 +40,8 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         [CommandOption("--data <DIR>")] [DefaultValue("data/wordnet")] public string Data { get; init; } = "data/wordnet";
         [CommandOption("--loopback")] [Description("Run every node on this host's loopback (a port each) even where the multi-host lab can run (root, network namespaces).")]
         public bool Loopback { get; init; }
+        [CommandOption("--secure-aggregation")] [Description("The job runs secure aggregation (no dropout tolerated: a killed client must resume its step); the client fault kills a client mid-protocol (client-secagg).")]
+        public bool SecureAggregation { get; init; }
 
         public override ValidationResult Validate()
         {
@@ -63,7 +67,7 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         var wall = Stopwatch.StartNew();
         Directory.CreateDirectory(s.Out);
         var jobFile = Path.GetFullPath(Path.Combine(s.Out, "job.conf"));
-        File.WriteAllText(jobFile, JobText(s.Clients, s.Rounds, s.FederationSeed, s.Data));
+        File.WriteAllText(jobFile, JobText(s.Clients, s.Rounds, s.FederationSeed, s.Data, secureAggregation: s.SecureAggregation));
         if (JobFiles.TryLoad(jobFile) is not { } spec) return 2;
         string[] planArgs = [jobFile, "--data-dir", Path.Combine(s.Data, "clients")];
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);
@@ -86,10 +90,10 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
             else site = new LoopbackSite(admin!);
             Console.WriteLine($"Trials run on {site.Describe}" + (labUnavailable is null or "--loopback" ? "." : $": the lab is not available here ({labUnavailable})."));
             var shared = new TrialContext(Path.GetFullPath(s.Out), site, jobFile, s.Data, clientIds, s.Rounds, reference,
-                TimeSpan.FromSeconds(s.RestartAfter), TimeSpan.FromMinutes(s.TrialTimeout), s.KeepDatabases);
+                TimeSpan.FromSeconds(s.RestartAfter), TimeSpan.FromMinutes(s.TrialTimeout), s.KeepDatabases, s.SecureAggregation);
             for (var trial = s.FromTrial; trial <= s.Trials && !stop.Token.IsCancellationRequested; trial++)
             {
-                var fault = ChaosFault.Draw(s.Seed, trial - 1, s.Rounds, s.Clients);
+                var fault = ChaosFault.Draw(s.Seed, trial - 1, s.Rounds, s.Clients, s.SecureAggregation);
                 Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] trial {trial}/{s.Trials}: kill the {fault}");
                 TrialResult result;
                 try { result = await ChaosTrial.Run(trial, fault, shared, stop.Token); }
@@ -107,7 +111,7 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
             network?.Dispose();
         }
 
-        var command = $"fedcollm chaos --trials {s.Trials}{(s.FromTrial > 1 ? $" --from-trial {s.FromTrial}" : "")} --seed {s.Seed} --clients {s.Clients} --rounds {s.Rounds}";
+        var command = $"fedcollm chaos --trials {s.Trials}{(s.FromTrial > 1 ? $" --from-trial {s.FromTrial}" : "")} --seed {s.Seed} --clients {s.Clients} --rounds {s.Rounds}{(s.SecureAggregation ? " --secure-aggregation" : "")}";
         ChaosReport.Write(s.Out, command, results, reference, wall.Elapsed);
         Console.WriteLine(ChaosReport.Summary(results));
         Console.WriteLine(ChaosReport.Recovery(results));
@@ -136,8 +140,10 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
     }
 
     /// <summary>The trials' job: the built-in quick job with the harness's clients, rounds and seed, one thread per node
-    /// (several nodes share the machine), and the first N benchmark domains as clients, half of them a quorum.</summary>
-    public static string JobText(int clients, int rounds, long seed, string data, string id = "chaos")
+    /// (several nodes share the machine), and the first N benchmark domains as clients, half of them a quorum. With
+    /// secure aggregation no dropout is tolerated (t = 0, the only value 2 clients allow): a killed client is restarted,
+    /// so its round must resume and aggregate every client, as the undisturbed run does; a step waits up to 2 min.</summary>
+    public static string JobText(int clients, int rounds, long seed, string data, string id = "chaos", bool secureAggregation = false)
     {
         string[] domains = ["noun.animal", "noun.plant", "noun.food", "noun.body"];
         var enrolled = domains.Take(clients).ToArray();
@@ -151,6 +157,11 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
             job.clients.quorum = {Math.Max(1, (enrolled.Length + 1) / 2)}
             job.data.evaluation.sets = [{evaluation}]
             job.compute.threads = 1
-            """;
+            """ + (secureAggregation ? """
+
+            job.secure-aggregation = on
+            job.secure-aggregation-dropouts = 0
+            job.secure-aggregation-step-deadline = 2m
+            """ : "");
     }
 }

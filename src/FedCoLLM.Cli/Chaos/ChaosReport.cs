@@ -10,7 +10,7 @@ public static class ChaosReport
 {
     public static string Summary(IReadOnlyList<TrialResult> trials)
     {
-        var kinds = string.Join(", ", Enum.GetValues<FaultKind>().Select(k => $"{Name(k)} {trials.Count(t => t.Killed && t.Fault.Kind == k)}"));
+        var kinds = string.Join(", ", Enum.GetValues<FaultKind>().Where(k => trials.Any(t => t.Fault.Kind == k)).Select(k => $"{Name(k)} {trials.Count(t => t.Killed && t.Fault.Kind == k)}"));
         return $"trials: {trials.Count}, completed: {trials.Count(t => t.Completed)}, identical: {trials.Count(t => t.Identical)}, " +
                $"exactly-once: {trials.Count(t => t.Completed && t.JournalProblems.Count == 0)}, kills: {trials.Count(t => t.Killed)} ({kinds}), " +
                $"passed: {trials.Count(t => t.Passed)}";
@@ -36,6 +36,7 @@ public static class ChaosReport
         FaultKind.JobHost => "job-host",
         FaultKind.Aggregator => "aggregator",
         FaultKind.ClientTraining => "client-training",
+        FaultKind.ClientSecAgg => "client-secagg",
         _ => "transfer",
     };
 

@@ -18,7 +18,7 @@ public sealed record TrialResult(
 /// <summary>What every trial shares: the job file, where the clients' data lies, the enrolled clients, the reference hashes.</summary>
 public sealed record TrialContext(
     string Directory, TrialSite Site, string JobFile, string DataDir, IReadOnlyList<string> ClientIds, int Rounds,
-    (string Slm, string Llm) Reference, TimeSpan RestartAfter, TimeSpan Timeout, bool KeepDatabases);
+    (string Slm, string Llm) Reference, TimeSpan RestartAfter, TimeSpan Timeout, bool KeepDatabases, bool SecureAggregation = false);
 
 /// <summary>
 /// One chaos trial: a fresh database, the cluster started, one node SIGKILLed at the moment <see cref="ChaosFault"/>
@@ -38,17 +38,21 @@ public static partial class ChaosTrial
         var cluster = new ChaosCluster(context.Site.Layout(directory, context.Site.ForNodes(database.Name), context.JobFile, context.DataDir, context.ClientIds));
         string? victim = null, during = null;
         double? recovery = null;
-        var checks = new TrialChecks(context.Timeout, context.Reference, database.ConnectionString, context.ClientIds, context.Rounds);
+        var checks = new TrialChecks(context.Timeout, context.Reference, database.ConnectionString, context.ClientIds, context.Rounds, context.SecureAggregation);
         var verdict = await TrialRun.Run(cluster, Path.Combine(directory, "logs"), checks, async deadline =>
         {
             if (await Trigger(cluster, fault, deadline) is not { } t) return;
             victim = t.Victim;
-            during = Describe(cluster, t.Victim, fault);
+            var dying = cluster[t.Victim];
             var before = await JournalAudit.LatestTransition(database.ConnectionString, deadline);
+            var phase = FollowerPhase(cluster);
             var killedAt = Stopwatch.StartNew();
             cluster.Kill(t.Victim);
             var progress = WaitForProgress(database.ConnectionString, before, killedAt, deadline);
             await Task.Delay(context.RestartAfter, deadline);
+            // From the dead incarnation's last lines (all read by now), not a snapshot before the kill: a step may end
+            // in the milliseconds between the two.
+            during = Describe(dying, phase, fault);
             cluster.Restart(t.Victim);
             recovery = await progress;
         }, cancellation);
@@ -75,6 +79,8 @@ public static partial class ChaosTrial
                     ? cluster.Aggregator : null,
                 FaultKind.ClientTraining => cluster[cluster.ClientNodes[fault.ClientIndex]].First($"{NodeTrace.StepStarted} round {fault.Round} ClientsTraining", start) is not null
                     ? cluster.ClientNodes[fault.ClientIndex] : null,
+                FaultKind.ClientSecAgg => SecAggStepStarted(cluster[cluster.ClientNodes[fault.ClientIndex]], fault, start)
+                    ? cluster.ClientNodes[fault.ClientIndex] : null,
                 _ => TransferEnd(cluster, fault, Reached(follower, fault.Round, fault.Phase)),
             };
             if (candidate is not null)
@@ -86,6 +92,15 @@ public static partial class ChaosTrial
             await Task.Delay(Poll, cancellation);
         }
         return null;
+    }
+
+    /// <summary>Whether the client began the fault's secure-aggregation step in the fault's round (NodeTrace names the
+    /// operation of a protocol step: "step started: round 1 ClientsTraining noun.plant secagg-share attempt 1 · …").</summary>
+    static bool SecAggStepStarted(NodeProcess client, ChaosFault fault, DateTime since)
+    {
+        var round = $"{NodeTrace.StepStarted} round {fault.Round} ";
+        var step = $" {SecAggOperations.ClientSteps[fault.SecAggStep]} attempt ";
+        return client.Lines.Any(l => l.At > since && l.Text.Contains(round, StringComparison.Ordinal) && l.Text.Contains(step, StringComparison.Ordinal));
     }
 
     /// <summary>The sender or receiver of the first adapter transfer that began once the round reached the phase.</summary>
@@ -122,17 +137,24 @@ public static partial class ChaosTrial
     [GeneratedRegex(@"round (\d+)/\d+ attempt \d+ · (\w+)")]
     private static partial Regex PhaseLine();
 
-    /// <summary>What the victim was doing when it died, from its last lines and the follower's last phase.</summary>
-    static string Describe(ChaosCluster cluster, string victim, ChaosFault fault)
+    /// <summary>The follower's latest phase line ("round 2/2 attempt 1 · ClientsTraining"), or null before the first round.</summary>
+    static string? FollowerPhase(ChaosCluster cluster) =>
+        cluster[ChaosCluster.Follower].Lines.LastOrDefault(l => PhaseLine().IsMatch(l.Text)) is { } line ? PhaseLine().Match(line.Text).Value : null;
+
+    /// <summary>What the victim was doing when it died, from its last lines and the follower's phase at the kill.</summary>
+    static string Describe(NodeProcess victim, string? phase, ChaosFault fault)
     {
-        var lines = cluster[victim].Lines;
+        var lines = victim.Lines;
         var started = lines.LastOrDefault(l => l.Text.Contains(NodeTrace.StepStarted));
         var finished = lines.LastOrDefault(l => l.Text.Contains(NodeTrace.StepFinished));
         var inStep = started is not null && (finished is null || finished.At < started.At);
-        var phase = cluster[ChaosCluster.Follower].Lines.LastOrDefault(l => PhaseLine().IsMatch(l.Text))?.Text;
-        var where = phase is null ? "before the first round" : PhaseLine().Match(phase).Value;
-        return inStep ? $"{where}, mid-step ({started!.Text[(started.Text.IndexOf(NodeTrace.StepStarted, StringComparison.Ordinal) + NodeTrace.StepStarted.Length)..].Trim()})" : where;
+        var where = phase ?? "before the first round";
+        if (inStep) return $"{where}, mid-step ({After(started!.Text, NodeTrace.StepStarted)})";
+        // A protocol step other than masking lasts milliseconds: the kill usually comes just after its submission.
+        return fault.Kind == FaultKind.ClientSecAgg && finished is not null ? $"{where}, just after step ({After(finished.Text, NodeTrace.StepFinished)})" : where;
     }
+
+    static string After(string line, string marker) => line[(line.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].Trim();
 
     /// <summary>Seconds from the kill until the job persists its next phase transition.</summary>
     static async Task<double?> WaitForProgress(string connectionString, long before, Stopwatch sinceKill, CancellationToken cancellation)

@@ -4,7 +4,9 @@ namespace FedCoLLM.Cli.Chaos;
 
 /// <summary>What every trial checks at its end, and against what.</summary>
 /// <param name="Journal">The harness's connection string to the trial's database.</param>
-public sealed record TrialChecks(TimeSpan Timeout, (string Slm, string Llm) Reference, string Journal, IReadOnlyList<string> ClientIds, int Rounds);
+/// <param name="SecureAggregation">The job runs secure aggregation: the audit counts protocol messages, not updates.</param>
+public sealed record TrialChecks(TimeSpan Timeout, (string Slm, string Llm) Reference, string Journal, IReadOnlyList<string> ClientIds, int Rounds,
+    bool SecureAggregation = false);
 
 /// <summary>What a trial found once its fault was done: the job completed, its final adapters are bit-identical to the
 /// undisturbed reference, the journal accepted each update exactly once; or why not.</summary>
@@ -39,7 +41,7 @@ public static class TrialRun
             var error = exit is null ? $"the job did not finish within {checks.Timeout.TotalMinutes:F0} min"
                 : exit != 0 ? $"the follower exited with {exit}" : null;
             var identical = completed && ChaosTrial.FinalHashes(cluster.Layout.FollowerReport) == checks.Reference;
-            var problems = JournalAudit.Check(await JournalAudit.ReadEvents(checks.Journal, cancellation), checks.ClientIds, checks.Rounds);
+            var problems = JournalAudit.Check(await JournalAudit.ReadEvents(checks.Journal, cancellation), checks.ClientIds, checks.Rounds, checks.SecureAggregation);
             return new TrialVerdict(completed, identical, problems, error);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)

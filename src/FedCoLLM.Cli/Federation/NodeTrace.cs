@@ -31,7 +31,9 @@ public static class NodeTrace
     {
         public StepResult Run(StepRequest request, string? dataPath, IProgress<StepProgress> progress, CancellationToken cancellation)
         {
-            var name = $"round {request.Round} {request.Phase}{(request.ClientId is null ? "" : " " + request.ClientId)} · job {request.JobId} spec {request.Spec?.Sha256[..12] ?? "none"}";
+            // A secure-aggregation step names its operation and attempt: chaos kills a client mid-protocol by them.
+            var secAgg = request.SecAgg is { } sa ? $" {request.Operation} attempt {sa.Attempt}" : "";
+            var name = $"round {request.Round} {request.Phase}{(request.ClientId is null ? "" : " " + request.ClientId)}{secAgg} · job {request.JobId} spec {request.Spec?.Sha256[..12] ?? "none"}";
             Line($"{StepStarted} {name}");
             var result = inner.Run(request, dataPath, progress, cancellation);
             Line($"{StepFinished} {name}");
