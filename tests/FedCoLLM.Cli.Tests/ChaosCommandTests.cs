@@ -4,29 +4,30 @@ using FedCoLLM.Tests.Shared;
 namespace FedCoLLM.Cli.Tests;
 
 /// <summary>
-/// The CI chaos suite: `fedcollm chaos --trials 4` as a child process — one trial per fault kind (the job's host, the
-/// aggregator, a client mid-training, an end of an adapter transfer), each SIGKILLing a node of a five-node cluster plus
-/// follower on PostgreSQL and restarting it. Every trial must complete bit-identical to the undisturbed run with each
-/// client update journaled once per round. The trials run in the multi-host lab (each node in its own network
-/// namespace on port 4053, a killed node restarted at its own address, the lab's own PostgreSQL), as the command does
-/// wherever it can; MultiNodeTests keeps a kill on the loopback layout covered. docs/reliability.md has the long runs.
+/// The CI chaos suite, `fedcollm chaos` as a child process in the multi-host lab (each node in its own network
+/// namespace on port 4053, a killed node restarted at its own address, the lab's own PostgreSQL), as the command runs
+/// wherever it can. Every trial must complete bit-identical to the undisturbed run with each client update journaled
+/// once per round. The secure-aggregation test below kills the job's host, the aggregator, an end of a transfer and a
+/// client mid-protocol; this one adds the kind only plain jobs have, a client killed mid-training (seed 3 draws it
+/// first), so that CI stays within its time budget. MultiNodeTests keeps a kill on the loopback layout covered;
+/// docs/reliability.md has the long runs (`fedcollm chaos --trials 12`).
 /// </summary>
 [Collection(ChildProcesses.Name)]
 public class ChaosCommandTests
 {
     [LabFact]
-    public async Task Four_trials_in_the_lab_one_per_fault_kind_all_complete_identically_with_every_update_counted_once()
+    public async Task A_client_killed_mid_training_in_the_lab_and_restarted_ends_identically_with_every_update_counted_once()
     {
         if (LabFactAttribute.Unavailable is { } reason) Assert.Fail($"CI=true, so the lab must run: {reason}"); // elsewhere the attribute skips
         using var dir = new TempDir();
-        var (code, output) = await Fedcollm.Run(Fedcollm.StartInfo(["chaos", "--trials", "4", "--seed", "3", "--out", dir.Path]), TimeSpan.FromMinutes(20));
+        var (code, output) = await Fedcollm.Run(Fedcollm.StartInfo(["chaos", "--trials", "1", "--seed", "3", "--out", dir.Path]), TimeSpan.FromMinutes(15));
 
         Assert.True(code == 0, output);
         Assert.Contains("Trials run on the multi-host lab", output);
-        Assert.Contains("trials: 4, completed: 4, identical: 4, exactly-once: 4", output);
-        var trials = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "chaos.json")))!["trials"]!.AsArray();
-        Assert.Equal(["aggregator", "client-training", "job-host", "transfer"], trials.Select(t => t!["kind"]!.GetValue<string>()).Order());
-        Assert.All(trials, t => Assert.NotNull(t!["victim"]?.GetValue<string>()));
+        Assert.Contains("trials: 1, completed: 1, identical: 1, exactly-once: 1", output);
+        var trial = Assert.Single(JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "chaos.json")))!["trials"]!.AsArray())!;
+        Assert.Equal("client-training", trial["kind"]!.GetValue<string>());
+        Assert.StartsWith("client", trial["victim"]!.GetValue<string>());
         Assert.True(File.Exists(Path.Combine(dir.Path, "chaos.md")));
     }
 
