@@ -28,6 +28,12 @@ public sealed class ChaosCluster : IDisposable
 
     public IReadOnlyList<NodeProcess> Running { get { lock (gate) return running.Values.ToArray(); } }
 
+    /// <summary>Every incarnation of <paramref name="name"/> so far, the exited ones first.</summary>
+    public IReadOnlyList<NodeProcess> Incarnations(string name)
+    {
+        lock (gate) return [.. exited.Where(n => n.Name == name), .. running.Values.Where(n => n.Name == name)];
+    }
+
     /// <summary>Nodes that exited by themselves and were started again, with their exit codes.</summary>
     public IReadOnlyList<(DateTime At, string Node, int ExitCode)> SupervisorRestarts { get { lock (gate) return supervisorRestarts.ToArray(); } }
 

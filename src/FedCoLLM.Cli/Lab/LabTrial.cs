@@ -41,6 +41,7 @@ public sealed record LabResult(
 public static partial class LabTrial
 {
     public const string Joined = "joined the cluster";
+    const string AkkaHandshakeFailed = "TLS handshake failed (Server side)";
     static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
     public static async Task<LabResult> Run(int index, LabScenario scenario, LabOptions options, LabSite site, CancellationToken cancellation)
@@ -169,7 +170,11 @@ public static partial class LabTrial
     static string IntruderOutcome(ChaosCluster cluster, NodeProcess? intruder, ref string? error)
     {
         if (intruder is null) return "no intruder";
-        var refusers = cluster.Layout.Nodes.Where(n => cluster[n].Saw(PeerValidator.Refused)).ToArray();
+        // Our validator logs the refusal when the intruder's certificate reaches it; when the intruder aborts first (it
+        // does not trust our CA), Akka logs the failed handshake on the accepting side instead.
+        // Any incarnation counts: the restarts replace the servers that refused it.
+        var refusers = cluster.Layout.Nodes
+            .Where(n => cluster.Incarnations(n).Any(p => p.Saw(PeerValidator.Refused) || p.Saw(AkkaHandshakeFailed))).ToArray();
         if (intruder.Saw(Joined)) error = "an intruder with a certificate from another CA joined the cluster";
         else if (refusers.Length == 0) error = "no node logged refusing the intruder (a certificate from another CA)";
         return $"an intruder with another CA's certificate tried to join throughout: refused by {(refusers.Length == 0 ? "none" : string.Join(", ", refusers))}, joined {intruder.Saw(Joined)}";
