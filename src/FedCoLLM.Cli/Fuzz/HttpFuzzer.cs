@@ -68,14 +68,8 @@ public sealed class HttpFuzzer(int seed)
         {
             var (kind, bytes) = Next();
             tally.Count(kind);
-            using var client = new TcpClient { NoDelay = true, LingerState = new LingerOption(true, 0) };
-            try
-            {
-                using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                connect.CancelAfter(TimeSpan.FromSeconds(2));
-                await client.ConnectAsync(IPAddress.Loopback, port, connect.Token);
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            using var client = await FuzzSocket.ConnectAsync(port, cancellation);
+            if (client is null)
             {
                 tally.Refused++;
                 continue;

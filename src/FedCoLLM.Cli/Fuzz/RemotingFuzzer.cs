@@ -16,14 +16,8 @@ public static class RemotingFuzzer
         {
             var (kind, bytes) = mutator.Next();
             tally.Count(kind);
-            using var client = new TcpClient { NoDelay = true, LingerState = new LingerOption(true, 0) };
-            try
-            {
-                using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                connect.CancelAfter(TimeSpan.FromSeconds(2));
-                await client.ConnectAsync(IPAddress.Loopback, port, connect.Token);
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            using var client = await FuzzSocket.ConnectAsync(port, cancellation);
+            if (client is null)
             {
                 tally.Refused++;
                 continue;
