@@ -70,11 +70,12 @@ public static class MultipleChoiceEvaluator
         CancellationToken cancellation = default)
     {
         var result = new double[examples.Count];
-        InferencePass.Run(model, examples, batchSize, maxLength, compute, (batch, logits) =>
+        InferencePass.Run(model, examples, batchSize, maxLength, compute, pass =>
         {
-            var (sums, _) = AnswerCrossEntropy.TokenLogProbs(logits, batch.Labels);
+            // The head runs on the answer rows only: choices are short, prompts long.
+            var (sums, _) = AnswerCrossEntropy.TokenLogProbsOfRows(pass.AnswerLogits(), pass.Batch.Labels);
             var values = sums.to(float64).cpu().data<double>().ToArray();
-            for (int i = 0; i < batch.ExampleIndices.Length; i++) result[batch.ExampleIndices[i]] = values[i];
+            for (int i = 0; i < pass.Batch.ExampleIndices.Length; i++) result[pass.Batch.ExampleIndices[i]] = values[i];
         }, cancellation);
         return result;
     }

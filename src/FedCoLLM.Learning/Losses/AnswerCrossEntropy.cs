@@ -37,15 +37,25 @@ public static class AnswerCrossEntropy
     public static (Tensor Sum, Tensor Count) TokenLogProbs(Tensor logits, Tensor labels)
     {
         using var scope = NewDisposeScope();
+        var (sum, count) = TokenLogProbsOfRows(AnswerPositions.Select(logits, labels), labels);
+        return (scope.MoveToOuter(sum), scope.MoveToOuter(count));
+    }
+
+    /// <summary><see cref="TokenLogProbs"/> from the logits of the answer rows alone, [N, V] in contract order (the LM
+    /// head applied after selecting the rows).</summary>
+    public static (Tensor Sum, Tensor Count) TokenLogProbsOfRows(Tensor rows, Tensor labels)
+    {
+        if (rows.dim() != 2)
+            throw new ArgumentException($"rows must be answer-row logits [N, V]; got {rows.dim()} dimensions.", nameof(rows));
+        using var scope = NewDisposeScope();
         long b = labels.shape[0];
-        var rows = AnswerPositions.Select(logits, labels);
-        var targets = AnswerPositions.Targets(labels).to(logits.device).unsqueeze(1);
+        var targets = AnswerPositions.Targets(labels).to(rows.device).unsqueeze(1);
         // log p = z[target] − logsumexp(z): no [N,V] log-softmax temporary.
         var logp = rows.gather(1, targets).squeeze(1).to(ScalarType.Float64)
                        .sub_(rows.logsumexp(1).to(ScalarType.Float64));
-        var rowOf = AnswerPositions.RowOfPosition(labels).to(logits.device);
-        var sum = zeros(b, ScalarType.Float64, logits.device).index_add_(0, rowOf, logp, 1);
-        var count = zeros(b, ScalarType.Int64, logits.device).index_add_(0, rowOf, ones_like(rowOf), 1);
+        var rowOf = AnswerPositions.RowOfPosition(labels).to(rows.device);
+        var sum = zeros(b, ScalarType.Float64, rows.device).index_add_(0, rowOf, logp, 1);
+        var count = zeros(b, ScalarType.Int64, rows.device).index_add_(0, rowOf, ones_like(rowOf), 1);
         return (scope.MoveToOuter(sum), scope.MoveToOuter(count));
     }
 }

@@ -42,25 +42,24 @@ public sealed class TopKDistillationLoss
                      * (Options.ScaleByTemperatureSquared ? t * t : 1.0);
 
         using var scope = NewDisposeScope();
-        Tensor index, teacherLogProbs;
-        using (no_grad())
-        {
-            index = teacherIndices.to(ScalarType.Int64, studentLogits.device);
-            var scaled = teacherLogits.to(studentLogits.dtype, studentLogits.device);
-            if (t != 1.0) scaled = scaled.div(t);
-            teacherLogProbs = scaled.log_softmax(1);
-        }
+        var (index, teacherLogProbs) = PrepareTeacher(teacherIndices, teacherLogits, t, studentLogits.dtype, studentLogits.device);
         var loss = SparseKlFunction.apply(studentLogits, index, teacherLogProbs, t, scale);
         return scope.MoveToOuter(loss);
     }
 
-    private void Validate(Tensor student, Tensor indices, Tensor teacher)
+    private static void Validate(Tensor student, Tensor indices, Tensor teacher)
     {
         if (student.dim() != 2)
             throw new ArgumentException($"studentLogits must be [N, V]; got [{Shape(student)}].", nameof(student) + "Logits");
         if (!student.is_floating_point())
             throw new ArgumentException($"studentLogits must be floating point; got {student.dtype}.", "studentLogits");
-        long n = student.shape[0], v = student.shape[1];
+        ValidateTeacher(student.shape[0], student.shape[1], indices, teacher);
+    }
+
+    /// <summary>Checks a sparse teacher against a student of N rows over a vocabulary of V: shapes, dtypes, token ids
+    /// in range, finite logits. Shared with <see cref="FusedHeadLoss"/>, whose student is hidden rows, not logits.</summary>
+    internal static void ValidateTeacher(long n, long v, Tensor indices, Tensor teacher)
+    {
         if (indices.dim() != 2 || indices.shape[0] != n)
             throw new ArgumentException($"teacherIndices must be [N, k] with N = {n} (the student's rows); got [{Shape(indices)}].", "teacherIndices");
         if (indices.dtype is not (ScalarType.Int32 or ScalarType.Int64))
@@ -81,6 +80,18 @@ public sealed class TopKDistillationLoss
             if (!teacher.isfinite().all().item<bool>())
                 throw new ArgumentException("teacherLogits holds NaN or ±Inf; top-k teacher logits must be finite.", "teacherLogits");
         }
+    }
+
+    /// <summary>The teacher's int64 indices and log p_t = log_softmax(z_t[S]/T) [N, k], in the student's dtype and
+    /// device, outside autograd (the teacher is a constant).</summary>
+    internal static (Tensor Index, Tensor LogProbs) PrepareTeacher(Tensor teacherIndices, Tensor teacherLogits, double t, ScalarType dtype, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var index = teacherIndices.to(ScalarType.Int64, device);
+        var scaled = teacherLogits.to(dtype, device);
+        if (t != 1.0) scaled = scaled.div(t);
+        return (scope.MoveToOuter(index), scope.MoveToOuter(scaled.log_softmax(1)));
     }
 
     private static string Shape(Tensor t) => string.Join(", ", t.shape);

@@ -56,13 +56,11 @@ public sealed class Gpt2Model : CausalLanguageModel
         _ => "transformer." + checkpointName,
     };
 
-    public override Tensor forward(Tensor inputIds, Tensor attentionMask)
-    {
-        using var scope = NewDisposeScope();
-        var hidden = transformer.forward(inputIds, attentionMask);
-        // Tied head: logits = h · wteᵀ (HF's lm_head.weight is the same tensor as transformer.wte.weight).
-        return functional.linear(hidden, transformer.wte.weight!).MoveToOuterDisposeScope();
-    }
+    protected override Tensor ComputeHiddenStates(Tensor inputIds, Tensor attentionMask) => transformer.forward(inputIds, attentionMask);
+
+    // Tied head: logits = h · wteᵀ (HF's lm_head.weight is the same tensor as transformer.wte.weight).
+    public override LanguageModelHead Head => head ??= LanguageModelHead.TiedTo(transformer.wte);
+    LanguageModelHead? head;
 
     sealed class Transformer : Module<Tensor, Tensor, Tensor>
     {

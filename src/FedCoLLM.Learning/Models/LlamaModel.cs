@@ -38,13 +38,11 @@ public sealed class LlamaModel : CausalLanguageModel
         _ => checkpointName,
     };
 
-    public override Tensor forward(Tensor inputIds, Tensor attentionMask)
-    {
-        using var scope = NewDisposeScope();
-        var hidden = model.forward(inputIds, attentionMask);
-        var logits = lm_head is null ? functional.linear(hidden, model.embed_tokens.weight!) : lm_head.forward(hidden);
-        return logits.MoveToOuterDisposeScope();
-    }
+    protected override Tensor ComputeHiddenStates(Tensor inputIds, Tensor attentionMask) => model.forward(inputIds, attentionMask);
+
+    public override LanguageModelHead Head =>
+        head ??= lm_head is null ? LanguageModelHead.TiedTo(model.embed_tokens) : LanguageModelHead.Of(lm_head);
+    LanguageModelHead? head;
 
     sealed class Backbone : Module<Tensor, Tensor, Tensor>
     {

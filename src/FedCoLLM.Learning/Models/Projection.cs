@@ -60,6 +60,14 @@ public sealed class Projection : Module<Tensor, Tensor>
         return y.add_(delta).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The LoRA branch as a low-rank linear term of <paramref name="x"/>: (A(dropout(x)) [.., r], B.weight [out, r],
+    /// scaling), so that forward(x) = base(x) + Scale · Input·Weightᵀ. Null when there is no branch or it is merged
+    /// into the base weight. A fused LM-head loss uses it to keep a LoRA head's logits unmaterialised.
+    /// </summary>
+    public (Tensor Input, Tensor Weight, double Scale)? LowRankTerm(Tensor x) =>
+        lora_A is null || IsMerged ? null : (lora_A.forward(lora_dropout!.forward(x)), lora_B!.weight!, loraScaling);
+
     static Tensor addmm_like(Tensor x, Tensor w, Tensor b)
     {
         // x is [..., in]; addmm wants 2-D, so flatten the leading dims once.

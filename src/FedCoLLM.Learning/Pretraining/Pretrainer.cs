@@ -58,7 +58,8 @@ public static class Pretrainer
             SaveModel: dir => PretrainedModels.Save(model, dir),
             LoadModel: dir => PretrainedModels.LoadWeights(model, dir));
         var report = TrainingLoop.Run($"pretrain-{preset.Name}", model, sequences, settings, compute,
-            (batch, logits) => Losses.AnswerCrossEntropy.Mean(logits, batch.Labels), progress, cancellation, checkpoints);
+            // Every position but the first is a target here, so the full [B, T, V] logits are what the loss reads.
+            pass => Losses.AnswerCrossEntropy.Mean(pass.Logits(), pass.Batch.Labels), progress, cancellation, checkpoints);
 
         // Stored as float16: half the repository size for the committed built-in models; loading widens to float32.
         PretrainedModels.Save(model, outputDirectory, TorchSharp.torch.ScalarType.Float16);

@@ -24,17 +24,16 @@ public static class Distillation
         CancellationToken cancellation = default)
     {
         distillation.Validate();
-        var kdLoss = new TopKDistillationLoss(distillation.Kd);
         if (teacher.Count != examples.Count)
             throw new ArgumentException($"{phase}: {teacher.Count} teacher entries for {examples.Count} examples; extract the teacher logits on the same public set.", nameof(teacher));
-        return TrainingLoop.Run(phase, student, examples, settings, compute, (batch, logits) =>
+        return TrainingLoop.Run(phase, student, examples, settings, compute, pass =>
         {
-            var ce = AnswerCrossEntropy.Mean(logits, batch.Labels);
-            if (distillation.Lambda == 0) return ce;
-            var studentRows = AnswerPositions.Select(logits, batch.Labels);
-            var (indices, teacherLogits) = TopKTeacher.Assemble(batch.ExampleIndices.Select(i => teacher[i]).ToList(), batch);
-            var kd = kdLoss.Compute(studentRows, indices.to(logits.device), teacherLogits.to(logits.device));
-            return ce + distillation.Lambda * kd;
+            if (distillation.Lambda == 0) return SupervisedFineTuning.AnswerLoss(pass);
+            var device = pass.HiddenStates.device;
+            var (indices, teacherLogits) = TopKTeacher.Assemble(pass.Batch.ExampleIndices.Select(i => teacher[i]).ToList(), pass.Batch);
+            // CE + λ·KD from one chunked pass of the LM head over the answer rows.
+            return FusedHeadLoss.CrossEntropyPlusDistillation(pass.AnswerHead(), pass.Targets(),
+                indices.to(device), teacherLogits.to(device), distillation.Kd, distillation.Lambda);
         }, progress, cancellation);
     }
 }

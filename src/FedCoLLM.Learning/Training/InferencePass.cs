@@ -6,7 +6,8 @@ namespace FedCoLLM.Learning.Training;
 
 /// <summary>
 /// Runs a frozen model over a dataset in dataset order, batch by batch, in evaluation mode and without
-/// gradients — the shared core of teacher passes and log-likelihood scoring. Each batch's tensors are freed
+/// gradients — the shared core of teacher passes and log-likelihood scoring. It stops before the LM head
+/// (<see cref="ForwardPass"/>), so callers apply it to the rows they read. Each batch's tensors are freed
 /// when <c>onBatch</c> returns, so it must copy out what it keeps.
 /// </summary>
 public static class InferencePass
@@ -17,7 +18,7 @@ public static class InferencePass
         int batchSize,
         int maxLength,
         ComputeOptions compute,
-        Action<Batch, Tensor> onBatch,
+        Action<ForwardPass> onBatch,
         CancellationToken cancellation = default)
     {
         compute.Apply();
@@ -30,7 +31,7 @@ public static class InferencePass
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             using var batch = builder.Build(examples, indices).To(device);
-            onBatch(batch, model.forward(batch.InputIds, batch.AttentionMask));
+            onBatch(new ForwardPass(batch, model.HiddenStates(batch.InputIds, batch.AttentionMask), model.Head));
         }
     }
 }

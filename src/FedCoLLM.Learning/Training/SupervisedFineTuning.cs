@@ -1,6 +1,7 @@
 using FedCoLLM.Learning.Data;
 using FedCoLLM.Learning.Losses;
 using FedCoLLM.Learning.Models;
+using static TorchSharp.torch;
 
 namespace FedCoLLM.Learning.Training;
 
@@ -14,7 +15,9 @@ public static class SupervisedFineTuning
         ComputeOptions compute,
         IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellation = default) =>
-        TrainingLoop.Run("sft", model, examples, settings, compute,
-            (batch, logits) => AnswerCrossEntropy.Mean(logits, batch.Labels),
-            progress, cancellation);
+        TrainingLoop.Run("sft", model, examples, settings, compute, AnswerLoss, progress, cancellation);
+
+    /// <summary>Mean answer-token CE with the LM head applied to the answer rows only, fused with the loss (no [N, V]
+    /// logits). Distillation with λ = 0 uses exactly this, so it equals SFT bit for bit.</summary>
+    public static Tensor AnswerLoss(ForwardPass pass) => FusedHeadLoss.CrossEntropy(pass.AnswerHead(), pass.Targets());
 }

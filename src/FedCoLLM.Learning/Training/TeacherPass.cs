@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace FedCoLLM.Learning.Training;
 
 /// <summary>Runs a frozen model over a dataset and keeps only its top-k logits at the answer positions
-/// (FedCoLLM steps 6 and 9). Memory is O(answer tokens · k), never O(tokens · V).</summary>
+/// (FedCoLLM steps 6 and 9). The LM head runs on the answer rows only; what is kept is O(answer tokens · k).</summary>
 public static class TeacherPass
 {
     public static TeacherTopK[] Extract(
@@ -21,10 +21,10 @@ public static class TeacherPass
         if (topK < 1 || topK > model.VocabSize)
             throw new ArgumentException($"topK = {topK}; it must be in [1, vocab size {model.VocabSize}].", nameof(topK));
         var result = new TeacherTopK[examples.Count];
-        InferencePass.Run(model, examples, batchSize, maxLength, compute, (batch, logits) =>
+        InferencePass.Run(model, examples, batchSize, maxLength, compute, pass =>
         {
-            var rows = AnswerPositions.Select(logits, batch.Labels);
-            var (topIdx, topLogits) = TopKTeacher.Extract(rows, topK);
+            var batch = pass.Batch;
+            var (topIdx, topLogits) = TopKTeacher.Extract(pass.AnswerLogits(), topK);
             var perExample = TopKTeacher.Split(topIdx.cpu(), topLogits.cpu(), batch.Labels.cpu());
             for (int i = 0; i < batch.ExampleIndices.Length; i++) result[batch.ExampleIndices[i]] = perExample[i];
         }, cancellation);

@@ -8,7 +8,8 @@ namespace FedCoLLM.Learning.Training;
 /// <summary>
 /// The one optimisation loop every phase shares (client SFT, SLM and LLM distillation): AdamW over the
 /// trainable (LoRA) parameters, a learning-rate schedule, gradient accumulation and clipping.
-/// What differs between phases is only the loss of a micro-batch.
+/// What differs between phases is only the loss of a micro-batch, computed from the batch's hidden states
+/// (<see cref="ForwardPass"/>): the loss decides where the LM head is applied.
 /// </summary>
 public static class TrainingLoop
 {
@@ -18,7 +19,7 @@ public static class TrainingLoop
         IReadOnlyList<TokenizedExample> examples,
         TrainingSettings settings,
         ComputeOptions compute,
-        Func<Batch, Tensor, Tensor> microBatchLoss,
+        Func<ForwardPass, Tensor> microBatchLoss,
         IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellation = default,
         TrainingCheckpoints? checkpoints = null)
@@ -68,8 +69,8 @@ public static class TrainingLoop
                     {
                         using var scope = NewDisposeScope();
                         using var batch = builder.Build(examples, plan[start + m]).To(device);
-                        using var logits = model.forward(batch.InputIds, batch.AttentionMask);
-                        var loss = microBatchLoss(batch, logits);
+                        using var hidden = model.HiddenStates(batch.InputIds, batch.AttentionMask);
+                        var loss = microBatchLoss(new ForwardPass(batch, hidden, model.Head));
                         double value = loss.item<float>();
                         if (!double.IsFinite(value))
                             throw new ArithmeticException($"{phase}: loss became {value} at step {step} (epoch {epoch}); lower the learning rate.");

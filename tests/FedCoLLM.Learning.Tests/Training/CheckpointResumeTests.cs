@@ -27,12 +27,12 @@ public class CheckpointResumeTests
         using var cts = new CancellationTokenSource();
         var stopAfterFive = new InlineProgress<TrainingProgress>(p => { if (p.Step == 5) cts.Cancel(); });
         Assert.Throws<OperationCanceledException>(() => TrainingLoop.Run("sft", first, examples, Settings, Fixtures.Cpu,
-            (b, logits) => FedCoLLM.Learning.Losses.AnswerCrossEntropy.Mean(logits, b.Labels), stopAfterFive, cts.Token, Checkpoints(checkpointDir, firstAdapter)));
+            SupervisedFineTuning.AnswerLoss, stopAfterFive, cts.Token, Checkpoints(checkpointDir, firstAdapter)));
 
         // A fresh process would build a fresh model: its adapter is overwritten from the step-4 checkpoint.
         var (resumed, resumedAdapter) = TinyTask.ModelWithLora(dropout: 0.2, seed: 1234);
         var report = TrainingLoop.Run("sft", resumed, examples, Settings, Fixtures.Cpu,
-            (b, logits) => FedCoLLM.Learning.Losses.AnswerCrossEntropy.Mean(logits, b.Labels), checkpoints: Checkpoints(checkpointDir, resumedAdapter));
+            SupervisedFineTuning.AnswerLoss, checkpoints: Checkpoints(checkpointDir, resumedAdapter));
 
         Assert.Equal(uninterrupted.Steps, report.Steps);
         Assert.Equal(uninterrupted.StepLosses, report.StepLosses);
@@ -48,10 +48,10 @@ public class CheckpointResumeTests
         var (model, adapter) = TinyTask.ModelWithLora();
         SupervisedFineTuning.Train(model, examples, Settings with { MaxSteps = 2 }, Fixtures.Cpu);
         TrainingLoop.Run("sft", model, examples, Settings with { MaxSteps = 2 }, Fixtures.Cpu,
-            (b, logits) => FedCoLLM.Learning.Losses.AnswerCrossEntropy.Mean(logits, b.Labels), checkpoints: Checkpoints(checkpointDir, adapter));
+            SupervisedFineTuning.AnswerLoss, checkpoints: Checkpoints(checkpointDir, adapter));
 
         var ex = Assert.Throws<InvalidOperationException>(() => TrainingLoop.Run("sft", model, examples, Settings, Fixtures.Cpu,
-            (b, logits) => FedCoLLM.Learning.Losses.AnswerCrossEntropy.Mean(logits, b.Labels), checkpoints: Checkpoints(checkpointDir, adapter)));
+            SupervisedFineTuning.AnswerLoss, checkpoints: Checkpoints(checkpointDir, adapter)));
         Assert.Contains("delete the checkpoint directory", ex.Message);
     }
 }
