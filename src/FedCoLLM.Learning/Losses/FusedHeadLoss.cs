@@ -29,6 +29,9 @@ public enum FusedHeadBackward
 /// </summary>
 public sealed record FusedHeadOptions(long ChunkBytes = FusedHeadOptions.DefaultChunkBytes, FusedHeadBackward Backward = FusedHeadBackward.InForward)
 {
+    /// <summary>When set, the chunk loop adds the time of each of its parts here (`fedcollm bench kd`'s breakdown).</summary>
+    public FusedHeadProfile? Profile { get; init; }
+
     public const long DefaultChunkBytes = 32L << 20;
 
     public static FusedHeadOptions Default { get; } = new();
@@ -47,6 +50,34 @@ public sealed record FusedHeadOptions(long ChunkBytes = FusedHeadOptions.Default
         ScalarType.Float16 or ScalarType.BFloat16 => 2,
         _ => 4,
     };
+}
+
+/// <summary>Wall time per part of the fused loop, summed over chunks and calls (CPU ops are synchronous, so a
+/// stopwatch between them measures them).</summary>
+public sealed class FusedHeadProfile
+{
+    readonly long[] ticks = new long[4];
+
+    /// <summary>h·Wᵀ (+ LoRA, bias) per chunk, forward and backward-recompute.</summary>
+    public TimeSpan LogitMatmuls => Span(0);
+    /// <summary>The in-place softmaxes (max, exp, sum, log, divide) and turning them into ∂loss/∂z.</summary>
+    public TimeSpan Softmax => Span(1);
+    /// <summary>Gathers of target/teacher logits, the per-row loss terms and the scatters of −p and −1.</summary>
+    public TimeSpan GathersAndScatters => Span(2);
+    /// <summary>dH = ∂z·W, dW += ∂zᵀ·H and the bias/LoRA gradients.</summary>
+    public TimeSpan GradientMatmuls => Span(3);
+    public long Chunks { get; private set; }
+
+    TimeSpan Span(int part) => TimeSpan.FromSeconds((double)ticks[part] / System.Diagnostics.Stopwatch.Frequency);
+
+    internal void Add(int part, ref long start)
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        ticks[part] += now - start;
+        start = now;
+    }
+
+    internal void CountChunk() => Chunks++;
 }
 
 /// <summary>
@@ -114,6 +145,7 @@ public static class FusedHeadLoss
             Temperature: t,
             LowRankScale: head.LowRankScale,
             Backward: options.Backward,
+            Profile: options.Profile,
             GradHidden: Needs(head.Hidden), GradWeight: Needs(head.Weight), GradBias: Needs(head.Bias),
             GradLowRankInput: Needs(head.LowRankInput), GradLowRankWeight: Needs(head.LowRankWeight),
             ChunkRows: 0);
@@ -160,6 +192,7 @@ public static class FusedHeadLoss
     sealed record Plan(
         double CeScale, bool HasCe, double KdScale, bool HasKd, double Temperature, double LowRankScale,
         FusedHeadBackward Backward,
+        FusedHeadProfile? Profile,
         bool GradHidden, bool GradWeight, bool GradBias, bool GradLowRankInput, bool GradLowRankWeight,
         long ChunkRows)
     {
@@ -264,6 +297,9 @@ public static class FusedHeadLoss
             for (long r = 0; r < n; r += plan.ChunkRows)
             {
                 using var chunkScope = NewDisposeScope();
+                var profile = plan.Profile;
+                long clock = System.Diagnostics.Stopwatch.GetTimestamp();
+                profile?.CountChunk();
                 long len = Math.Min(plan.ChunkRows, n - r);
                 var h = op.Hidden.narrow(0, r, len);
                 var u = op.LowRankInput?.narrow(0, r, len);
@@ -272,17 +308,20 @@ public static class FusedHeadLoss
                 var scaledU = u?.mul(plan.LowRankScale);
                 if (scaledU is not null) z.addmm_(scaledU, lowRankWeightT!);
                 if (op.Bias is not null) z.add_(op.Bias);
+                profile?.Add(0, ref clock);
 
                 // Gathers first: the softmaxes below overwrite z.
                 var zTarget = plan.HasCe && !recomputing ? z.gather(1, op.Targets!.narrow(0, r, len).unsqueeze(1)).squeeze(1) : null;
                 var index = plan.HasKd ? op.Index!.narrow(0, r, len) : null;
                 var zTeacher = plan.HasKd && !recomputing ? z.gather(1, index!) : null;
+                profile?.Add(2, ref clock);
 
                 // zT holds softmax(z/T) (only when it differs from softmax(z)); z becomes softmax(z) or softmax(z/T).
                 Tensor? zT = plan.TwoSoftmaxes ? z.div(t) : null;
                 if (zT is not null) SoftmaxInPlace(zT, 1.0, lseT!.narrow(0, r, len), recomputing, normalise: computeGradients);
                 if (plan.HasCe) SoftmaxInPlace(z, 1.0, lse!.narrow(0, r, len), recomputing, normalise: computeGradients);
                 else SoftmaxInPlace(z, t, lseT!.narrow(0, r, len), recomputing, normalise: computeGradients);
+                profile?.Add(1, ref clock);
 
                 if (!recomputing)
                 {
@@ -294,6 +333,7 @@ public static class FusedHeadLoss
                         klRows!.narrow(0, r, len).copy_(teacherProbs!.narrow(0, r, len).mul(op.TeacherLogProbs!.narrow(0, r, len).sub(logQ)).sum(1));
                     }
                 }
+                profile?.Add(2, ref clock);
                 if (!computeGradients) continue;
 
                 // ∂loss/∂z in place on z: ceScale·(softmax(z) − onehot(y)) + (kdScale/T)·(softmax(z/T) − scatter(p)).
@@ -304,16 +344,19 @@ public static class FusedHeadLoss
                 else if (zT is null) dz = z.mul_(plan.CeScale + kdOverT);
                 else dz = z.mul_(plan.CeScale).add_(zT, alpha: kdOverT);
                 zT?.Dispose();
+                profile?.Add(1, ref clock);
                 if (plan.HasCe)
                     dz.scatter_add_(1, op.Targets!.narrow(0, r, len).unsqueeze(1), full([len, 1], -plan.CeScale, dtype, device));
                 if (plan.HasKd)
                     dz.scatter_add_(1, index!, teacherProbs!.narrow(0, r, len).mul(-kdOverT));
+                profile?.Add(2, ref clock);
 
                 if (grads!.Hidden is { } dH) dH.narrow(0, r, len).copy_(dz.mm(op.Weight));
                 if (grads.Weight is { } dW) dW.addmm_(dz.t(), h);
                 if (grads.Bias is { } db) db.add_(dz.sum(0L)); // 0L: a plain 0 would bind to the ScalarType overload
                 if (grads.LowRankInput is { } du) du.narrow(0, r, len).copy_(dz.mm(op.LowRankWeight!).mul_(plan.LowRankScale));
                 if (grads.LowRankWeight is { } dB) dB.addmm_(dz.t(), scaledU!);
+                profile?.Add(3, ref clock);
             }
 
             loss = zeros(Array.Empty<long>(), dtype, device);
