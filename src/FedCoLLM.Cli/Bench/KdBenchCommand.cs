@@ -157,7 +157,7 @@ public sealed class KdBenchCommand : Command<KdBenchSettings>
             if (trainableHead) overTrainable = over; else overFrozen = over;
             Print(rows, rows[0].MedianMs, "× floor");
             AnsiConsole.MarkupLine($"over_floor ({(trainableHead ? "trainable" : "frozen")} head) = [bold]{over:F2}[/] (goal ≤ 1.3); " +
-                $"peak RSS growth fused / unfused = {Ratio(rows[2].PeakRssGrowthBytes, rows[1].PeakRssGrowthBytes)}; logits [N, V] = {(long)n * v * 4 / 1048576.0:F0} MiB");
+                Markup.Escape($"peak RSS growth fused / unfused = {Ratio(rows[2].PeakRssGrowthBytes, rows[1].PeakRssGrowthBytes)}; logits [N, V] = {(long)n * v * 4 / 1048576.0:F0} MiB"));
             double calls = reps + 1;
             var profile = new
             {
@@ -216,7 +216,7 @@ public sealed class KdBenchCommand : Command<KdBenchSettings>
         };
         if (!noLoop)
             methods.Add(("dense teacher, per-position loop (FATE B13)", z => DenseKl(z, idx, tlog, t, perPositionLoop: true)));
-        AnsiConsole.MarkupLine("[bold]KD loss alone, w.r.t. given logits [N, V][/]");
+        AnsiConsole.MarkupLine("[bold]KD loss alone, w.r.t. given logits [[N, V]][/]");
         var rows = Measure(methods.Select(m => (m.Name, (Func<double>)(() => LogitsOnce(student0, m.Loss)))).ToList(), reps);
         Print(rows, rows[0].MedianMs, "× ours");
         double speedup = rows[2].MedianMs / rows[0].MedianMs;

@@ -14,18 +14,20 @@ public enum FusedHeadBackward
     /// </summary>
     InForward,
     /// <summary>
-    /// Forward keeps only the per-row log-sum-exps; backward recomputes each chunk's logits. One more
-    /// [N, H]·[H, V] matmul per step than <see cref="InForward"/> (measured in `fedcollm bench kd`), nothing held.
+    /// Forward computes the loss only; backward recomputes each chunk's logits and softmax. One more [N, H]·[H, V]
+    /// matmul and softmax per step than <see cref="InForward"/> (measured in `fedcollm bench kd`); holds nothing but
+    /// the inputs between forward and backward.
     /// </summary>
     Recompute,
 }
 
 /// <summary>
-/// Chunking of the fused LM-head loss. <see cref="ChunkBytes"/> bounds the [chunk, V] buffers the loop holds at once
-/// (one for the logits, which become the gradient in place; a second when CE and KD are fused at T ≠ 1, for
-/// softmax(z/T)); the rows per chunk follow from it, V and the element size (<see cref="ChunkRows"/>). The default,
-/// 32 MiB (e.g. 166 rows at V = 50 257 in float32), was the fastest of 8–256 MiB in `fedcollm bench kd` on our
-/// 2-core machine: large enough for efficient matmuls and few passes over dW, small enough to stay near the caches.
+/// Chunking of the fused LM-head loss. <see cref="ChunkBytes"/> bounds the [chunk, V] buffers the loop holds at once:
+/// the logits, their log-softmax (which becomes the gradient in place), and a second log-softmax when CE and KD are
+/// fused at T ≠ 1; the rows per chunk follow from it, V and the element size (<see cref="ChunkRows"/>). The default,
+/// 32 MiB (83 rows at V = 50 257 in float32, two buffers), was chosen in `fedcollm bench kd --chunk-mib` (see
+/// docs/benchmarks.md): large enough for efficient matmuls and few passes over dW, small enough that a chunk's
+/// buffers stay near the caches between the ops that read them.
 /// </summary>
 public sealed record FusedHeadOptions(long ChunkBytes = FusedHeadOptions.DefaultChunkBytes, FusedHeadBackward Backward = FusedHeadBackward.InForward)
 {
@@ -196,9 +198,10 @@ public static class FusedHeadLoss
         bool GradHidden, bool GradWeight, bool GradBias, bool GradLowRankInput, bool GradLowRankWeight,
         long ChunkRows)
     {
-        /// <summary>softmax(z) and softmax(z/T) both needed at T ≠ 1: a second [chunk, V] buffer.</summary>
+        /// <summary>softmax(z) and softmax(z/T) both needed at T ≠ 1: a third [chunk, V] buffer.</summary>
         public bool TwoSoftmaxes => HasCe && HasKd && Temperature != 1.0;
-        public int Buffers => TwoSoftmaxes ? 2 : 1;
+        /// <summary>The logits and their (log-)softmax, plus the second (log-)softmax when there are two.</summary>
+        public int Buffers => TwoSoftmaxes ? 3 : 2;
         public bool AnyGrad => GradHidden || GradWeight || GradBias || GradLowRankInput || GradLowRankWeight;
     }
 
@@ -222,13 +225,13 @@ public static class FusedHeadLoss
             var op = Operands.From(vars);
             var plan = (Plan)vars[8];
             bool inForward = plan.AnyGrad && plan.Backward == FusedHeadBackward.InForward;
-            var (loss, lse, lseT, grads) = Sweep(op, plan, computeGradients: inForward, null, null);
+            var (loss, grads) = Sweep(op, plan, computeLoss: true, computeGradients: inForward);
             if (inForward)
                 ctx.save_for_backward([.. grads!.All.Select(g => g!)]);
             else if (plan.AnyGrad)
-                ctx.save_for_backward([op.Hidden, op.Weight, op.Bias!, op.LowRankInput!, op.LowRankWeight!, op.Targets!, op.Index!, op.TeacherLogProbs!, lse!, lseT!]);
+                ctx.save_for_backward([op.Hidden, op.Weight, op.Bias!, op.LowRankInput!, op.LowRankWeight!, op.Targets!, op.Index!, op.TeacherLogProbs!]);
             ctx.save_data("plan", plan);
-            return loss;
+            return loss!;
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
@@ -241,7 +244,7 @@ public static class FusedHeadLoss
             else
             {
                 var op = new Operands(saved[0], saved[1], saved[2], saved[3], saved[4], saved[5], saved[6], saved[7]);
-                grads = Sweep(op, plan, computeGradients: true, saved[8], saved[9]).Gradients!.All;
+                grads = Sweep(op, plan, computeLoss: false, computeGradients: true).Gradients!.All;
             }
             var result = new List<Tensor>();
             foreach (var g in grads)
@@ -262,27 +265,27 @@ public static class FusedHeadLoss
     }
 
     /// <summary>
-    /// One pass over the row chunks. Always computes the loss terms' log-sum-exps (or takes them from
-    /// <paramref name="knownLse"/>/<paramref name="knownLseT"/> when backward recomputes); with
-    /// <paramref name="computeGradients"/> it also turns each chunk's logits into ∂loss/∂z in place and accumulates
-    /// the operands' gradients.
+    /// One pass over the row chunks. Per chunk: the logits z; with <paramref name="computeLoss"/> the log-softmaxes
+    /// (libtorch's one-kernel log_softmax; log-probabilities are gathered from them, never from a softmax, so an
+    /// unlikely teacher token cannot underflow to log 0) and the per-row loss terms; with
+    /// <paramref name="computeGradients"/> the softmaxes (exp of those log-softmaxes in place, or softmax when
+    /// backward recomputes), turned into ∂loss/∂z in place, and the operands' gradients accumulated.
     /// </summary>
-    static (Tensor Loss, Tensor? Lse, Tensor? LseT, Gradients? Gradients) Sweep(Operands op, Plan plan, bool computeGradients,
-        Tensor? knownLse, Tensor? knownLseT)
+    static (Tensor? Loss, Gradients? Gradients) Sweep(Operands op, Plan plan, bool computeLoss, bool computeGradients)
     {
         long n = op.Hidden.shape[0], v = op.Weight.shape[0];
         var dtype = op.Hidden.dtype;
         var device = op.Hidden.device;
         double t = plan.Temperature;
-        bool recomputing = knownLse is not null || knownLseT is not null;
+        // softmax(z) is needed for CE, and serves KD too at T = 1; softmax(z/T) only for KD at T ≠ 1.
+        bool plain = plan.HasCe || t == 1.0, tempered = plan.HasKd && t != 1.0;
 
-        Tensor? lse = null, lseT = null, ceRows = null, klRows = null;
+        Tensor? loss = null;
         Gradients? grads = null;
-        Tensor loss;
         using (var outer = NewDisposeScope())
         {
-            if (plan.HasCe) { lse = knownLse ?? empty(n, dtype, device); ceRows = empty(n, dtype, device); }
-            if (plan.HasKd) { lseT = knownLseT ?? (t == 1.0 && plan.HasCe ? lse : empty(n, dtype, device)); klRows = empty(n, dtype, device); }
+            Tensor? ceRows = computeLoss && plan.HasCe ? empty(n, dtype, device) : null;
+            Tensor? klRows = computeLoss && plan.HasKd ? empty(n, dtype, device) : null;
             Tensor? teacherProbs = plan.HasKd ? op.TeacherLogProbs!.exp() : null;
             if (computeGradients)
                 grads = new Gradients(
@@ -293,60 +296,67 @@ public static class FusedHeadLoss
                     plan.GradLowRankWeight ? zeros(op.LowRankWeight!.shape, dtype, device) : null);
             var weightT = op.Weight.t();
             var lowRankWeightT = op.LowRankWeight?.t();
+            var profile = plan.Profile;
 
             for (long r = 0; r < n; r += plan.ChunkRows)
             {
                 using var chunkScope = NewDisposeScope();
-                var profile = plan.Profile;
                 long clock = System.Diagnostics.Stopwatch.GetTimestamp();
                 profile?.CountChunk();
                 long len = Math.Min(plan.ChunkRows, n - r);
                 var h = op.Hidden.narrow(0, r, len);
-                var u = op.LowRankInput?.narrow(0, r, len);
                 var z = h.mm(weightT);
                 // The scale goes on u [len, r] (addmm_'s alpha is single precision; this stays exact in float64).
-                var scaledU = u?.mul(plan.LowRankScale);
+                var scaledU = op.LowRankInput?.narrow(0, r, len).mul(plan.LowRankScale);
                 if (scaledU is not null) z.addmm_(scaledU, lowRankWeightT!);
                 if (op.Bias is not null) z.add_(op.Bias);
                 profile?.Add(0, ref clock);
 
-                // Gathers first: the softmaxes below overwrite z.
-                var zTarget = plan.HasCe && !recomputing ? z.gather(1, op.Targets!.narrow(0, r, len).unsqueeze(1)).squeeze(1) : null;
-                var index = plan.HasKd ? op.Index!.narrow(0, r, len) : null;
-                var zTeacher = plan.HasKd && !recomputing ? z.gather(1, index!) : null;
-                profile?.Add(2, ref clock);
-
-                // zT holds softmax(z/T) (only when it differs from softmax(z)); z becomes softmax(z) or softmax(z/T).
-                Tensor? zT = plan.TwoSoftmaxes ? z.div(t) : null;
-                if (zT is not null) SoftmaxInPlace(zT, 1.0, lseT!.narrow(0, r, len), recomputing, normalise: computeGradients);
-                if (plan.HasCe) SoftmaxInPlace(z, 1.0, lse!.narrow(0, r, len), recomputing, normalise: computeGradients);
-                else SoftmaxInPlace(z, t, lseT!.narrow(0, r, len), recomputing, normalise: computeGradients);
+                // p1 = (log-)softmax(z), pT = (log-)softmax(z/T) (the same tensor at T = 1). z/T is taken in place
+                // after p1 is made, so at most three [len, V] buffers exist (two at T = 1) and z is freed at once.
+                Tensor? p1 = null, pT = null;
+                if (computeLoss)
+                {
+                    if (plain) p1 = z.log_softmax(1);
+                    if (tempered) pT = z.div_(t).log_softmax(1);
+                }
+                else
+                {
+                    if (plain) p1 = z.softmax(1);
+                    if (tempered) pT = z.div_(t).softmax(1);
+                }
+                pT ??= p1;
+                z.Dispose();
                 profile?.Add(1, ref clock);
 
-                if (!recomputing)
+                var index = plan.HasKd ? op.Index!.narrow(0, r, len) : null;
+                var targets = plan.HasCe ? op.Targets!.narrow(0, r, len).unsqueeze(1) : null;
+                if (computeLoss)
                 {
-                    if (plan.HasCe) ceRows!.narrow(0, r, len).copy_(lse!.narrow(0, r, len).sub(zTarget!));
+                    if (plan.HasCe) ceRows!.narrow(0, r, len).copy_(p1!.gather(1, targets!).squeeze(1).neg());
                     if (plan.HasKd)
                     {
-                        // KL_i = Σ p (log p − (z[S]/T − lse_T))
-                        var logQ = (t != 1.0 ? zTeacher!.div_(t) : zTeacher!).sub_(lseT!.narrow(0, r, len).unsqueeze(1));
-                        klRows!.narrow(0, r, len).copy_(teacherProbs!.narrow(0, r, len).mul(op.TeacherLogProbs!.narrow(0, r, len).sub(logQ)).sum(1));
+                        // KL_i = Σ_S p (log p − log q_T)
+                        var logP = op.TeacherLogProbs!.narrow(0, r, len);
+                        klRows!.narrow(0, r, len).copy_(teacherProbs!.narrow(0, r, len).mul(logP.sub(pT!.gather(1, index!))).sum(1));
                     }
+                    profile?.Add(2, ref clock);
+                    if (!computeGradients) continue;
+                    p1?.exp_();
+                    if (!ReferenceEquals(pT, p1)) pT!.exp_();
                 }
-                profile?.Add(2, ref clock);
-                if (!computeGradients) continue;
 
-                // ∂loss/∂z in place on z: ceScale·(softmax(z) − onehot(y)) + (kdScale/T)·(softmax(z/T) − scatter(p)).
+                // ∂loss/∂z in place: ceScale·(softmax(z) − onehot(y)) + (kdScale/T)·(softmax(z/T) − scatter(p)).
                 double kdOverT = plan.KdScale / t;
                 Tensor dz;
-                if (!plan.HasCe) dz = z.mul_(kdOverT);
-                else if (!plan.HasKd) dz = z.mul_(plan.CeScale);
-                else if (zT is null) dz = z.mul_(plan.CeScale + kdOverT);
-                else dz = z.mul_(plan.CeScale).add_(zT, alpha: kdOverT);
-                zT?.Dispose();
+                if (!plan.HasCe) dz = pT!.mul_(kdOverT);
+                else if (!plan.HasKd) dz = p1!.mul_(plan.CeScale);
+                else if (ReferenceEquals(pT, p1)) dz = p1!.mul_(plan.CeScale + kdOverT);
+                else dz = p1!.mul_(plan.CeScale).add_(pT!, alpha: kdOverT);
+                if (!ReferenceEquals(dz, pT)) pT?.Dispose();
                 profile?.Add(1, ref clock);
                 if (plan.HasCe)
-                    dz.scatter_add_(1, op.Targets!.narrow(0, r, len).unsqueeze(1), full([len, 1], -plan.CeScale, dtype, device));
+                    dz.scatter_add_(1, targets!, full([len, 1], -plan.CeScale, dtype, device));
                 if (plan.HasKd)
                     dz.scatter_add_(1, index!, teacherProbs!.narrow(0, r, len).mul(-kdOverT));
                 profile?.Add(2, ref clock);
@@ -359,37 +369,15 @@ public static class FusedHeadLoss
                 profile?.Add(3, ref clock);
             }
 
-            loss = zeros(Array.Empty<long>(), dtype, device);
-            if (!recomputing)
+            if (computeLoss)
             {
+                loss = zeros(Array.Empty<long>(), dtype, device);
                 if (plan.HasCe) loss.add_(ceRows!.sum().mul_(plan.CeScale));
                 if (plan.HasKd) loss.add_(klRows!.sum().mul_(plan.KdScale));
+                outer.MoveToOuter(loss);
             }
-            outer.MoveToOuter(loss);
-            if (lse is not null && knownLse is null) outer.MoveToOuter(lse);
-            if (lseT is not null && knownLseT is null && !ReferenceEquals(lseT, lse)) outer.MoveToOuter(lseT);
             if (grads is not null) foreach (var g in grads.All) if (g is not null) outer.MoveToOuter(g);
         }
-        return (loss, lse, lseT, grads);
-    }
-
-    /// <summary>
-    /// Turns z [rows, V] into exp(z/t − max) in place (and, with <paramref name="normalise"/>, into softmax(z/t)),
-    /// writing logsumexp(z/t) into <paramref name="lse"/> unless it is <paramref name="known"/> (backward recompute,
-    /// where lse is reused so the gradient is the exact softmax of the forward's normaliser). No [rows, V] temporary.
-    /// </summary>
-    static void SoftmaxInPlace(Tensor z, double t, Tensor lse, bool known, bool normalise)
-    {
-        if (t != 1.0) z.div_(t);
-        if (known)
-        {
-            if (normalise) z.sub_(lse.unsqueeze(1)).exp_();
-            return;
-        }
-        var max = z.amax([1], keepdim: true);
-        z.sub_(max).exp_();
-        var sum = z.sum(1, keepdim: true);
-        lse.copy_(sum.log().add_(max).squeeze(1));
-        if (normalise) z.div_(sum);
+        return (loss, grads);
     }
 }

@@ -67,8 +67,8 @@ public class FusedHeadLossTests
         }
     }
 
-    /// <summary>Chunk budgets in bytes per buffer-row: rows per chunk 1, 3 (divides neither 10 nor 7), 4, all, more than all.</summary>
-    static FusedHeadOptions Chunked(long rows, ScalarType dtype, FusedHeadBackward backward, int buffers = 1) =>
+    /// <summary>Chunk budgets giving 1, 3 (divides neither 10 nor 7), 4, all or more than all rows per chunk.</summary>
+    static FusedHeadOptions Chunked(long rows, ScalarType dtype, FusedHeadBackward backward, int buffers = 2) =>
         new(rows * V * (dtype == ScalarType.Float64 ? 8 : 4) * buffers, backward);
 
     public static TheoryData<ScalarType, int, long, FusedHeadBackward> CeCases()
@@ -86,7 +86,7 @@ public class FusedHeadLossTests
     {
         var c = Make(n, dtype);
         var options = Chunked(rows, dtype, backward);
-        Assert.Equal(Math.Max(1, Math.Min(rows, n)), options.ChunkRows(n, V, dtype, buffers: 1));
+        Assert.Equal(Math.Max(1, Math.Min(rows, n)), options.ChunkRows(n, V, dtype, buffers: 2));
         AssertMatchesDense(c,
             () => AnswerCrossEntropy.MeanOfRows(c.DenseLogits(), c.Targets),
             () => FusedHeadLoss.CrossEntropy(c.Operands, c.Targets, options), dtype);
@@ -131,7 +131,7 @@ public class FusedHeadLossTests
                 var z = c.DenseLogits();
                 return AnswerCrossEntropy.MeanOfRows(z, c.Targets) + 0.3 * new TopKDistillationLoss(kd).Compute(z, c.Indices, c.TeacherLogits);
             },
-            () => FusedHeadLoss.CrossEntropyPlusDistillation(c.Operands, c.Targets, c.Indices, c.TeacherLogits, kd, 0.3, Chunked(rows, dtype, backward, buffers: 2)),
+            () => FusedHeadLoss.CrossEntropyPlusDistillation(c.Operands, c.Targets, c.Indices, c.TeacherLogits, kd, 0.3, Chunked(rows, dtype, backward, buffers: t == 1.0 ? 2 : 3)),
             dtype);
     }
 
@@ -179,9 +179,9 @@ public class FusedHeadLossTests
     public void The_chunk_size_follows_the_byte_budget_and_the_vocabulary()
     {
         var defaults = FusedHeadOptions.Default;
-        // 32 MiB / (50 257 · 4 bytes) = 166 rows of float32 logits; half that with a second softmax buffer.
-        Assert.Equal(166, defaults.ChunkRows(2048, 50257, ScalarType.Float32, buffers: 1));
+        // 32 MiB / (2 buffers · 50 257 · 4 bytes) = 83 rows of float32; 55 with a third buffer.
         Assert.Equal(83, defaults.ChunkRows(2048, 50257, ScalarType.Float32, buffers: 2));
+        Assert.Equal(55, defaults.ChunkRows(2048, 50257, ScalarType.Float32, buffers: 3));
         Assert.Equal(5, defaults.ChunkRows(5, 50257, ScalarType.Float32, buffers: 1));
         Assert.Equal(1, new FusedHeadOptions(ChunkBytes: 10).ChunkRows(5, 50257, ScalarType.Float32, buffers: 1));
         Assert.Throws<ArgumentException>(() => new FusedHeadOptions(ChunkBytes: 0).ChunkRows(5, 50257, ScalarType.Float32, 1));
