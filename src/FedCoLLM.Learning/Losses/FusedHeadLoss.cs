@@ -25,16 +25,16 @@ public enum FusedHeadBackward
 /// Chunking of the fused LM-head loss. <see cref="ChunkBytes"/> bounds the [chunk, V] buffers the loop holds at once:
 /// the logits, their log-softmax (which becomes the gradient in place), and a second log-softmax when CE and KD are
 /// fused at T ≠ 1; the rows per chunk follow from it, V and the element size (<see cref="ChunkRows"/>). The default,
-/// 32 MiB (83 rows at V = 50 257 in float32, two buffers), was chosen in `fedcollm bench kd --chunk-mib` (see
-/// docs/benchmarks.md): large enough for efficient matmuls and few passes over dW, small enough that a chunk's
-/// buffers stay near the caches between the ops that read them.
+/// 128 MiB (333 rows at V = 50 257 in float32, two buffers; a third of the 393 MiB of [2048, V] logits), was measured
+/// in `fedcollm bench kd --chunk-mib` (docs/benchmarks.md): at N = 2048, H = 768 it ran 1.9× faster than 32 MiB
+/// (83-row chunks make h·Wᵀ a thin matmul that libtorch runs far below its peak, and dW gets 4× more passes).
 /// </summary>
 public sealed record FusedHeadOptions(long ChunkBytes = FusedHeadOptions.DefaultChunkBytes, FusedHeadBackward Backward = FusedHeadBackward.InForward)
 {
     /// <summary>When set, the chunk loop adds the time of each of its parts here (`fedcollm bench kd`'s breakdown).</summary>
     public FusedHeadProfile? Profile { get; init; }
 
-    public const long DefaultChunkBytes = 32L << 20;
+    public const long DefaultChunkBytes = 128L << 20;
 
     public static FusedHeadOptions Default { get; } = new();
 

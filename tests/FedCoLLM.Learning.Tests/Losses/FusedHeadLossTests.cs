@@ -179,9 +179,9 @@ public class FusedHeadLossTests
     public void The_chunk_size_follows_the_byte_budget_and_the_vocabulary()
     {
         var defaults = FusedHeadOptions.Default;
-        // 32 MiB / (2 buffers · 50 257 · 4 bytes) = 83 rows of float32; 55 with a third buffer.
-        Assert.Equal(83, defaults.ChunkRows(2048, 50257, ScalarType.Float32, buffers: 2));
-        Assert.Equal(55, defaults.ChunkRows(2048, 50257, ScalarType.Float32, buffers: 3));
+        // 128 MiB / (2 buffers · 50 257 · 4 bytes) = 333 rows of float32; 222 with a third buffer.
+        Assert.Equal(333, defaults.ChunkRows(2048, 50257, ScalarType.Float32, buffers: 2));
+        Assert.Equal(222, defaults.ChunkRows(2048, 50257, ScalarType.Float32, buffers: 3));
         Assert.Equal(5, defaults.ChunkRows(5, 50257, ScalarType.Float32, buffers: 1));
         Assert.Equal(1, new FusedHeadOptions(ChunkBytes: 10).ChunkRows(5, 50257, ScalarType.Float32, buffers: 1));
         Assert.Throws<ArgumentException>(() => new FusedHeadOptions(ChunkBytes: 0).ChunkRows(5, 50257, ScalarType.Float32, 1));
