@@ -158,6 +158,44 @@ public sealed class DirectoryBlobStore : IBlobStore
         }
     }
 
+    /// <summary>
+    /// Removes <paramref name="blob"/>'s file (garbage collection); true when a file was
+    /// removed. One unlink(2): a reader that already opened it keeps reading (<see cref="OpenRead"/> shares delete), and
+    /// a crash leaves the blob either whole or gone, never partial.
+    /// </summary>
+    public bool Delete(BlobRef blob)
+    {
+        var path = PathOf(blob);
+        if (!File.Exists(path)) return false;
+        try
+        {
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Every blob file in the store (by name and length; not re-hashed), and the bytes they hold.</summary>
+    public IReadOnlyList<BlobRef> List()
+    {
+        var blobs = new List<BlobRef>();
+        foreach (var dir in Directory.EnumerateDirectories(Root))
+            foreach (var file in Directory.EnumerateFiles(dir))
+            {
+                var name = Path.GetFileName(file);
+                if (name.Length != BlobRef.HexLength || !name.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f') || !name.StartsWith(Path.GetFileName(dir), StringComparison.Ordinal))
+                    continue; // temp files (.GUID.tmp) and anything else that is not a blob
+                long length;
+                try { length = new FileInfo(file).Length; }
+                catch (FileNotFoundException) { continue; }
+                blobs.Add(new BlobRef(name, length));
+            }
+        return blobs;
+    }
+
     public override string ToString() => $"DirectoryBlobStore({Root})";
 
     /// <summary>Atomically publishes <paramref name="temp"/> as <paramref name="final"/>, unless an intact copy is already there.</summary>
