@@ -35,9 +35,12 @@ public class BlobGcRunTests
         {
             (code, output) = await Fedcollm.Run(["audit", job, "--out", runDir, "--allow-unsigned"]);
             Assert.True(code == 0, output);
-            Assert.Contains("recomputed 1 aggregates", output);
+            // The last round's aggregate at least (gc-2's first round may be recomputed too: its updates are the same
+            // bytes as gc-1's, which gc-1 keeps).
+            var recomputed = System.Text.RegularExpressions.Regex.Match(output, @"recomputed (\d+) aggregates");
+            Assert.True(recomputed.Success && int.Parse(recomputed.Groups[1].Value) >= 1, output);
         }
-        Assert.Contains("removed by blob GC", output); // gc-2's first round
+        Assert.Contains("removed by blob GC", output); // gc-2's intermediate blobs (its teacher logits at least)
     }
 
     /// <summary>sha256 → size of what GC keeps of <paramref name="jobId"/>: the definition and final adapters from its

@@ -13,8 +13,8 @@ using FedCoLLM.Actors.Security;
 namespace FedCoLLM.Actors.Blobs;
 
 /// <summary>What <see cref="TransferBenchmark"/> measures: blob sizes, interleaved repetitions, TLS on or off, the chunk
-/// size the holder's <see cref="BlobServerActor"/> serves with, and a scratch directory (certificates and two stores).</summary>
-public sealed record TransferBenchOptions(IReadOnlyList<long> Sizes, int Reps, bool Tls, int ChunkSize, string Directory)
+/// sizes the holder's <see cref="BlobServerActor"/>s serve with (one server per size, compared in the same run), and a scratch directory (certificates and two stores).</summary>
+public sealed record TransferBenchOptions(IReadOnlyList<long> Sizes, int Reps, bool Tls, IReadOnlyList<int> ChunkSizes, string Directory)
 {
     /// <summary>Overrides the stream-ref window (<see cref="TransferBenchmark.WindowKey"/>, chunks in flight) on both nodes; null keeps the configured one.</summary>
     public int? Window { get; init; }
@@ -70,24 +70,30 @@ public static class TransferBenchmark
         {
             await Cluster.Get(holder).JoinAsync(Cluster.Get(holder).SelfAddress).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             await Cluster.Get(receiver).JoinAsync(Cluster.Get(holder).SelfAddress).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-            holder.ActorOf(BlobServerActor.Props(holderStore, options.ChunkSize), BlobServerActor.DefaultName);
-            var holderPath = new RootActorPath(Cluster.Get(holder).SelfAddress) / "user" / BlobServerActor.DefaultName;
+            // One blob server per chunk size, so chunk sizes are compared interleaved in one run.
+            var holderPaths = options.ChunkSizes.Select((chunk, c) =>
+            {
+                var name = c == 0 ? BlobServerActor.DefaultName : $"{BlobServerActor.DefaultName}-{chunk}";
+                holder.ActorOf(BlobServerActor.Props(holderStore, chunk), name);
+                return new RootActorPath(Cluster.Get(holder).SelfAddress) / "user" / name;
+            }).ToArray();
             var window = receiver.Settings.Config.GetInt(WindowKey, 32);
 
             using var raw = await RawCopy.StartAsync(holderStore, receiverStore,
                 holderCredentials is null ? null : Certificate(holderCredentials), receiverCredentials is null ? null : Certificate(receiverCredentials)).ConfigureAwait(false);
 
             var blobs = options.Sizes.Select((size, i) => holderStore.Put(Random(size, seed: 1000 + i))).ToArray();
-            var fetchProfile = blobs.Select(_ => new List<Profile>()).ToArray();
+            var chunks = options.ChunkSizes.Count;
+            var fetchProfile = blobs.SelectMany(_ => options.ChunkSizes).Select(_ => new List<Profile>()).ToArray();
             var copyProfile = blobs.Select(_ => new List<Profile>()).ToArray();
-            async Task<double> Fetch(BlobRef blob)
+            async Task<double> Fetch(BlobRef blob, int c)
             {
                 receiverStore.Delete(blob);
                 var profile = Profile.Start();
                 var watch = Stopwatch.StartNew();
-                await BlobFetcher.EnsureLocalAsync(receiver, receiverStore, blob, holderPath, TimeSpan.FromSeconds(30), maxAttempts: 1).ConfigureAwait(false);
+                await BlobFetcher.EnsureLocalAsync(receiver, receiverStore, blob, holderPaths[c], TimeSpan.FromSeconds(30), maxAttempts: 1).ConfigureAwait(false);
                 var seconds = watch.Elapsed.TotalSeconds;
-                fetchProfile[Array.IndexOf(blobs, blob)].Add(profile.Stop(blob.Size, seconds));
+                fetchProfile[Array.IndexOf(blobs, blob) * chunks + c].Add(profile.Stop(blob.Size, seconds));
                 return seconds;
             }
             async Task<double> Copy(BlobRef blob)
@@ -103,42 +109,41 @@ public static class TransferBenchmark
 
             foreach (var blob in blobs)
             {
-                await Fetch(blob).ConfigureAwait(false);
+                for (int c = 0; c < chunks; c++) await Fetch(blob, c).ConfigureAwait(false);
                 await Copy(blob).ConfigureAwait(false);
             }
             foreach (var p in fetchProfile.Concat(copyProfile)) p.Clear(); // the warm-up is not measured
-            var fetches = blobs.Select(_ => new List<double>()).ToArray();
+            var fetches = blobs.SelectMany(_ => options.ChunkSizes).Select(_ => new List<double>()).ToArray();
             var copies = blobs.Select(_ => new List<double>()).ToArray();
             for (int rep = 0; rep < options.Reps; rep++)
                 for (int i = 0; i < blobs.Length; i++)
                 {
-                    if (rep % 2 == 0)
+                    // The raw copy and each chunk size in turn; the order rotates every repetition.
+                    for (int k = 0; k <= chunks; k++)
                     {
-                        fetches[i].Add(await Fetch(blobs[i]).ConfigureAwait(false));
-                        copies[i].Add(await Copy(blobs[i]).ConfigureAwait(false));
+                        var slot = (k + rep) % (chunks + 1);
+                        if (slot == chunks) copies[i].Add(await Copy(blobs[i]).ConfigureAwait(false));
+                        else fetches[i * chunks + slot].Add(await Fetch(blobs[i], slot).ConfigureAwait(false));
                     }
-                    else
-                    {
-                        copies[i].Add(await Copy(blobs[i]).ConfigureAwait(false));
-                        fetches[i].Add(await Fetch(blobs[i]).ConfigureAwait(false));
-                    }
-                    progress?.Invoke($"{(options.Tls ? "tls" : "plaintext")} {blobs[i].Size:N0} B rep {rep + 1}: fetch {fetches[i][^1] * 1000:F1} ms, raw {copies[i][^1] * 1000:F1} ms");
+                    progress?.Invoke($"{(options.Tls ? "tls" : "plaintext")} {blobs[i].Size:N0} B rep {rep + 1}: fetch " +
+                        string.Join(", ", options.ChunkSizes.Select((chunk, c) => $"{fetches[i * chunks + c][^1] * 1000:F1} ms ({chunk} B chunks)")) + $", raw {copies[i][^1] * 1000:F1} ms");
                 }
 
             foreach (var blob in blobs) receiverStore.Delete(blob);
-            return blobs.Select((blob, i) =>
+            return blobs.SelectMany((blob, i) => options.ChunkSizes.Select((chunk, c) =>
             {
-                double fetch = Median(fetches[i]), copy = Median(copies[i]);
+                var f = i * chunks + c;
+                double fetch = Median(fetches[f]), copy = Median(copies[i]);
                 return new TransferRow(options.Tls ? "tls" : "plaintext", blob.Size, fetch, blob.Size / fetch / 1e6, copy, blob.Size / copy / 1e6,
-                    copy / fetch, options.ChunkSize, window, options.Reps, fetches[i], copies[i])
+                    copy / fetch, chunk, window, options.Reps, fetches[f], copies[i])
                 {
-                    FetchAllocatedPerByte = Median(fetchProfile[i].Select(p => p.AllocatedPerByte).ToList()),
-                    FetchGcPauseFraction = Median(fetchProfile[i].Select(p => p.PauseFraction).ToList()),
-                    FetchGen2Collections = fetchProfile[i].Sum(p => p.Gen2),
+                    FetchAllocatedPerByte = Median(fetchProfile[f].Select(p => p.AllocatedPerByte).ToList()),
+                    FetchGcPauseFraction = Median(fetchProfile[f].Select(p => p.PauseFraction).ToList()),
+                    FetchGen2Collections = fetchProfile[f].Sum(p => p.Gen2),
                     TcpAllocatedPerByte = Median(copyProfile[i].Select(p => p.AllocatedPerByte).ToList()),
                     TcpGcPauseFraction = Median(copyProfile[i].Select(p => p.PauseFraction).ToList()),
                 };
-            }).ToList();
+            })).ToList();
         }
         finally
         {

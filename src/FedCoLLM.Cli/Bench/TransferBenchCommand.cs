@@ -20,8 +20,8 @@ public sealed class TransferBenchCommand : AsyncCommand<TransferBenchCommand.Set
         public int Reps { get; init; } = 5;
         [CommandOption("--tls <LIST>")] [DefaultValue("on,off")] [Description("Rows with mutual TLS on, off, or both (on,off).")]
         public string Tls { get; init; } = "on,off";
-        [CommandOption("--chunk-size <BYTES>")] [Description("Chunk size of the holder's BlobServerActor (default: its DefaultChunkSize).")]
-        public int? ChunkSize { get; init; }
+        [CommandOption("--chunk-size <LIST>")] [Description("Comma-separated chunk sizes in bytes, compared interleaved in the same run (default: BlobServerActor.DefaultChunkSize).")]
+        public string? ChunkSize { get; init; }
         [CommandOption("--window <CHUNKS>")] [Description("Stream-ref window (chunks in flight) on both nodes (default: the configured one).")]
         public int? Window { get; init; }
         [CommandOption("--out <DIR>")] [DefaultValue("runs/bench-transfer")] [Description("Scratch directory (certificates, two blob stores).")]
@@ -39,7 +39,8 @@ public sealed class TransferBenchCommand : AsyncCommand<TransferBenchCommand.Set
             "off" => false,
             _ => throw new ArgumentException($"--tls {s.Tls}: expected on, off or on,off."),
         }).ToList();
-        var chunk = s.ChunkSize ?? BlobServerActor.DefaultChunkSize;
+        IReadOnlyList<int> chunk = s.ChunkSize is null ? [BlobServerActor.DefaultChunkSize]
+            : s.ChunkSize.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToList();
         var loadBefore = File.ReadAllText("/proc/loadavg").Trim();
         var rows = new List<TransferRow>();
         foreach (var tls in modes)
@@ -47,7 +48,7 @@ public sealed class TransferBenchCommand : AsyncCommand<TransferBenchCommand.Set
                 line => AnsiConsole.WriteLine(line)));
         var loadAfter = File.ReadAllText("/proc/loadavg").Trim();
         foreach (var r in rows)
-            AnsiConsole.WriteLine($"{r.Transport,-9} {r.Bytes,12:N0} B: fetch {r.Seconds * 1000,9:F1} ms {r.MbPerS,8:F1} MB/s | raw {r.TcpSeconds * 1000,9:F1} ms {r.TcpMbPerS,8:F1} MB/s | over raw {r.ThroughputOverTcp:F2} | fetch: {r.FetchAllocatedPerByte:F1} B allocated/B, GC paused {r.FetchGcPauseFraction:P0}, {r.FetchGen2Collections} gen2 (raw: {r.TcpAllocatedPerByte:F1} B/B, {r.TcpGcPauseFraction:P0})");
+            AnsiConsole.WriteLine($"{r.Transport,-9} {r.Bytes,12:N0} B, {r.ChunkSize,6} B chunks: fetch {r.Seconds * 1000,9:F1} ms {r.MbPerS,8:F1} MB/s | raw {r.TcpSeconds * 1000,9:F1} ms {r.TcpMbPerS,8:F1} MB/s | over raw {r.ThroughputOverTcp:F2} | fetch: {r.FetchAllocatedPerByte:F1} B allocated/B, GC paused {r.FetchGcPauseFraction:P0}, {r.FetchGen2Collections} gen2 (raw: {r.TcpAllocatedPerByte:F1} B/B, {r.TcpGcPauseFraction:P0})");
         if (s.Json is not null)
         {
             var doc = new
@@ -58,7 +59,8 @@ public sealed class TransferBenchCommand : AsyncCommand<TransferBenchCommand.Set
                 load_average_before = loadBefore,
                 load_average_after = loadAfter,
                 nodes = "two ActorSystems in one process over real Akka.Remote (DotNetty TCP) on 127.0.0.1, cluster members, hocon/cluster.conf + serialization.conf",
-                chunk_size = chunk,
+                chunk_sizes = chunk,
+                default_chunk_size = BlobServerActor.DefaultChunkSize,
                 window = rows.FirstOrDefault()?.Window,
                 rows,
             };
