@@ -44,7 +44,7 @@ public sealed class DirectoryBlobStore : IBlobStore
     public BlobRef Put(ReadOnlySpan<byte> bytes)
     {
         var blob = BlobRef.Of(bytes);
-        if (Contains(blob))
+        if (Contains(blob) && Touch(blob))
             return blob;
         var final = PathOf(blob);
         var temp = NewTempPath(Path.GetDirectoryName(final)!);
@@ -116,7 +116,7 @@ public sealed class DirectoryBlobStore : IBlobStore
     {
         ArgumentNullException.ThrowIfNull(source);
         expected?.Validate();
-        if (expected is not null && Contains(expected))
+        if (expected is not null && Contains(expected) && Touch(expected))
             return expected; // nothing to do; the source is left unread
         var temp = NewTempPath(expected is null ? Root : Path.GetDirectoryName(PathOf(expected))!);
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
@@ -158,12 +158,127 @@ public sealed class DirectoryBlobStore : IBlobStore
         }
     }
 
+    /// <summary>
+    /// Removes <paramref name="blob"/>'s file (garbage collection); true when a file was
+    /// removed. One unlink(2): a reader that already opened it keeps reading (<see cref="OpenRead"/> shares delete), and
+    /// a crash leaves the blob either whole or gone, never partial.
+    /// </summary>
+    public bool Delete(BlobRef blob)
+    {
+        var path = PathOf(blob);
+        if (!File.Exists(path)) return false;
+        try
+        {
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Suffix of a blob file being collected (<see cref="Collect"/>); <see cref="RecoverCollections"/> resolves
+    /// one a crash left behind.</summary>
+    public const string CollectingSuffix = ".collecting";
+
+    /// <summary>
+    /// Garbage collection of one blob: removes it unless its file was written (or re-put, <see cref="Touch"/>) at or after
+    /// <paramref name="writtenBefore"/>. Null when it is not here, true when removed, false when spared. The file is first
+    /// renamed aside and its time checked there, so a writer that re-puts the blob at the same moment either finds it gone
+    /// (and writes it again) or refreshed it before the rename (and it is put back).
+    /// </summary>
+    public bool? Collect(BlobRef blob, DateTime writtenBefore)
+    {
+        var path = PathOf(blob);
+        var aside = path + CollectingSuffix;
+        try { File.Move(path, aside, overwrite: true); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+        if (File.GetLastWriteTimeUtc(aside) >= writtenBefore)
+        {
+            Restore(aside, path);
+            return false;
+        }
+        File.Delete(aside);
+        return true;
+    }
+
+    /// <summary>After a crash in the middle of <see cref="Collect"/>: puts back every blob renamed aside (the next sweep
+    /// decides again) and removes writers' temp files older than <paramref name="tempOlderThan"/> (a writer that
+    /// crashed; a live one writes its temp file within seconds). Returns the temp files removed.</summary>
+    public int RecoverCollections(DateTime tempOlderThan)
+    {
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetFileName(file);
+            try
+            {
+                if (name.EndsWith(CollectingSuffix, StringComparison.Ordinal))
+                    Restore(file, file[..^CollectingSuffix.Length]);
+                else if (name.StartsWith('.') && name.EndsWith(".tmp", StringComparison.Ordinal) && File.GetLastWriteTimeUtc(file) < tempOlderThan)
+                {
+                    File.Delete(file);
+                    removed++;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // gone meanwhile, or not ours to touch: the next sweep looks again
+            }
+        }
+        return removed;
+    }
+
+    static void Restore(string aside, string path)
+    {
+        try { File.Move(aside, path, overwrite: false); }
+        catch (IOException) when (File.Exists(path)) { File.Delete(aside); } // written again meanwhile: same bytes
+    }
+
+    /// <summary>Marks a blob as just put (its file's time is now), so a concurrent <see cref="Collect"/> spares it; false
+    /// when the file is gone (collected meanwhile: the caller writes it again).</summary>
+    bool Touch(BlobRef blob)
+    {
+        try
+        {
+            File.SetLastWriteTimeUtc(PathOf(blob), DateTime.UtcNow);
+            return Contains(blob);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return Contains(blob); // a read-only store: nothing collects there either
+        }
+    }
+
+    /// <summary>Every blob file in the store (by name and length; not re-hashed), and the bytes they hold.</summary>
+    public IReadOnlyList<BlobRef> List()
+    {
+        var blobs = new List<BlobRef>();
+        foreach (var dir in Directory.EnumerateDirectories(Root))
+            foreach (var file in Directory.EnumerateFiles(dir))
+            {
+                var name = Path.GetFileName(file);
+                if (name.Length != BlobRef.HexLength || !name.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f') || !name.StartsWith(Path.GetFileName(dir), StringComparison.Ordinal))
+                    continue; // temp files (.GUID.tmp) and anything else that is not a blob
+                long length;
+                try { length = new FileInfo(file).Length; }
+                catch (FileNotFoundException) { continue; }
+                blobs.Add(new BlobRef(name, length));
+            }
+        return blobs;
+    }
+
     public override string ToString() => $"DirectoryBlobStore({Root})";
 
     /// <summary>Atomically publishes <paramref name="temp"/> as <paramref name="final"/>, unless an intact copy is already there.</summary>
     private void Commit(string temp, BlobRef blob, string final)
     {
-        if (Contains(blob))
+        if (Contains(blob) && Touch(blob))
             return; // another writer won the race; its bytes are the same
         try
         {

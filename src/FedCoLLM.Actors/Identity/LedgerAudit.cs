@@ -21,6 +21,11 @@ public sealed record LedgerReport(string? JobId, bool Signed, int Events, int Si
     IReadOnlyList<string> Chain, BrokenLink? Broken)
 {
     public bool Holds => Broken is null;
+    /// <summary>Intermediate blobs of the ended job that blob GC removed (<see cref="BlobCollector"/>): their hashes stay in
+    /// the checked chain, their bytes are gone.</summary>
+    public int BlobsCollected { get; init; }
+    /// <summary>FedAvg aggregates not recomputed because GC removed their inputs.</summary>
+    public int AggregatesCollected { get; init; }
 }
 
 /// <summary>
@@ -33,7 +38,10 @@ public sealed record LedgerReport(string? JobId, bool Signed, int Events, int Si
 /// (<see cref="UpdateStatement"/>);</item>
 /// <item>every FedAvg aggregate is recomputed from the accepted updates' blobs with <see cref="FedAvg.AggregateBytes"/>
 /// and must have the journaled hash;</item>
-/// <item>every blob the journal names must be in the store with the bytes its hash names.</item>
+/// <item>every blob the journal names must be in the store with the bytes its hash names — except, once the journal
+/// shows the job ended, the intermediate blobs blob GC removes (<see cref="JobBlobs.Retained"/> keeps the definition and
+/// the final adapters, which must be there): those are counted as collected, and an aggregate whose inputs were collected
+/// is not recomputed. A blob that is present is re-hashed either way.</item>
 /// </list>
 /// Server phases other than FedAvg (distillation, evaluation) need the models to recompute; for them the audit checks
 /// the hash chain (what each phase consumed is what the one before produced) and the blobs' integrity.
@@ -45,12 +53,20 @@ public static class LedgerAudit
         var state = RoundState.Empty;
         int signatures = 0, aggregates = 0;
         var verifiedBlobs = new HashSet<BlobRef>();
+        var collected = new HashSet<BlobRef>();
+        int aggregatesCollected = 0;
+        // What GC may have removed: everything an ended job named but does not keep (null while the job runs).
+        var retained = JobBlobs.Of("", entries.Select(x => x.Event)).Retained;
         var chain = new List<string>();
         string? jobId = null;
         bool signed = false;
 
         LedgerReport Report(BrokenLink? broken) =>
-            new(jobId, signed, entries.Count, signatures, aggregates, verifiedBlobs.Count, chain, broken);
+            new(jobId, signed, entries.Count, signatures, aggregates, verifiedBlobs.Count, chain, broken)
+            {
+                BlobsCollected = collected.Count,
+                AggregatesCollected = aggregatesCollected,
+            };
 
         foreach (var (seq, e) in entries)
         {
@@ -73,7 +89,12 @@ public static class LedgerAudit
             // 3. Every blob the event names is in the store, intact.
             foreach (var (blob, what) in Blobs(e))
             {
-                if (verifiedBlobs.Contains(blob)) continue;
+                if (verifiedBlobs.Contains(blob) || collected.Contains(blob)) continue;
+                if (retained is not null && !retained.Contains(blob) && !blobs.Contains(blob))
+                {
+                    collected.Add(blob);
+                    continue;
+                }
                 try { blobs.Read(blob); }
                 catch (BlobNotFoundException) { return Report(Broken($"{what} {blob} is not in the blob store; the audit needs every blob the journal names (pass the server nodes' --blobs)")); }
                 catch (BlobIntegrityException ex) { return Report(Broken($"{what} {blob}: the stored bytes do not match their hash, the blob was altered ({ex.Message})")); }
@@ -84,16 +105,24 @@ public static class LedgerAudit
             if (e is PhaseCompleted p && state.NextWork() is RunAggregation { Request: { Operation: Operations.FedAvg } request })
             {
                 var clients = string.Join(", ", state.Updates.Keys.Order(StringComparer.Ordinal));
-                BlobRef recomputed;
-                try { recomputed = BlobRef.Of(FedAvg.AggregateBytes(request.Inputs.Select((b, i) => (blobs.Read(b), request.SampleCounts![i])).ToList())); }
-                catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IOException)
+                if (request.Inputs.Any(collected.Contains))
                 {
-                    return Report(Broken($"round {p.Round}'s accepted updates of [{clients}] cannot be averaged: {ex.Message}"));
+                    aggregatesCollected++;
+                    chain.Add($"round {p.Round}: FedAvg of [{clients}] = {Short(p.Output!)} (inputs removed by blob GC: not recomputed)");
                 }
-                if (p.Output != recomputed)
-                    return Report(Broken($"round {p.Round}'s aggregate is {p.Output}, but FedAvg of the accepted updates of [{clients}] is {recomputed}"));
-                aggregates++;
-                chain.Add($"round {p.Round}: FedAvg of [{clients}] = {Short(recomputed)} (recomputed)");
+                else
+                {
+                    BlobRef recomputed;
+                    try { recomputed = BlobRef.Of(FedAvg.AggregateBytes(request.Inputs.Select((b, i) => (blobs.Read(b), request.SampleCounts![i])).ToList(), WireDtype(state.Job!))); }
+                    catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IOException)
+                    {
+                        return Report(Broken($"round {p.Round}'s accepted updates of [{clients}] cannot be averaged: {ex.Message}"));
+                    }
+                    if (p.Output != recomputed)
+                        return Report(Broken($"round {p.Round}'s aggregate is {p.Output}, but FedAvg of the accepted updates of [{clients}] is {recomputed}"));
+                    aggregates++;
+                    chain.Add($"round {p.Round}: FedAvg of [{clients}] = {Short(recomputed)} (recomputed)");
+                }
             }
 
             try { state = state.Apply(e); }
@@ -173,6 +202,15 @@ public static class LedgerAudit
         return fromDefinition.Count == journaled.Count && fromDefinition.All(kv => journaled.TryGetValue(kv.Key, out var v) && v == kv.Value)
             ? null
             : "the spec's enrolled keys differ from the keys in the job definition it carries; the JobStarted row was edited";
+    }
+
+    /// <summary>The dtype the job's aggregates are written in (<c>job.adapters.wire-dtype</c>); float32 for a spec that
+    /// carries no canonical definition (written before job files).</summary>
+    static FedCoLLM.Learning.Lora.AdapterWireDtype WireDtype(JobSpec spec)
+    {
+        if (spec.Definition.Length == 0) return FedCoLLM.Learning.Lora.AdapterWireDtype.Float32;
+        try { return Jobs.JobSpecs.DefinitionOf(spec).AdapterWireDtype; }
+        catch (Jobs.JobFileException) { return FedCoLLM.Learning.Lora.AdapterWireDtype.Float32; }
     }
 
     static IEnumerable<(BlobRef Blob, string What)> Blobs(IRoundEvent e) => e switch

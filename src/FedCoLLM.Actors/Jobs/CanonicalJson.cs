@@ -100,6 +100,13 @@ internal static class CanonicalJson
                 w.WriteString("step-deadline", JobDuration.Format(secure.StepDeadline));
                 w.WriteEndObject();
             }
+            // Written only when not float32, so every job without it keeps the bytes (and hash) it always had.
+            if (job.AdapterWireDtype != AdapterWireDtype.Float32)
+            {
+                w.WriteStartObject("adapters");
+                w.WriteString("wire-dtype", job.AdapterWireDtype.Name());
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         return buffer.ToArray();
@@ -250,10 +257,17 @@ internal static class CanonicalJson
                 ? new JobSecureAggregation(s.Int("dropouts"), s.Double("clip"), s.Long("max-samples"), s.Duration("step-deadline"))
                 : null,
             Updates = new JobUpdates(updates.Double("max-norm-ratio")),
+            AdapterWireDtype = root.ContainsKey("adapters") ? WireDtype(r.Object("adapters").String("wire-dtype")) : AdapterWireDtype.Float32,
         };
         if (!job.CanonicalBytes().AsSpan().SequenceEqual(bytes))
             throw Bad("", "is not in canonical form (keys missing, extra, reordered or reformatted); send the bytes CanonicalBytes() wrote");
         return job;
+    }
+
+    static AdapterWireDtype WireDtype(string name)
+    {
+        try { return AdapterWireDtypes.Parse(name); }
+        catch (ArgumentException e) { throw Bad("adapters.wire-dtype", $"= \"{name}\": {e.Message}"); }
     }
 
     static JobModel ReadModel(Reader m) =>

@@ -1,3 +1,4 @@
+using FedCoLLM.Learning.Lora;
 using System.Security.Cryptography;
 using FedCoLLM.Learning;
 using FedCoLLM.Learning.Federation;
@@ -43,6 +44,9 @@ public sealed record JobDefinition
     public JobSecureAggregation? SecureAggregation { get; init; }
     /// <summary><c>job.updates</c>: the bounds a client update must meet before a round takes it.</summary>
     public JobUpdates Updates { get; init; } = JobUpdates.Default;
+    /// <summary><c>job.adapters.wire-dtype</c>: the dtype client updates and the broadcast SLM adapter are stored and sent in
+    /// (float32 by default; bfloat16 or float16 halve their bytes). It changes bytes, so it comes only from the job file.</summary>
+    public AdapterWireDtype AdapterWireDtype { get; init; } = AdapterWireDtype.Float32;
 
     public string PublicSetPath => Data.PublicSet.Path;
     public string? ServerTrainingSetPath => Data.ServerTrainingSet?.Path;
@@ -85,6 +89,7 @@ public sealed record JobDefinition
         MaxClientExamples = Training.Client.MaxExamples,
         MaxPublicExamples = Training.SlmDistillation.MaxExamples,
         Compute = new ComputeOptions(Compute.Device, Compute.Threads, Seed),
+        SlmWireDtype = AdapterWireDtype,
     };
 
     /// <summary>Re-hashes this node's copy of the model directory; null when it is the job's model, else a message

@@ -52,7 +52,7 @@ public static partial class JobFile
 
         var file = JobSection.Root(sourceName, root, "job");
         if (!file.Has("job")) throw file.Error("job", "missing; the file must hold one block job { id = …, strategy = …, … }");
-        var job = file.Section("job", "id", "strategy", "rounds", "seed", "models", "lora", "training", "distillation", "data", "clients", "deadlines", "updates", "compute",
+        var job = file.Section("job", "id", "strategy", "rounds", "seed", "models", "lora", "training", "distillation", "data", "clients", "deadlines", "updates", "compute", "adapters",
             "secure-aggregation", "secure-aggregation-dropouts", "secure-aggregation-clip", "secure-aggregation-max-samples", "secure-aggregation-step-deadline");
 
         var id = job.RequiredString("id", "wordnet");
@@ -104,7 +104,19 @@ public static partial class JobFile
             Compute = Compute(job.Section("compute", "device", "threads", "dtype")),
             SecureAggregation = SecureAggregation(job, strategy, enrolled.Count, quorum),
             Updates = Updates(job.Section("updates", "max-norm-ratio")),
+            AdapterWireDtype = WireDtype(job.Section("adapters", "wire-dtype"), job.Bool("secure-aggregation", false)),
         };
+    }
+
+    /// <summary><c>job.adapters.wire-dtype</c>. Secure aggregation encodes each update in its own fixed point (clip and
+    /// scale from the secure-aggregation keys) and sends masked field elements, never a half-precision adapter, so the
+    /// combination is refused rather than silently ignored.</summary>
+    static AdapterWireDtype WireDtype(JobSection s, bool secureAggregation)
+    {
+        var dtype = AdapterWireDtypes.Parse(s.Choice("wire-dtype", "float32", AdapterWireDtypes.Names));
+        if (dtype != AdapterWireDtype.Float32 && secureAggregation)
+            throw s.Error("wire-dtype", $"= {dtype.Name()} with secure-aggregation = on: secure aggregation sends each update in its own fixed-point encoding (secure-aggregation-clip), not as an adapter; set wire-dtype = float32 or secure-aggregation = off");
+        return dtype;
     }
 
     static readonly string[] SecureAggregationSettings = ["secure-aggregation-dropouts", "secure-aggregation-clip", "secure-aggregation-max-samples", "secure-aggregation-step-deadline"];

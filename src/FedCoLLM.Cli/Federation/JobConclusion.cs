@@ -34,7 +34,7 @@ public static class JobConclusion
             var weights = AdapterWeights.FromBytes(store.Read(blob), blob.ToString());
             var baseModel = setup.DirectoryOf(kind);
             var config = new PeftAdapterConfig(setup.LoraOf(kind), PretrainedModels.ReadConfig(baseModel).FanInFanOut, baseModel);
-            PeftAdapterFile.Save(Path.Combine(reportDir, "final", name), config, weights);
+            PeftAdapterFile.Save(Path.Combine(reportDir, "final", name), config, weights, kind == ModelKind.Slm ? setup.SlmWireDtype : AdapterWireDtype.Float32);
         }
     }
 }

@@ -93,8 +93,12 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         Console.WriteLine($"Node {cluster.SelfAddress} roles [{string.Join(", ", cluster.SelfRoles)}]" +
             (clients.Count > 0 ? $" clients [{string.Join(", ", clients.Select(c => c.ClientId))}]" : "") + $", blobs {blobs}.");
         cluster.RegisterOnMemberUp(() => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] joined the cluster ({cluster.State.Members.Count} members)."));
-        if (cluster.SelfRoles.Contains("server"))
+        if (cluster.SelfRoles.Contains("server") && !string.IsNullOrEmpty(host.System.Settings.Config.GetString("akka.persistence.journal.plugin", "")))
+        {
             _ = ReportEntityHost(host.Node.Servers, stop.Token);
+            // Blob GC of the server store at start, once the node is Up (its journal is then reachable).
+            cluster.RegisterOnMemberUp(() => _ = RunCommand.CollectBlobs(host.System, new DirectoryBlobStore(blobs), stop.Token));
+        }
         await using var web = await NodeWebServer.StartAsync(new NodeWebContext(host.System, host.Node), stop.Token);
         if (web is not null) Console.WriteLine($"HTTP on {string.Join(", ", web.Urls)} (/healthz/live, /healthz/ready, /metrics, /).");
         var stopped = Task.Delay(Timeout.Infinite, stop.Token);

@@ -1,3 +1,4 @@
+using FedCoLLM.Actors.Blobs;
 using System.ComponentModel;
 using System.Diagnostics;
 using Akka.Actor;
@@ -36,6 +37,20 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string DataDir { get; init; } = "data/wordnet/clients";
         [CommandOption("--config <FILE>")] [Description("HOCON files replacing the defaults (local, sharding, serialization, persistence-sqlite); repeatable.")]
         public string[] Config { get; init; } = [];
+    }
+
+    /// <summary>Blob GC (<see cref="BlobCollector"/>): never fails the run; a sweep that cannot finish is retried by the next.</summary>
+    internal static async Task CollectBlobs(Akka.Actor.ActorSystem system, DirectoryBlobStore store, CancellationToken cancellation)
+    {
+        try
+        {
+            var collection = await BlobCollector.CollectAsync(system, store, cancellation);
+            if (collection.Removed > 0 || collection.TempFilesRemoved > 0) Console.WriteLine(collection.ToString());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Console.Error.WriteLine($"Blob GC skipped ({e.GetType().Name}: {e.Message}); nothing was removed that a job needs, and the next run sweeps again.");
+        }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellation)
@@ -84,6 +99,8 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var address = LocalCluster.AddressFile(s.Out);
         File.WriteAllText(address, Akka.Cluster.Cluster.Get(host.System).SelfAddress.ToString());
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);
+        var blobStore = new DirectoryBlobStore(Path.Combine(s.Out, "blobs"));
+        await CollectBlobs(host.System, blobStore, stop.Token); // a sweep at start: jobs that ended in an earlier run
         try
         {
             // FEDCOLLM_HTTP_PORT: health, metrics and the status page of the run, on loopback only (a workstation, not a pod).
@@ -114,6 +131,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             var code = 0;
             foreach (var spec in specs)
                 code = Math.Max(code, JobConclusion.Write(finals[spec.JobId], host.Store, Path.Combine(s.Out, spec.JobId), wall.Elapsed));
+            await CollectBlobs(host.System, blobStore, stop.Token); // the jobs have ended and their final adapters are exported
             return code;
         }
         finally

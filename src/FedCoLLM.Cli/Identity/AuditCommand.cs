@@ -62,7 +62,8 @@ public sealed class AuditCommand : AsyncCommand<AuditCommand.Settings>
         }
         var report = LedgerAudit.Verify(entries, new DirectoryBlobStore(blobDirectory));
         foreach (var line in report.Chain) Console.WriteLine("  " + line);
-        Console.WriteLine($"Read {report.Events} events; verified {report.SignaturesVerified} update signatures, recomputed {report.AggregatesRecomputed} aggregates, re-hashed {report.BlobsVerified} blobs.");
+        Console.WriteLine($"Read {report.Events} events; verified {report.SignaturesVerified} update signatures, recomputed {report.AggregatesRecomputed} aggregates, re-hashed {report.BlobsVerified} blobs."
+            + (report.BlobsCollected > 0 ? $" {report.BlobsCollected} intermediate blobs of the ended job were removed by blob GC (their hashes are in the chain above; {report.AggregatesCollected} aggregates could not be recomputed)." : ""));
         if (report.Broken is { } broken)
         {
             AnsiConsole.MarkupLine($"[red]BROKEN:[/] {Markup.Escape(broken.ToString())}");

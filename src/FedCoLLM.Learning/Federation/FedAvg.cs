@@ -35,7 +35,9 @@ public static class FedAvg
 
     /// <summary>FedAvg of serialized adapters (<see cref="AdapterWeights.ToBytes"/>), in the order given: what the aggregator
     /// runs for a round and what <c>fedcollm audit</c> recomputes from the journaled inputs, byte for byte.</summary>
-    public static byte[] AggregateBytes(IReadOnlyList<(byte[] Adapter, long SampleCount)> updates)
+    /// <param name="dtype">The dtype the average is written in (the job's adapter wire dtype); the sum runs in float32 on
+    /// the widened inputs either way.</param>
+    public static byte[] AggregateBytes(IReadOnlyList<(byte[] Adapter, long SampleCount)> updates, AdapterWireDtype dtype = AdapterWireDtype.Float32)
     {
         ArgumentNullException.ThrowIfNull(updates);
         if (updates.Count == 0)
@@ -43,7 +45,7 @@ public static class FedAvg
         var clients = updates.Select((u, k) => new ClientAdapter(
             AdapterWeights.FromBytes(u.Adapter ?? throw new ArgumentException($"Update {k} has no adapter bytes.", nameof(updates)), $"client update {k}"),
             u.SampleCount)).ToList();
-        return Aggregate(clients).ToBytes();
+        return Aggregate(clients).ToBytes(dtype);
     }
 
     public static AdapterWeights Aggregate(IReadOnlyList<ClientAdapter> clients)

@@ -48,6 +48,10 @@ public sealed record FederationSetup
     /// <summary>When set, teacher passes and distillation use only the first this-many public examples (quick runs).</summary>
     public int? MaxPublicExamples { get; init; }
     public ComputeOptions Compute { get; init; } = new();
+    /// <summary>The dtype every SLM adapter a step writes is rounded to: the initial SLM adapter, client updates, the FedAvg
+    /// aggregate and the distilled SLM adapter (what is broadcast). LLM adapters never leave the server and stay float32;
+    /// training is float32 throughout (<see cref="AdapterWireDtype"/>).</summary>
+    public AdapterWireDtype SlmWireDtype { get; init; } = AdapterWireDtype.Float32;
 
     /// <summary>
     /// Defaults for the built-in WordNet models (<c>models/wordnet-slm</c>, <c>models/wordnet-llm</c>: GPT-2, vocab 4096,

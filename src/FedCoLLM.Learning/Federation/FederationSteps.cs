@@ -71,7 +71,7 @@ public sealed class FederationSteps : IDisposable
             ThrowIfDisposed();
             using var model = PretrainedModels.Create(ConfigOf(kind));
             var adapter = LoraAdapter.Apply(model, Setup.LoraOf(kind), seed);
-            return adapter.Export().ToBytes();
+            return adapter.Export().ToBytes(WireDtypeOf(kind));
         }
     }
 
@@ -90,7 +90,7 @@ public sealed class FederationSteps : IDisposable
             var examples = TrainingSet(trainJsonl, Setup.MaxClientExamples);
             var (model, adapter) = LoadInto(ModelKind.Slm, slmAdapter);
             var report = SupervisedFineTuning.Train(model, examples, PhaseSettings(Setup.ClientTraining, seed), Setup.Compute, progress, cancellation);
-            return new ClientUpdate(adapter.Export().ToBytes(), examples.Count, report);
+            return new ClientUpdate(adapter.Export().ToBytes(Setup.SlmWireDtype), examples.Count, report);
         }
     }
 
@@ -125,7 +125,7 @@ public sealed class FederationSteps : IDisposable
         lock (ProcessGate)
         {
             ThrowIfDisposed();
-            return FedAvg.AggregateBytes(updates);
+            return FedAvg.AggregateBytes(updates, Setup.SlmWireDtype);
         }
     }
 
@@ -177,7 +177,7 @@ public sealed class FederationSteps : IDisposable
             string phase = student == ModelKind.Slm ? "distill-llm-to-slm" : "distill-slm-to-llm";
             var report = Distillation.Train(phase, model, examples, teacher, PhaseSettings(Setup.DistillationOf(student), seed),
                 Setup.Distillation, Setup.Compute, progress, cancellation);
-            return new DistillationResult(adapter.Export().ToBytes(), report);
+            return new DistillationResult(adapter.Export().ToBytes(WireDtypeOf(student)), report);
         }
     }
 
@@ -215,6 +215,9 @@ public sealed class FederationSteps : IDisposable
             questionSets.Clear();
         }
     }
+
+    /// <summary>SLM adapters cross the network in the job's wire dtype; the LLM's stays on the server, in float32.</summary>
+    AdapterWireDtype WireDtypeOf(ModelKind kind) => kind == ModelKind.Slm ? Setup.SlmWireDtype : AdapterWireDtype.Float32;
 
     ModelConfig ConfigOf(ModelKind kind) => kind switch
     {

@@ -94,8 +94,8 @@ public static class UpdateScreen
                 return UpdateVerdict.Refused(UpdateFault.Shape, $"key '{name}' has shape [{string.Join(", ", g.Shape)}]; the round's adapter has [{string.Join(", ", e.Shape)}] (a different LoRA rank or model)");
             if (e.DType != g.DType)
                 return UpdateVerdict.Refused(UpdateFault.DType, $"key '{name}' is {g.DType}; the round's adapter is {e.DType}");
-            if (e.DType != TorchSharp.torch.ScalarType.Float32)
-                return UpdateVerdict.Refused(UpdateFault.DType, $"key '{name}' is {e.DType}; adapters are exchanged as float32");
+            if (e.DType is not (TorchSharp.torch.ScalarType.Float32 or TorchSharp.torch.ScalarType.BFloat16 or TorchSharp.torch.ScalarType.Float16))
+                return UpdateVerdict.Refused(UpdateFault.DType, $"key '{name}' is {e.DType}; adapters are exchanged as float32, bfloat16 or float16 (job.adapters.wire-dtype)");
             var x = Floats(update, theirs, g);
             var r = Floats(reference, mine, e);
             for (int i = 0; i < x.Length; i++)
@@ -116,6 +116,17 @@ public static class UpdateScreen
         return new UpdateVerdict(null, null, deltaNorm, referenceNorm);
     }
 
-    static ReadOnlySpan<float> Floats(byte[] data, SafeTensors.Header header, SafeTensors.Entry entry) =>
-        MemoryMarshal.Cast<byte, float>(data.AsSpan().Slice((int)(header.DataStart + entry.Begin), (int)(entry.End - entry.Begin)));
+    /// <summary>The entry's values as float32 (half-precision wire dtypes widened exactly).</summary>
+    static ReadOnlySpan<float> Floats(byte[] data, SafeTensors.Header header, SafeTensors.Entry entry)
+    {
+        var bytes = data.AsSpan().Slice((int)(header.DataStart + entry.Begin), (int)(entry.End - entry.Begin));
+        if (entry.DType == TorchSharp.torch.ScalarType.Float32) return MemoryMarshal.Cast<byte, float>(bytes);
+        var halves = MemoryMarshal.Cast<byte, ushort>(bytes);
+        var floats = new float[halves.Length];
+        for (int i = 0; i < halves.Length; i++)
+            floats[i] = entry.DType == TorchSharp.torch.ScalarType.BFloat16
+                ? BitConverter.Int32BitsToSingle(halves[i] << 16)
+                : (float)BitConverter.UInt16BitsToHalf(halves[i]);
+        return floats;
+    }
 }

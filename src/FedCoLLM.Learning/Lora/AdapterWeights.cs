@@ -71,9 +71,19 @@ public sealed class AdapterWeights
         new(tensors.Select(kv => AdapterTensor.FromTensor(kv.Key, kv.Value)));
 
     /// <summary>The canonical bytes: a safetensors file, as PEFT's adapter_model.safetensors.</summary>
-    public byte[] ToBytes()
+    public byte[] ToBytes() => ToBytes(AdapterWireDtype.Float32);
+
+    /// <summary>The canonical bytes with every matrix rounded to <paramref name="dtype"/> (PEFT reads bfloat16 and float16
+    /// adapters too). <see cref="FromBytes"/> widens them back to float32.</summary>
+    public byte[] ToBytes(AdapterWireDtype dtype)
     {
-        var dict = tensors.ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor(), StringComparer.Ordinal);
+        var type = dtype.ScalarType();
+        var dict = tensors.ToDictionary(kv => kv.Key, kv =>
+        {
+            var t = kv.Value.ToTensor();
+            if (type == ScalarType.Float32) return t;
+            using (t) return t.to(type);
+        }, StringComparer.Ordinal);
         try { return SafeTensors.ToBytes(dict); }
         finally { foreach (var t in dict.Values) t.Dispose(); }
     }

@@ -30,12 +30,14 @@ public static class PeftAdapterFile
     public static void Save(string directory, LoraAdapter adapter, string? baseModelNameOrPath) =>
         Save(directory, new PeftAdapterConfig(adapter.Config, adapter.FanInFanOut, baseModelNameOrPath), adapter.Export());
 
-    public static void Save(string directory, PeftAdapterConfig config, AdapterWeights weights)
+    /// <param name="dtype">The dtype the weights are written in: a federation's SLM adapter in its wire dtype, so the file is
+    /// the committed blob byte for byte (widening to float32 and rounding back is exact).</param>
+    public static void Save(string directory, PeftAdapterConfig config, AdapterWeights weights, AdapterWireDtype dtype = AdapterWireDtype.Float32)
     {
         config.Lora.Validate();
         Directory.CreateDirectory(directory);
         WriteAtomically(Path.Combine(directory, ConfigFileName), ConfigJson(config));
-        WriteAtomically(Path.Combine(directory, WeightsFileName), weights.ToBytes());
+        WriteAtomically(Path.Combine(directory, WeightsFileName), weights.ToBytes(dtype));
     }
 
     /// <summary>Reads both files and checks they agree with each other (every key is a LoRA matrix,
