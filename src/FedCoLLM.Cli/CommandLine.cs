@@ -53,6 +53,10 @@ public static class CommandLine
                  .WithDescription("LoRA SFT step on a GPT-2-shaped model: TorchSharp vs PyTorch, tokens/s.");
             bench.AddCommand<SecAggBenchCommand>("secagg")
                  .WithDescription("Secure aggregation vs plain FedAvg: extra bytes per client and time per round at K = 4, 16, 64.");
+            bench.AddCommand<SimulatedRoundBenchCommand>("round-simulated")
+                 .WithDescription("Orchestration overhead of a FedCoLLM round: the real actors, journal and transfers with simulated steps, 16 clients.");
+            bench.AddCommand<ScaleBenchCommand>("scale")
+                 .WithDescription("Round time, idle memory per client, journal growth and recovery time at 10 … 10,000 simulated clients.");
         });
     }
 }
