@@ -34,7 +34,7 @@ public sealed class RecoveryProbe : ReceivePersistentActor
 
     public override Recovery Recovery => new(useSnapshots ? new SnapshotSelectionCriteria(toSequenceNr) : SnapshotSelectionCriteria.None, toSequenceNr);
 
-    RecoveryProbe(string jobId, long toSequenceNr, bool useSnapshots, TaskCompletionSource<RecoveryTiming> done)
+    public RecoveryProbe(string jobId, long toSequenceNr, bool useSnapshots, TaskCompletionSource<RecoveryTiming> done)
     {
         this.jobId = jobId;
         this.toSequenceNr = toSequenceNr;

@@ -24,10 +24,11 @@ public static class ScaleBench
     public sealed record Row(
         int Clients, string Journal, bool Finished, string? Problem, int RoundsCommitted,
         IReadOnlyList<double> RoundSeconds, double MedianRoundSeconds, double FirstRoundSeconds, double SecondsToFirstUpdate,
-        double HeapBytesPerIdleClient, double RssBytesPerIdleClient, long HeapBytesAfterJob, long RssBytesAfterJob,
+        long IdleSilosHeapBytes, long IdleSilosRssBytes, double HeapBytesPerIdleClient, double RssBytesPerIdleClient, long HeapBytesAfterJob, long RssBytesAfterJob,
         double JournalRowsPerRound, double JournalBytesPerRound, double JournalBytesPerUpdate, long SnapshotsTaken,
         IReadOnlyList<RecoveryTiming> RecoveryWithSnapshots, IReadOnlyList<RecoveryTiming> RecoveryWithoutSnapshots,
-        bool ExactlyOnce, long JournalWrites, double JournalWriteMedianMs, long BytesFetched, double WallSeconds);
+        bool ExactlyOnce, long JournalWrites, double JournalWriteMeanMs, double JournalWriteSecondsPerRound, double ClientStepSecondsPerRound,
+        double FetchSecondsPerRound, long BytesFetched, double WallSeconds);
 
     public static async Task<IReadOnlyList<Row>> RunAsync(Settings s, Action<string>? log = null)
     {
@@ -100,13 +101,14 @@ public static class ScaleBench
         return new Row(k, s.Journal.Name, problem is null && rounds.Count == s.Rounds, problem, rounds.Count,
             roundSeconds, OverheadBench.Median(roundSeconds), roundSeconds.FirstOrDefault(),
             firstUpdate is { } f && opened is { } o ? (f - o).TotalSeconds : double.NaN,
-            heapPerClient, rssPerClient, after.Heap, after.Rss,
+            idle.Heap - beforeClients.Heap, idle.Rss - beforeClients.Rss, heapPerClient, rssPerClient, after.Heap, after.Rss,
             rounds.Count == 0 ? 0 : rounds.Average(r => (double)(r.LastSequenceNr - r.FirstSequenceNr + 1)),
             rounds.Count == 0 ? 0 : rounds.Average(RoundBytes),
             updates == 0 ? 0 : rounds.Sum(RoundBytes) / updates,
-            rounds.Count,
+            await cluster.SnapshotCountAsync(jobId),
             withSnapshots, withoutSnapshots, exactly.Length == 0 && rounds.Count == s.Rounds,
-            totals.JournalWrites, totals.JournalWrites == 0 ? 0 : totals.JournalSeconds / totals.JournalWrites * 1000, totals.BytesFetched,
+            totals.JournalWrites, totals.JournalWrites == 0 ? 0 : totals.JournalSeconds / totals.JournalWrites * 1000, totals.JournalSeconds / Math.Max(1, rounds.Count),
+            OverheadBench.UnionSeconds(cluster.ClientRunner.Spans) / Math.Max(1, rounds.Count), totals.FetchSeconds / Math.Max(1, rounds.Count), totals.BytesFetched,
             wall.Elapsed.TotalSeconds);
     }
 

@@ -152,8 +152,21 @@ public sealed class SimulatedCluster : IAsyncDisposable
     /// <summary>Stored bytes of each journaled event of the job (the serialized payload, as the database keeps it), by sequence number.</summary>
     public async Task<IReadOnlyDictionary<long, long>> EventBytesAsync(string jobId)
     {
-        const string sql = "SELECT sequence_number, length(message) FROM journal WHERE persistence_id = @id";
         var sizes = new Dictionary<long, long>();
+        await QueryAsync("SELECT sequence_number, length(message) FROM journal WHERE persistence_id = @id", jobId, r => sizes[r.GetInt64(0)] = r.GetInt64(1));
+        return sizes;
+    }
+
+    /// <summary>Snapshots the job entity has stored.</summary>
+    public async Task<long> SnapshotCountAsync(string jobId)
+    {
+        long count = 0;
+        await QueryAsync("SELECT count(*) FROM snapshot WHERE persistence_id = @id", jobId, r => count = r.GetInt64(0));
+        return count;
+    }
+
+    async Task QueryAsync(string sql, string jobId, Action<System.Data.Common.DbDataReader> row)
+    {
         System.Data.Common.DbConnection connection = admin is null ? new SqliteConnection(connectionString) : new NpgsqlConnection(connectionString);
         await using (connection)
         {
@@ -165,9 +178,8 @@ public sealed class SimulatedCluster : IAsyncDisposable
             parameter.Value = ServerActor.PersistenceIdPrefix + jobId;
             command.Parameters.Add(parameter);
             await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync()) sizes[reader.GetInt64(0)] = reader.GetInt64(1);
+            while (await reader.ReadAsync()) row(reader);
         }
-        return sizes;
     }
 
     static async Task UpAsync(ActorSystem system, TimeSpan timeout, string what)

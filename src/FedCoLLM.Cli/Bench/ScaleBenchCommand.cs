@@ -16,11 +16,11 @@ public sealed class ScaleBenchCommand : AsyncCommand<ScaleBenchCommand.Settings>
         public string Clients { get; init; } = "10,100,1000";
         [CommandOption("--rounds <N>")] [DefaultValue(3)] [Description("Rounds per K.")]
         public int Rounds { get; init; } = 3;
-        [CommandOption("--adapter-bytes <B>")] [DefaultValue(32768)] [Description("Size of each simulated adapter (default 32 KB).")]
+        [CommandOption("--adapter-bytes <B>")] [DefaultValue(32768L)] [Description("Size of each simulated adapter (default 32 KB).")]
         public long AdapterBytes { get; init; } = 32768;
         [CommandOption("--postgres")] [Description("Journal to a fresh database on FEDCOLLM_POSTGRES instead of SQLite.")]
         public bool Postgres { get; init; }
-        [CommandOption("--timeout-minutes <M>")] [DefaultValue(20)] [Description("Give up on one K after this long and report how far it got.")]
+        [CommandOption("--timeout-minutes <M>")] [DefaultValue(20.0)] [Description("Give up on one K after this long and report how far it got.")]
         public double TimeoutMinutes { get; init; } = 20;
         [CommandOption("--out <DIR>")] [DefaultValue("runs/bench-scale")] [Description("Scratch directory (journals, blob stores).")]
         public string Out { get; init; } = "runs/bench-scale";
