@@ -24,7 +24,7 @@ public static class ScaleBench
     public sealed record Row(
         int Clients, string Journal, bool Finished, string? Problem, int RoundsCommitted,
         IReadOnlyList<double> RoundSeconds, double MedianRoundSeconds, double FirstRoundSeconds, double SecondsToFirstUpdate,
-        long IdleSilosHeapBytes, long IdleSilosRssBytes, double HeapBytesPerIdleClient, double RssBytesPerIdleClient, long HeapBytesAfterJob, long RssBytesAfterJob,
+        long IdleSilosHeapBytes, long IdleSilosRssBytes, double HeapBytesPerIdleClient, double RssBytesPerIdleClient, double MarginalHeapBytesPerIdleClient, long HeapBytesAfterJob, long RssBytesAfterJob,
         double JournalRowsPerRound, double JournalBytesPerRound, double JournalBytesPerUpdate, long SnapshotsTaken,
         IReadOnlyList<RecoveryTiming> RecoveryWithSnapshots, IReadOnlyList<RecoveryTiming> RecoveryWithoutSnapshots,
         bool ExactlyOnce, long JournalWrites, double JournalWriteMeanMs, double JournalWriteSecondsPerRound, double ClientStepSecondsPerRound,
@@ -85,6 +85,8 @@ public static class ScaleBench
         var exactly = rounds.Select(r => r.ExactlyOnceProblem(clients)).OfType<string>().ToArray();
         if (exactly.Length > 0) problem ??= string.Join("; ", exactly);
 
+        var marginal = await MarginalSiloBytesAsync(cluster);
+
         // Recovery after n rounds: up to the commit of round n, from its snapshot (taken at each commit) and from the events alone.
         var withSnapshots = new List<RecoveryTiming>();
         var withoutSnapshots = new List<RecoveryTiming>();
@@ -101,7 +103,7 @@ public static class ScaleBench
         return new Row(k, s.Journal.Name, problem is null && rounds.Count == s.Rounds, problem, rounds.Count,
             roundSeconds, OverheadBench.Median(roundSeconds), roundSeconds.FirstOrDefault(),
             firstUpdate is { } f && opened is { } o ? (f - o).TotalSeconds : double.NaN,
-            idle.Heap - beforeClients.Heap, idle.Rss - beforeClients.Rss, heapPerClient, rssPerClient, after.Heap, after.Rss,
+            idle.Heap - beforeClients.Heap, idle.Rss - beforeClients.Rss, heapPerClient, rssPerClient, marginal, after.Heap, after.Rss,
             rounds.Count == 0 ? 0 : rounds.Average(r => (double)(r.LastSequenceNr - r.FirstSequenceNr + 1)),
             rounds.Count == 0 ? 0 : rounds.Average(RoundBytes),
             updates == 0 ? 0 : rounds.Sum(RoundBytes) / updates,
@@ -111,6 +113,22 @@ public static class ScaleBench
             OverheadBench.UnionSeconds(cluster.ClientRunner.Spans) / Math.Max(1, rounds.Count), totals.FetchSeconds / Math.Max(1, rounds.Count), totals.BytesFetched,
             wall.Elapsed.TotalSeconds);
     }
+
+    /// <summary>What one more idle client silo costs on a running client node, free of the node's fixed costs: the GC
+    /// heap grown by <see cref="ExtraSilos"/> silos that enrol in no job, after each has polled the job directory once.</summary>
+    static async Task<double> MarginalSiloBytesAsync(SimulatedCluster cluster)
+    {
+        var node = cluster.Clients.Node;
+        var before = Memory();
+        var silos = Enumerable.Range(0, ExtraSilos).Select(i => cluster.Clients.System.ActorOf(
+            Client.ClientSilo.Props($"idle-{i:D5}", "", node.Servers, node.Directory, node.Services), $"idle-silo-{i:D5}")).ToArray();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var after = Memory();
+        foreach (var silo in silos) cluster.Clients.System.Stop(silo);
+        return (after.Heap - before.Heap) / (double)ExtraSilos;
+    }
+
+    const int ExtraSilos = 1000;
 
     /// <summary>The GC heap after a full, compacting collection, and the process's resident set.</summary>
     static (long Heap, long Rss) Memory()

@@ -37,6 +37,10 @@ public sealed class SimulatedStepRunner(IBlobStore store, SimulatedSizes sizes, 
 
     readonly ConcurrentQueue<StepSpan> spans = new();
 
+    /// <summary>Simulated steps touch no TorchSharp: they need not queue on the process's one gate, so K clients in this
+    /// process compute side by side as K client machines would.</summary>
+    public bool NeedsTorchGate => false;
+
     /// <summary>Every step run so far, in the order they finished.</summary>
     public IReadOnlyCollection<StepSpan> Spans => spans;
 

@@ -53,7 +53,8 @@ public sealed class ScaleBenchCommand : AsyncCommand<ScaleBenchCommand.Settings>
             AnsiConsole.WriteLine($"K = {r.Clients,6}: rounds {string.Join(", ", r.RoundSeconds.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))} s; " +
                 $"recovery after {r.RecoveryWithSnapshots.Count} rounds {r.RecoveryWithSnapshots.LastOrDefault()?.Seconds * 1000:F0} ms with snapshots, " +
                 $"{r.RecoveryWithoutSnapshots.LastOrDefault()?.Seconds * 1000:F0} ms without; exactly once: {r.ExactlyOnce}");
-        var roundSeconds = rows.ToDictionary(r => r.Clients.ToString(CultureInfo.InvariantCulture), r => r.MedianRoundSeconds);
+        // A K that committed no round has no round time (null), not 0.
+        var roundSeconds = rows.ToDictionary(r => r.Clients.ToString(CultureInfo.InvariantCulture), r => r.RoundsCommitted > 0 ? r.MedianRoundSeconds : (double?)null);
         if (s.Json is not null) BenchJson.Write(s.Json, context, new { round_seconds = roundSeconds, rounds = s.Rounds, adapter_bytes = s.AdapterBytes, rows });
         if (s.Plot is not null) Plot(s.Plot, rows);
         return rows.All(r => r.Finished) ? 0 : 1;
