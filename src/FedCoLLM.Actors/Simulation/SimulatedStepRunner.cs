@@ -23,8 +23,7 @@ public sealed record StepSpan(string Operation, RoundPhase Phase, int Round, str
 
 /// <summary>
 /// The step runner of a simulated federation: every step of the FedCoLLM plan answers at once (or after
-/// <paramref name="clientCompute"/> / <paramref name="serverCompute"/>, spent sleeping on the worker's thread, as a real step
-/// would hold the TorchSharp gate) with outputs of the configured sizes, derived from the step's seed and inputs, so
+/// <paramref name="clientCompute"/> / <paramref name="serverCompute"/>, spent waiting on the worker's thread) with outputs of the configured sizes, derived from the step's seed and inputs, so
 /// reruns give the same bytes. It reads every input from the store (verifying its hash) and writes every output there,
 /// exactly as <see cref="LearningStepRunner"/> does, so the blob store's cost is measured, not skipped. A real
 /// component of the `bench round-simulated` and `bench scale` commands, not a test double: the actors, journal, blob
