@@ -97,6 +97,7 @@ public static class BlobFetcher
     private static async Task<BlobRef> FetchOnceAsync(ActorSystem system, IBlobStore store, BlobRef blob, ICanTell holder,
         TimeSpan timeout, TimeSpan chunkTimeout, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         object reply;
         try
         {
@@ -124,6 +125,7 @@ public static class BlobFetcher
         await using var bytes = new ChunkStream(queue, killSwitch);
         var stored = await store.PutAsync(bytes, blob, cancellationToken).ConfigureAwait(false);
         FederationMetrics.BlobBytes(TransferDirection.Received, blob.Size);
+        FederationMetrics.BlobFetched(started);
         return stored;
     }
 }

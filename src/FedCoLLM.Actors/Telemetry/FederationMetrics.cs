@@ -41,6 +41,10 @@ public static class FederationMetrics
     static readonly Counter<long> BlobTransfer = Meter.CreateCounter<long>("fedcollm.blob.transfer", "By",
         "Blob bytes this node streamed to another node (sent) or fetched and verified from one (received).");
 
+    static readonly Histogram<double> BlobFetch = Meter.CreateHistogram("fedcollm.blob.fetch.duration", "s",
+        "One fetch of a blob another node holds: from the FetchBlob ask to the verified bytes in this node's store.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = JournalBuckets });
+
     static readonly Gauge<double> Loss = Meter.CreateGauge<double>("fedcollm.loss", null,
         "The last training or distillation loss of a phase (the tail loss of its report), per client for client training.");
 
@@ -83,6 +87,9 @@ public static class FederationMetrics
         if (client is null) Loss.Record(loss, new("job", job), new("phase", phase.ToString()));
         else Loss.Record(loss, new("job", job), new("phase", phase.ToString()), new("client", client));
     }
+
+    /// <param name="started">A <see cref="Stopwatch.GetTimestamp"/> taken when the fetch began.</param>
+    public static void BlobFetched(long started) => BlobFetch.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
 
     /// <param name="model">"slm" or "llm".</param>
     public static void EvaluationAccuracy(string job, int round, string set, string model, double accuracy) =>

@@ -41,7 +41,9 @@ public sealed class TrainingWorker : ReceiveActor
             var request = run.Request;
             var progress = new ThrottledProgress(p => parent.Tell(new StepProgressed(request, p)));
             var token = cancellation.Token;
-            TorchGate.RunAsync(() => runner.Run(request, run.DataPath, progress, token), token)
+            (runner.NeedsTorchGate
+                    ? TorchGate.RunAsync(() => runner.Run(request, run.DataPath, progress, token), token)
+                    : Task.Run(() => runner.Run(request, run.DataPath, progress, token), token))
                 .PipeTo(Self, success: r => new Finished(request, r, null), failure: e => new Finished(request, null, e));
         });
         Receive<Finished>(f =>

@@ -1,0 +1,89 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using FedCoLLM.Actors.Simulation;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace FedCoLLM.Cli.Bench;
+
+/// <summary>
+/// `fedcollm bench round-simulated` (also meant to answer `bench round --simulated`): the orchestration overhead of a
+/// FedCoLLM round at the built-in job's sizes. The measurement is <see cref="OverheadBench"/>; this only parses and prints.
+/// </summary>
+public sealed class SimulatedRoundBenchCommand : AsyncCommand<SimulatedRoundBenchCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--clients <K>")] [DefaultValue(16)] [Description("Simulated clients (default 16).")]
+        public int Clients { get; init; } = 16;
+        [CommandOption("--rounds <N>")] [DefaultValue(5)] [Description("Measured rounds (one warm-up round runs before them); medians are reported.")]
+        public int Rounds { get; init; } = 5;
+        [CommandOption("--real-round-seconds <S>")]
+        [Description("A real round of the built-in job, in seconds, to divide by (e.g. from `fedcollm run` phase timings).")]
+        public double RealRoundSeconds { get; init; }
+        [CommandOption("--real-round-source <TEXT>")] [Description("Where --real-round-seconds comes from (recorded in the JSON).")]
+        public string RealRoundSource { get; init; } = "";
+        [CommandOption("--postgres")] [Description("Journal to a fresh database on FEDCOLLM_POSTGRES instead of SQLite.")]
+        public bool Postgres { get; init; }
+        [CommandOption("--out <DIR>")] [DefaultValue("runs/bench-round-simulated")] [Description("Scratch directory (journal, blob stores).")]
+        public string Out { get; init; } = "runs/bench-round-simulated";
+        [CommandOption("--json <FILE>")] [Description("Also write the result as JSON.")]
+        public string? Json { get; init; }
+
+        public override ValidationResult Validate() =>
+            Clients < 1 ? ValidationResult.Error($"--clients {Clients}: at least 1.")
+            : Rounds < 1 ? ValidationResult.Error($"--rounds {Rounds}: at least 1.")
+            : !(RealRoundSeconds > 0) ? ValidationResult.Error("--real-round-seconds is required and must be positive: the time of a real round of the built-in job (say where it comes from with --real-round-source).")
+            : ValidationResult.Success();
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellationToken)
+    {
+        var dir = Path.GetFullPath(Path.Combine(s.Out, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));
+        var result = await OverheadBench.RunAsync(new OverheadBench.Settings(s.Clients, s.Rounds, s.RealRoundSeconds, s.RealRoundSource, dir)
+        {
+            Journal = BenchJournal.From(s.Postgres),
+        }, line => AnsiConsole.WriteLine(line));
+        AnsiConsole.WriteLine($"{result.Clients} clients, {result.Rounds} rounds on {result.Journal}: median round {result.MedianRoundSeconds * 1000:F0} ms " +
+            $"(steps {result.MedianStepSecondsPerRound * 1000:F0} ms of it); overhead_fraction {result.OverheadFraction:P2} of a {result.RealRoundSeconds:F1} s real round " +
+            $"({result.OverheadFractionExcludingStubIo:P2} without the steps' own blob I/O); exactly once: {result.ExactlyOnce}");
+        AnsiConsole.WriteLine($"per round: {result.JournalWritesPerRound} journal writes ({result.JournalWriteSecondsPerRound * 1000:F0} ms summed, median {result.JournalWriteMedianMs:F1} ms), " +
+            $"{result.BytesTransferredPerRound / 1024.0:F0} KiB fetched in {result.FetchesPerRound} transfers ({result.FetchSecondsPerRound * 1000:F0} ms summed), " +
+            $"server step dispatch median {result.ServerDispatchMedianMs:F1} ms, client start median {result.ClientStartMedianMs:F0} ms");
+        foreach (var p in result.Phases) AnsiConsole.WriteLine($"  {p.Phase,-18} {p.MedianMs,8:F1} ms (dispatch {p.DispatchMedianMs:F1} ms, step {p.StepMedianMs:F1} ms, step end → journaled {p.CompletionMedianMs:F1} ms)");
+        if (s.Json is not null) BenchJson.Write(s.Json, context, result);
+        return result.ExactlyOnce ? 0 : 1;
+    }
+}
+
+/// <summary>The journal a simulation bench writes to: SQLite in its directory, or a fresh database on FEDCOLLM_POSTGRES.</summary>
+static class BenchJournal
+{
+    public static SimulationJournal From(bool postgres) => !postgres ? SimulationJournal.Sqlite
+        : new SimulationJournal(Environment.GetEnvironmentVariable("FEDCOLLM_POSTGRES") is { Length: > 0 } admin ? admin
+            : throw new ArgumentException("--postgres needs FEDCOLLM_POSTGRES: an Npgsql connection string for a role that may create databases (the bench creates a fresh one and drops it)."));
+}
+
+/// <summary>The bench's JSON file: the command, machine, date and load, then the result (snake_case keys).</summary>
+static class BenchJson
+{
+    public static void Write(string path, CommandContext context, object result)
+    {
+        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
+        var doc = new
+        {
+            command = "fedcollm " + string.Join(' ', context.Arguments),
+            date = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+            machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}",
+            load_average_at_end = load,
+            result,
+        };
+        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        }));
+    }
+}
