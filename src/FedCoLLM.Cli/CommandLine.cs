@@ -53,6 +53,8 @@ public static class CommandLine
                  .WithDescription("LoRA SFT step on a GPT-2-shaped model: TorchSharp vs PyTorch, tokens/s.");
             bench.AddCommand<SecAggBenchCommand>("secagg")
                  .WithDescription("Secure aggregation vs plain FedAvg: extra bytes per client and time per round at K = 4, 16, 64.");
+            bench.AddCommand<RoundBenchCommand>("round")
+                 .WithDescription("One FedCoLLM round (2 clients) on real-size random GPT-2 shapes: wall time, peak RSS and fraction of the fp32 matmul peak per phase.");
         });
     }
 }
