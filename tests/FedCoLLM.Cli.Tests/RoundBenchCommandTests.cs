@@ -22,7 +22,7 @@ public class RoundBenchCommandTests
             var json = Path.Combine(scratch, "round.json");
             var result = app.Run("bench", "round", "--llm", "tiny", "--slm", "tiny", "--data", Path.Combine(Repository.Root, "data", "wordnet"),
                 "--cache", Path.Combine(scratch, "models"), "--client-examples", "4", "--public-examples", "4", "--eval-items", "1",
-                "--batch", "4", "--profile-steps", "1", "--json", json);
+                "--batch", "4", "--profile-steps", "1", "--peak-size", "256", "--json", json);
             Assert.Equal(0, result.ExitCode);
 
             var r = JsonNode.Parse(File.ReadAllText(json))!;

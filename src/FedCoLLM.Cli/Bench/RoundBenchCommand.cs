@@ -39,6 +39,9 @@ public sealed class RoundBenchSettings : CommandSettings
     [CommandOption("--profile-steps <N>"), Description("Timed repetitions of the LLM-distillation step breakdown (default 3).")]
     public int ProfileSteps { get; init; } = 3;
 
+    [CommandOption("--peak-size <N>"), Description("n of the n×n matmuls that measure the fp32 peak (default 2048; smaller only for smoke tests).")]
+    public int PeakSize { get; init; } = 2048;
+
     [CommandOption("--seed <N>")]
     public long Seed { get; init; }
 
@@ -47,7 +50,7 @@ public sealed class RoundBenchSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
-        foreach (var (name, value) in new[] { ("--client-examples", ClientExamples), ("--public-examples", PublicExamples), ("--eval-items", EvalItems), ("--batch", Batch), ("--threads", Threads), ("--profile-steps", ProfileSteps) })
+        foreach (var (name, value) in new[] { ("--client-examples", ClientExamples), ("--public-examples", PublicExamples), ("--eval-items", EvalItems), ("--batch", Batch), ("--threads", Threads), ("--profile-steps", ProfileSteps), ("--peak-size", PeakSize) })
             if (value < 1) return ValidationResult.Error($"{name} = {value}; it must be at least 1.");
         return ValidationResult.Success();
     }
@@ -71,6 +74,7 @@ public sealed class RoundBenchCommand : Command<RoundBenchSettings>
             Threads = s.Threads,
             Seed = s.Seed,
             ProfileSteps = s.ProfileSteps,
+            PeakMatrixSize = s.PeakSize,
         };
         var r = RoundBenchmark.Run(options, ProcessMemory.PeakBytes, line => AnsiConsole.MarkupLineInterpolated($"[grey]{line}[/]"));
 
@@ -121,7 +125,7 @@ public sealed class RoundBenchCommand : Command<RoundBenchSettings>
                 ["lora_rank"] = r.Setup.LlmLora.Rank,
                 ["flop_formula"] = "forward = sum 2*(P_blocks+P_lora)*t + 4*L*d*t^2 + 2*d*V*a; LoRA training = sum 4*P_blocks*t + 6*P_lora*t + 12*L*d*t^2 + 4*d*V*a (t tokens, a answer tokens per example; LM head only at answer positions)",
                 ["matmul_peak_gflops"] = r.MatmulPeakGflops,
-                ["matmul_peak_note"] = "best n=2048 torch.mm of the run (at start and around every model phase)",
+                ["matmul_peak_note"] = $"best n={s.PeakSize} torch.mm of the run (at start and around every model phase)",
                 ["round_seconds"] = r.RoundSeconds,
                 ["phases"] = phases,
                 ["llm_distillation_step"] = new JsonObject
@@ -133,7 +137,7 @@ public sealed class RoundBenchCommand : Command<RoundBenchSettings>
                 },
                 ["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
             };
-            File.WriteAllText(s.Json, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(s.Json, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         }
         return 0;
     }

@@ -123,7 +123,7 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
                 ["pytorch"] = PerThp(t => Without(pytorchInfo[t], "torch_config")),
                 ["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
             };
-            File.WriteAllText(s.Json, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(s.Json, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         }
         return 0;
     }
