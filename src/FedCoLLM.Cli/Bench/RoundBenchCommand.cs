@@ -133,7 +133,9 @@ public sealed class RoundBenchCommand : Command<RoundBenchSettings>
                     ["batch_rows"] = b0.BatchRows, ["batch_length"] = b0.BatchLength, ["answer_positions"] = b0.AnswerPositions,
                     ["batch_s"] = b0.Batch, ["forward_s"] = b0.Forward, ["lm_head_forward_s"] = b0.LmHeadForward, ["loss_s"] = b0.Loss,
                     ["backward_s"] = b0.Backward, ["lm_head_backward_s"] = b0.LmHeadBackward, ["optimizer_s"] = b0.Optimizer,
-                    ["total_s"] = b0.Total, ["production_step_median_s"] = r.LlmDistillationStepSecondsMedian,
+                    ["total_s"] = b0.Total,
+                    // NaN (JSON null) when the phase had a single optimizer step: the first interval includes the phase's set-up.
+                    ["production_step_median_s"] = double.IsNaN(r.LlmDistillationStepSecondsMedian) ? null : r.LlmDistillationStepSecondsMedian,
                 },
                 ["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
             };
