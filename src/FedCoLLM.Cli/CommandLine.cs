@@ -59,6 +59,8 @@ public static class CommandLine
                  .WithDescription("Orchestration overhead of a FedCoLLM round: the real actors, journal and transfers with simulated steps, 16 clients.");
             bench.AddCommand<ScaleBenchCommand>("scale")
                  .WithDescription("Round time, idle memory per client, journal growth and recovery time at 10 … 10,000 simulated clients.");
+            bench.AddCommand<RoundBenchCommand>("round")
+                 .WithDescription("One FedCoLLM round (2 clients) on real-size random GPT-2 shapes: wall time, peak RSS and fraction of the fp32 matmul peak per phase.");
         });
     }
 }

@@ -20,6 +20,16 @@ internal static class ProcessMemory
         return Math.Max(0, peak - before) * 1024;
     }
 
+    /// <summary>The process's peak resident set (VmHWM) while <paramref name="region"/> ran, in bytes: the
+    /// whole process, model weights included, not the growth.</summary>
+    public static long? PeakBytes(Action region)
+    {
+        if (!CanMeasurePeak) { region(); return null; }
+        TryReset();
+        region();
+        return ReadKb("VmHWM:") * 1024;
+    }
+
     private static bool TryReset()
     {
         try

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FedCoLLM.Learning;
+using FedCoLLM.Learning.Benchmarking;
 using FedCoLLM.Learning.Data;
 using FedCoLLM.Learning.Lora;
 using FedCoLLM.Learning.Models;
@@ -15,7 +16,9 @@ namespace FedCoLLM.Cli.Bench;
 /// <summary>
 /// `fedcollm bench train-step`: tokens/s of one LoRA SFT step (forward, answer CE, backward, clipping,
 /// AdamW) on the same GPT-2-shaped model in TorchSharp (our TrainingLoop) and in PyTorch, same threads.
-/// The two sides run interleaved, because timings on shared machines drift by tens of percent.
+/// The two sides run interleaved, because timings on shared machines drift by tens of percent, each both with and
+/// without transparent huge pages (THP decides the step time at V = 50 257), and no ratio is reported when PyTorch
+/// runs on the reference BLAS.
 /// </summary>
 public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settings>
 {
@@ -37,6 +40,9 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
         [CommandOption("--rounds <N>")] [DefaultValue(2)] [Description("Interleaved TorchSharp/PyTorch rounds.")]
         public int Rounds { get; init; }
         [CommandOption("--lora-r <R>")] [DefaultValue(8)] public int LoraRank { get; init; }
+        [CommandOption("--ours-only-json <FILE>", IsHidden = true)]
+        [Description("Internal: run only the TorchSharp side and write its step seconds (the THP-off child).")]
+        public string? OursOnlyJson { get; init; }
         [CommandOption("--python <PATH>")] [DefaultValue("/usr/bin/python3")]
         [Description("A Python with PyTorch (Debian: apt-get install python3-torch libopenblas0-pthread).")]
         public string Python { get; init; } = "/usr/bin/python3";
@@ -51,32 +57,53 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
         var shape = s.Quick
             ? new Shape(4096, 2, 128, 4, 4, 64, 8, 1)
             : new Shape(s.Vocab, s.Layers, s.Width, s.Heads, s.Batch, s.Seq, s.Steps, s.Rounds);
-        var ours = new List<double>();
-        var theirs = new List<double>();
-        JsonNode? pytorchInfo = null;
+        if (s.OursOnlyJson is not null)
+        {
+            // Child mode: our side alone, in a process whose libtorch started with the caller's THP setting.
+            File.WriteAllText(s.OursOnlyJson, JsonSerializer.Serialize(TorchSharpStepSeconds(shape, s.Threads, s.LoraRank)));
+            return 0;
+        }
+        var ours = new Dictionary<string, List<double>> { ["thp_on"] = [], ["thp_off"] = [] };
+        var theirs = new Dictionary<string, List<double>> { ["thp_on"] = [], ["thp_off"] = [] };
+        var pytorchInfo = new Dictionary<string, JsonNode>();
         for (int round = 0; round < shape.Rounds; round++)
         {
-            AnsiConsole.MarkupLine($"[grey]round {round + 1}/{shape.Rounds}: TorchSharp…[/]");
-            ours.AddRange(TorchSharpStepSeconds(shape, s.Threads, s.LoraRank));
-            AnsiConsole.MarkupLine($"[grey]round {round + 1}/{shape.Rounds}: PyTorch…[/]");
-            // PyTorch's own best setting: with OpenBLAS, torch threads = 1 often beats torch threads = N
-            // (two thread pools oversubscribe the cores), so both are run and the faster is kept.
-            var runs = new[] { PyTorchRun(shape, s.Threads, s.LoraRank, s.Python), PyTorchRun(shape, 1, s.LoraRank, s.Python) };
-            pytorchInfo = runs.MinBy(r => r["step_seconds_median"]!.GetValue<double>())!;
-            theirs.Add(pytorchInfo["step_seconds_median"]!.GetValue<double>());
+            foreach (var thp in new[] { "thp_on", "thp_off" })
+            {
+                AnsiConsole.MarkupLine($"[grey]round {round + 1}/{shape.Rounds}: TorchSharp, {thp}…[/]");
+                // THP on is how we ship (NativeEnvironment sets THP_MEM_ALLOC_ENABLE=1 before libtorch loads), so it runs
+                // in this process; THP off needs a libtorch that started without it: a child process.
+                ours[thp].AddRange(thp == "thp_on" ? TorchSharpStepSeconds(shape, s.Threads, s.LoraRank) : OursInChild(s, shape));
+                AnsiConsole.MarkupLine($"[grey]round {round + 1}/{shape.Rounds}: PyTorch, {thp}…[/]");
+                // PyTorch's own best setting: with OpenBLAS, torch threads = 1 often beats torch threads = N
+                // (two thread pools oversubscribe the cores), so both are run and the faster is kept.
+                var runs = new[] { PyTorchRun(shape, s.Threads, s.LoraRank, s.Python, thp == "thp_on"), PyTorchRun(shape, 1, s.LoraRank, s.Python, thp == "thp_on") };
+                var best = runs.MinBy(r => r["step_seconds_median"]!.GetValue<double>())!;
+                if (round == 0) RefuseReferenceBlas(best);
+                pytorchInfo[thp] = best;
+                theirs[thp].Add(best["step_seconds_median"]!.GetValue<double>());
+            }
         }
         double tokens = shape.Batch * shape.Seq;
-        double oursTps = tokens / Statistics.Median(ours), theirsTps = tokens / Statistics.Median(theirs);
+        double Tps(List<double> xs) => tokens / Statistics.Median(xs);
+        var blasKind = Blas(pytorchInfo["thp_on"]).Kind;
 
-        var table = new Table().AddColumns("implementation", "step (ms, median)", "tokens/s");
-        table.AddRow("TorchSharp 0.107 (libtorch 2.10)", $"{Statistics.Median(ours) * 1000:F1}", $"{oursTps:F0}");
-        table.AddRow($"PyTorch {pytorchInfo?["torch"]} (best thread setting)", $"{Statistics.Median(theirs) * 1000:F1}", $"{theirsTps:F0}");
+        var table = new Table().AddColumns("implementation", "THP", "step (ms, median)", "tokens/s", "AnonHugePages (PyTorch)");
+        foreach (var thp in new[] { "thp_on", "thp_off" })
+        {
+            table.AddRow("TorchSharp 0.107 (libtorch 2.10)", thp, $"{Statistics.Median(ours[thp]) * 1000:F1}", $"{Tps(ours[thp]):F0}", "");
+            table.AddRow($"PyTorch {pytorchInfo[thp]["torch"]} ({blasKind}, best thread setting)", thp, $"{Statistics.Median(theirs[thp]) * 1000:F1}",
+                $"{Tps(theirs[thp]):F0}", $"{pytorchInfo[thp]["anon_huge_pages_kb"]} kB");
+        }
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"GPT-2 shape: vocab {shape.Vocab}, {shape.Layers} layers, d {shape.Width}, {shape.Heads} heads, batch {shape.Batch}×{shape.Seq}, LoRA r={s.LoraRank} on c_attn, {s.Threads} threads");
-        AnsiConsole.MarkupLine($"torchsharp_over_pytorch = [bold]{oursTps / theirsTps:F2}[/]");
+        AnsiConsole.MarkupLine($"torchsharp_over_pytorch: THP on both sides [bold]{Tps(ours["thp_on"]) / Tps(theirs["thp_on"]):F2}[/], "
+            + $"THP off both sides [bold]{Tps(ours["thp_off"]) / Tps(theirs["thp_off"]):F2}[/]");
 
         if (s.Json is not null)
         {
+            JsonObject PerThp(Func<string, JsonNode?> value) => new() { ["thp_on"] = value("thp_on"), ["thp_off"] = value("thp_off") };
+            JsonArray Array(IEnumerable<double> xs) => new(xs.Select(x => (JsonNode)x).ToArray());
             var json = new JsonObject
             {
                 ["benchmark"] = "train-step",
@@ -84,16 +111,68 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
                 ["threads"] = s.Threads,
                 ["shape"] = JsonSerializer.SerializeToNode(shape),
                 ["lora_rank"] = s.LoraRank,
-                ["torchsharp_step_seconds"] = new JsonArray(ours.Select(x => (JsonNode)x).ToArray()),
-                ["pytorch_step_seconds_medians"] = new JsonArray(theirs.Select(x => (JsonNode)x).ToArray()),
-                ["torchsharp_tokens_per_second"] = oursTps,
-                ["pytorch_tokens_per_second"] = theirsTps,
-                ["torchsharp_over_pytorch"] = oursTps / theirsTps,
-                ["pytorch"] = pytorchInfo?.DeepClone(),
+                ["pytorch_blas"] = new JsonObject { ["kind"] = blasKind.ToString().ToLowerInvariant(), ["libraries"] = Blas(pytorchInfo["thp_on"]).Libraries.DeepClone() },
+                ["thp_note"] = "TorchSharp: THP_MEM_ALLOC_ENABLE=1 (on) or =0 (off). PyTorch 1.13's allocator has no THP_MEM_ALLOC_ENABLE (libc10 1.13 lacks the string); "
+                               + "on = THP_MEM_ALLOC_ENABLE=1 plus GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (glibc madvises its mmap'd blocks), off = neither; anon_huge_pages_kb verifies.",
+                ["torchsharp_step_seconds"] = PerThp(t => Array(ours[t])),
+                ["pytorch_step_seconds_medians"] = PerThp(t => Array(theirs[t])),
+                ["torchsharp_tokens_per_second"] = PerThp(t => Tps(ours[t])),
+                ["pytorch_tokens_per_second"] = PerThp(t => Tps(theirs[t])),
+                ["torchsharp_over_pytorch"] = PerThp(t => Tps(ours[t]) / Tps(theirs[t])),
+                ["pytorch_anon_huge_pages_kb"] = PerThp(t => pytorchInfo[t]["anon_huge_pages_kb"]?.DeepClone()),
+                ["pytorch"] = PerThp(t => Without(pytorchInfo[t], "torch_config")),
+                ["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
             };
-            File.WriteAllText(s.Json, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(s.Json, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         }
         return 0;
+    }
+
+    static JsonNode Without(JsonNode node, string key)
+    {
+        var copy = node.DeepClone().AsObject();
+        copy.Remove(key);
+        return copy;
+    }
+
+    static (BlasKind Kind, JsonArray Libraries) Blas(JsonNode run)
+    {
+        var libraries = run["blas_libraries"]?.AsArray() ?? [];
+        var kind = BlasLibrary.Classify(libraries.Select(l => l!.GetValue<string>()), run["torch_config"]?.GetValue<string>());
+        return (kind, libraries);
+    }
+
+    /// <summary>Stops the bench (exit non-zero, no ratio) when PyTorch runs on the reference BLAS.</summary>
+    static void RefuseReferenceBlas(JsonNode run)
+    {
+        var (kind, libraries) = Blas(run);
+        if (BlasLibrary.RefusalFor(kind, libraries.Select(l => l!.GetValue<string>())) is { } why)
+            throw new InvalidOperationException(why);
+    }
+
+    /// <summary>Our side in a child `fedcollm bench train-step` whose libtorch starts with THP_MEM_ALLOC_ENABLE=0.</summary>
+    static List<double> OursInChild(Settings s, Shape shape)
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"fedcollm-train-step-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
+        var entry = Environment.GetCommandLineArgs()[0];
+        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (entry.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)) psi.ArgumentList.Add(entry); // `dotnet fedcollm.dll`
+        foreach (var a in new[] { "bench", "train-step", "--ours-only-json", output, "--threads", $"{s.Threads}", "--lora-r", $"{s.LoraRank}",
+                     "--vocab", $"{shape.Vocab}", "--layers", $"{shape.Layers}", "--width", $"{shape.Width}", "--heads", $"{shape.Heads}",
+                     "--batch", $"{shape.Batch}", "--seq", $"{shape.Seq}", "--steps", $"{shape.Steps}" })
+            psi.ArgumentList.Add(a);
+        psi.Environment["THP_MEM_ALLOC_ENABLE"] = "0";
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start the TorchSharp child process");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        try
+        {
+            if (p.ExitCode != 0)
+                throw new InvalidOperationException($"the TorchSharp THP-off child failed (exit {p.ExitCode}):\n{stderr}\n{stdout.Result}");
+            return JsonSerializer.Deserialize<List<double>>(File.ReadAllText(output))!;
+        }
+        finally { File.Delete(output); }
     }
 
     static List<double> TorchSharpStepSeconds(Shape shape, int threads, int loraRank)
@@ -118,7 +197,7 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
 
     static int[] RandomIds(Random random, int n, int vocab) => Enumerable.Range(0, n).Select(_ => random.Next(vocab)).ToArray();
 
-    static JsonNode PyTorchRun(Shape shape, int threads, int loraRank, string python)
+    static JsonNode PyTorchRun(Shape shape, int threads, int loraRank, string python, bool hugePages)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "Bench", "pytorch_train_step.py");
         var psi = new ProcessStartInfo(python)
@@ -130,6 +209,15 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
                      "--seq", $"{shape.Seq}", "--steps", $"{shape.Steps}", "--warmup", $"{WarmupSteps}",
                      "--threads", $"{threads}", "--lora-r", $"{loraRank}" })
             psi.ArgumentList.Add(a);
+        // PyTorch 1.13's CPU allocator predates THP_MEM_ALLOC_ENABLE (it is set anyway, for newer PyTorch); it takes its
+        // large blocks from glibc, which madvises them for huge pages with this tunable (glibc ≥ 2.35).
+        psi.Environment.Remove("THP_MEM_ALLOC_ENABLE");
+        psi.Environment.Remove("GLIBC_TUNABLES");
+        if (hugePages)
+        {
+            psi.Environment["THP_MEM_ALLOC_ENABLE"] = "1";
+            psi.Environment["GLIBC_TUNABLES"] = "glibc.malloc.hugetlb=1";
+        }
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
         var stdout = p.StandardOutput.ReadToEnd();
         var stderr = p.StandardError.ReadToEnd();

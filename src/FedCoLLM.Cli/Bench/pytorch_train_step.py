@@ -71,6 +71,25 @@ class Gpt2(nn.Module):
         return self.ln_f(x) @ self.wte.weight.t()  # tied head
 
 
+def mapped_libraries():
+    """Shared libraries of this process that do linear algebra (/proc/self/maps), after torch has run a matmul."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if len(line.split()) >= 6}
+    except OSError:
+        return []
+    return sorted(p for p in paths if any(k in p for k in ("blas", "mkl", "blis", "lapack")))
+
+
+def anon_huge_pages_kb():
+    """AnonHugePages summed over this process's mappings: > 0 once libtorch backs tensors with huge pages."""
+    try:
+        with open("/proc/self/smaps") as smaps:
+            return sum(int(line.split()[1]) for line in smaps if line.startswith("AnonHugePages:"))
+    except OSError:
+        return None
+
+
 def main():
     p = argparse.ArgumentParser()
     for name, default in [("vocab", 4096), ("ctx", 128), ("d", 256), ("layers", 4), ("heads", 4),
@@ -101,9 +120,17 @@ def main():
         loss = l.item()
         if step >= a.warmup:
             times.append(time.perf_counter() - t0)
+    # One more, untimed, step that reads the huge pages while the step's [B, T, V] tensors are alive.
+    logits = model(ids, mask)
+    huge_kb = anon_huge_pages_kb()
+    del logits
     median = statistics.median(times)
     json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(),
-               "blas": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+               "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+               "thp_mem_alloc_enable": os.environ.get("THP_MEM_ALLOC_ENABLE"),
+               "anon_huge_pages_kb": huge_kb,
+               "blas_libraries": mapped_libraries(),
+               "torch_config": torch.__config__.show(),
                "step_seconds_median": median, "tokens_per_second": a.batch * a.seq / median,
                "loss": loss}, sys.stdout)
 
