@@ -16,6 +16,7 @@ public static class CommandLine
         {
             data.SetDescription("Build benchmark data sets.");
             data.AddCommand<WordNetCommand>("wordnet").WithDescription("Federated WordNet 3.0 benchmark, pre-training corpus and tokenizer.");
+            data.AddCommand<SkillsCommand>("skills").WithDescription("Federated skills benchmark (arithmetic, comparison, letters, word problems): generated splits, pre-training corpus and tokenizer.");
         });
         config.AddCommand<RunCommand>("run").WithDescription("Run job files (default jobs/wordnet.conf) on the local single-process cluster and follow them (resumes from --out).");
         config.AddCommand<SubmitCommand>("submit").WithDescription("Validate a job file and journal its spec in a running cluster (the same spec again is a no-op); --watch follows it.");

@@ -45,8 +45,11 @@ public static partial class BytePairEncodingTrainer
         return counts;
     }
 
-    private static BytePairEncoding Train(Dictionary<string, long> preTokens, int vocabularySize)
+    /// <summary>Trains on pre-token counts (from <see cref="CountPreTokens"/>, possibly filtered: a pre-token left
+    /// out takes no part in any merge, so its bytes stay separate tokens when text is encoded).</summary>
+    public static BytePairEncoding Train(Dictionary<string, long> preTokens, int vocabularySize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 257);
         var tokens = new List<string>(vocabularySize);
         var idOfToken = new Dictionary<string, int>(StringComparer.Ordinal);
         var idOfByte = new int[256];

@@ -1,3 +1,5 @@
+using FedCoLLM.Benchmarks.MultipleChoice;
+
 namespace FedCoLLM.Benchmarks.WordNet;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace FedCoLLM.Benchmarks.WordNet;
 public sealed class GlossQuestionGenerator
 {
     public const int ChoiceCount = 4;
-    private static readonly string[] Labels = ["A", "B", "C", "D"];
+    private static readonly string[] Labels = MultipleChoiceQuestion.Labels;
 
     // A domain this small could not supply three distinct distractors by rejection sampling in reasonable time.
     private const int MaxDrawsPerQuestion = 10_000;
@@ -83,6 +85,6 @@ public sealed class GlossQuestionGenerator
         texts.Insert(answerIndex, answer.HeadLemma);
 
         var choices = texts.Select((text, i) => new AnswerChoice(Labels[i], text)).ToArray();
-        return new MultipleChoiceQuestion(IdOf(answer), answer.Definition, choices, Labels[answerIndex], answer.Offset);
+        return new MultipleChoiceQuestion(IdOf(answer), answer.Definition, choices, Labels[answerIndex]);
     }
 }

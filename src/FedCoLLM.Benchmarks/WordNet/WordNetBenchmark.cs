@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using FedCoLLM.Benchmarks.MultipleChoice;
 using FedCoLLM.Benchmarks.Tokenization;
 
 namespace FedCoLLM.Benchmarks.WordNet;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FedCoLLM.Benchmarks.MultipleChoice;
 using FedCoLLM.Benchmarks.WordNet;
 
 namespace FedCoLLM.Learning.Tests.Benchmarks;

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace FedCoLLM.Benchmarks.WordNet;
+namespace FedCoLLM.Benchmarks.MultipleChoice;
 
 /// <summary>
 /// Writes questions in the AI2 JSONL schema, one object per line:
