@@ -56,8 +56,6 @@ public static class CommandLine
                  .WithDescription("Secure aggregation vs plain FedAvg: extra bytes per client and time per round at K = 4, 16, 64.");
             bench.AddCommand<TransferBenchCommand>("transfer")
                  .WithDescription("Adapter blob transfer between two nodes (BlobServerActor/BlobFetcher over remoting, TLS on and off) vs a raw socket copy.");
-            bench.AddCommand<SimulatedRoundBenchCommand>("round-simulated")
-                 .WithDescription("Orchestration overhead of a FedCoLLM round: the real actors, journal and transfers with simulated steps, 16 clients.");
             bench.AddCommand<ScaleBenchCommand>("scale")
                  .WithDescription("Round time, idle memory per client, journal growth and recovery time at 10 … 10,000 simulated clients.");
             bench.AddCommand<RoundBenchCommand>("round")

@@ -4,7 +4,7 @@ using FedCoLLM.Actors.Rounds;
 namespace FedCoLLM.Actors.Simulation;
 
 /// <summary>
-/// Issue 15 item 5 (<c>fedcollm bench round-simulated</c>, or <c>bench round --simulated</c>): what a FedCoLLM round
+/// Issue 15 item 5 (<c>fedcollm bench round --simulated</c>): what a FedCoLLM round
 /// costs besides its compute. A simulated federation (<see cref="SimulatedCluster"/>: the production actors, journal,
 /// blob stores and chunked transfers) runs <see cref="Settings.Rounds"/> rounds of <see cref="Settings.Clients"/>
 /// clients whose steps answer at once with blobs of the built-in job's sizes; everything the round then takes is

@@ -26,7 +26,7 @@ public sealed record StepSpan(string Operation, RoundPhase Phase, int Round, str
 /// <paramref name="clientCompute"/> / <paramref name="serverCompute"/>, spent waiting on the worker's thread) with outputs of the configured sizes, derived from the step's seed and inputs, so
 /// reruns give the same bytes. It reads every input from the store (verifying its hash) and writes every output there,
 /// exactly as <see cref="LearningStepRunner"/> does, so the blob store's cost is measured, not skipped. A real
-/// component of the `bench round-simulated` and `bench scale` commands, not a test double: the actors, journal, blob
+/// component of the `bench round --simulated` and `bench scale` commands, not a test double: the actors, journal, blob
 /// store and transfers around it are the production ones.
 /// </summary>
 public sealed class SimulatedStepRunner(IBlobStore store, SimulatedSizes sizes, TimeSpan clientCompute = default, TimeSpan serverCompute = default) : IStepRunner

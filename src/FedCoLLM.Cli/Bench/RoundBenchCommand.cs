@@ -48,8 +48,31 @@ public sealed class RoundBenchSettings : CommandSettings
     [CommandOption("--json <FILE>"), Description("Also write the results as one JSON object.")]
     public string? Json { get; init; }
 
+    // --simulated: the real actors, journal, blob stores and transfers with simulated steps (OverheadBench).
+    [CommandOption("--simulated"), Description("Measure orchestration overhead instead: the real actors, journal and transfers, each step a deterministic stub.")]
+    public bool Simulated { get; init; }
+
+    [CommandOption("--clients <K>"), Description("--simulated: simulated clients (default 16).")]
+    public int Clients { get; init; } = 16;
+
+    [CommandOption("--rounds <N>"), Description("--simulated: measured rounds after one warm-up; medians are reported (default 5).")]
+    public int Rounds { get; init; } = 5;
+
+    [CommandOption("--real-round-seconds <S>"), Description("--simulated: a real round of the built-in job, in seconds, to divide by.")]
+    public double RealRoundSeconds { get; init; }
+
+    [CommandOption("--real-round-source <TEXT>"), Description("--simulated: where --real-round-seconds comes from (recorded in the JSON).")]
+    public string RealRoundSource { get; init; } = "";
+
+    [CommandOption("--postgres"), Description("--simulated: journal to a fresh database on FEDCOLLM_POSTGRES instead of SQLite.")]
+    public bool Postgres { get; init; }
+
+    [CommandOption("--out <DIR>"), Description("--simulated: scratch directory (default runs/bench-round-simulated).")]
+    public string Out { get; init; } = "runs/bench-round-simulated";
+
     public override ValidationResult Validate()
     {
+        if (Simulated) return SimulatedRoundBench.Validate(this);
         foreach (var (name, value) in new[] { ("--client-examples", ClientExamples), ("--public-examples", PublicExamples), ("--eval-items", EvalItems), ("--batch", Batch), ("--threads", Threads), ("--profile-steps", ProfileSteps), ("--peak-size", PeakSize) })
             if (value < 1) return ValidationResult.Error($"{name} = {value}; it must be at least 1.");
         return ValidationResult.Success();
@@ -57,10 +80,11 @@ public sealed class RoundBenchSettings : CommandSettings
 }
 
 /// <summary>`fedcollm bench round`: prints and writes what <see cref="RoundBenchmark"/> measures.</summary>
-public sealed class RoundBenchCommand : Command<RoundBenchSettings>
+public sealed class RoundBenchCommand : AsyncCommand<RoundBenchSettings>
 {
-    public override int Execute(CommandContext context, RoundBenchSettings s, CancellationToken cancellation)
+    public override async Task<int> ExecuteAsync(CommandContext context, RoundBenchSettings s, CancellationToken cancellation)
     {
+        if (s.Simulated) return await SimulatedRoundBench.RunAsync(context, s);
         var options = new RoundBenchmarkOptions
         {
             Slm = BenchModelShape.Named(s.Slm, "--slm"),

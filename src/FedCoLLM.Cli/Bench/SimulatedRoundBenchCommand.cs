@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using FedCoLLM.Actors.Simulation;
@@ -8,37 +7,18 @@ using Spectre.Console.Cli;
 namespace FedCoLLM.Cli.Bench;
 
 /// <summary>
-/// `fedcollm bench round-simulated` (also meant to answer `bench round --simulated`): the orchestration overhead of a
-/// FedCoLLM round at the built-in job's sizes. The measurement is <see cref="OverheadBench"/>; this only parses and prints.
+/// `fedcollm bench round --simulated`: the orchestration overhead of a FedCoLLM round at the built-in job's sizes.
+/// The measurement is <see cref="OverheadBench"/>; this only prints it.
 /// </summary>
-public sealed class SimulatedRoundBenchCommand : AsyncCommand<SimulatedRoundBenchCommand.Settings>
+static class SimulatedRoundBench
 {
-    public sealed class Settings : CommandSettings
-    {
-        [CommandOption("--clients <K>")] [DefaultValue(16)] [Description("Simulated clients (default 16).")]
-        public int Clients { get; init; } = 16;
-        [CommandOption("--rounds <N>")] [DefaultValue(5)] [Description("Measured rounds (one warm-up round runs before them); medians are reported.")]
-        public int Rounds { get; init; } = 5;
-        [CommandOption("--real-round-seconds <S>")]
-        [Description("A real round of the built-in job, in seconds, to divide by (e.g. from `fedcollm run` phase timings).")]
-        public double RealRoundSeconds { get; init; }
-        [CommandOption("--real-round-source <TEXT>")] [Description("Where --real-round-seconds comes from (recorded in the JSON).")]
-        public string RealRoundSource { get; init; } = "";
-        [CommandOption("--postgres")] [Description("Journal to a fresh database on FEDCOLLM_POSTGRES instead of SQLite.")]
-        public bool Postgres { get; init; }
-        [CommandOption("--out <DIR>")] [DefaultValue("runs/bench-round-simulated")] [Description("Scratch directory (journal, blob stores).")]
-        public string Out { get; init; } = "runs/bench-round-simulated";
-        [CommandOption("--json <FILE>")] [Description("Also write the result as JSON.")]
-        public string? Json { get; init; }
+    public static ValidationResult Validate(RoundBenchSettings s) =>
+        s.Clients < 1 ? ValidationResult.Error($"--clients {s.Clients}: at least 1.")
+        : s.Rounds < 1 ? ValidationResult.Error($"--rounds {s.Rounds}: at least 1.")
+        : !(s.RealRoundSeconds > 0) ? ValidationResult.Error("--simulated needs --real-round-seconds, a positive number: the time of a real round of the built-in job (say where it comes from with --real-round-source).")
+        : ValidationResult.Success();
 
-        public override ValidationResult Validate() =>
-            Clients < 1 ? ValidationResult.Error($"--clients {Clients}: at least 1.")
-            : Rounds < 1 ? ValidationResult.Error($"--rounds {Rounds}: at least 1.")
-            : !(RealRoundSeconds > 0) ? ValidationResult.Error("--real-round-seconds is required and must be positive: the time of a real round of the built-in job (say where it comes from with --real-round-source).")
-            : ValidationResult.Success();
-    }
-
-    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CommandContext context, RoundBenchSettings s)
     {
         var dir = Path.GetFullPath(Path.Combine(s.Out, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));
         var result = await OverheadBench.RunAsync(new OverheadBench.Settings(s.Clients, s.Rounds, s.RealRoundSeconds, s.RealRoundSource, dir)

@@ -4,6 +4,7 @@ using FedCoLLM.Learning.Federation;
 using FedCoLLM.Learning.Lora;
 using FedCoLLM.Learning.Losses;
 using FedCoLLM.Learning.Models;
+using FedCoLLM.Learning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,8 +12,9 @@ namespace FedCoLLM.Learning.Benchmarking;
 
 /// <summary>
 /// Where one distillation optimizer step's time goes (medians, seconds): building the batch, the transformer body's
-/// forward, the tied LM head's forward, the loss (answer CE + λ·top-k KD), the backward pass (of which the LM head's
-/// part), gradient clipping + AdamW. The step is <see cref="Distillation.Train"/>'s micro-batch, replayed piece by
+/// forward (hidden states), the loss (the LM head on the answer rows fused with CE + λ·top-k KD; its gradient is
+/// computed inside the loss's forward), the backward pass, gradient clipping + AdamW. LmHeadForward/LmHeadBackward
+/// time a dense head over every position on the same shapes, for comparison with what the fused loss avoids. The step is <see cref="Distillation.Train"/>'s micro-batch, replayed piece by
 /// piece with a stopwatch on a second copy of the model: the forward is split by timing the LM head's matmul
 /// (and, for the backward, its input gradient) alone on the same shapes, since the model's forward is one call.
 /// The production phase's own step time (RoundBenchmarkResult.LlmDistillationStepSecondsMedian) checks that the
@@ -36,7 +38,6 @@ public sealed record StepBreakdown(int BatchRows, int BatchLength, int AnswerPos
         var trainable = adapter.TrainableParameters();
         var o = settings.Optimizer;
         using var optimizer = optim.AdamW(trainable, o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay);
-        var kdLoss = new TopKDistillationLoss(setup.Distillation.Kd);
         var builder = new BatchBuilder(PadId: 0, setup.MaxLength);
         var indices = Enumerable.Range(0, Math.Min(settings.BatchSize, examples.Count)).ToArray();
         var wte = model.named_parameters().First(p => p.name == "transformer.wte.weight").parameter;
@@ -54,13 +55,17 @@ public sealed record StepBreakdown(int BatchRows, int BatchLength, int AnswerPos
             {
                 var batch = builder.Build(examples, indices).To(compute.TorchDevice);
                 t[0] = Lap();
-                var logits = model.forward(batch.InputIds, batch.AttentionMask);
+                var hidden = model.HiddenStates(batch.InputIds, batch.AttentionMask);
                 t[1] = Lap();
-                // Distillation.Train's micro-batch loss, the same calls in the same order.
-                var ce = AnswerCrossEntropy.Mean(logits, batch.Labels);
-                var studentRows = Losses.AnswerPositions.Select(logits, batch.Labels);
+                // Distillation.Train's micro-batch loss, the same calls in the same order: the LM head runs on the
+                // answer rows only, fused with CE + λ·KD.
+                var pass = new ForwardPass(batch, hidden, model.Head);
                 var (teacherIndices, teacherValues) = TopKTeacher.Assemble(batch.ExampleIndices.Select(i => teacher[i]).ToList(), batch);
-                var loss = ce + setup.Distillation.Lambda * kdLoss.Compute(studentRows, teacherIndices, teacherValues);
+                var studentRows = pass.AnswerRows();
+                var loss = setup.Distillation.Lambda == 0
+                    ? SupervisedFineTuning.AnswerLoss(pass)
+                    : FusedHeadLoss.CrossEntropyPlusDistillation(pass.AnswerHead(), pass.Targets(),
+                        teacherIndices.to(hidden.device), teacherValues.to(hidden.device), setup.Distillation.Kd, setup.Distillation.Lambda);
                 loss.item<float>();
                 t[2] = Lap();
                 loss.backward();
