@@ -53,6 +53,8 @@ public static class CommandLine
                  .WithDescription("LoRA SFT step on a GPT-2-shaped model: TorchSharp vs PyTorch, tokens/s.");
             bench.AddCommand<SecAggBenchCommand>("secagg")
                  .WithDescription("Secure aggregation vs plain FedAvg: extra bytes per client and time per round at K = 4, 16, 64.");
+            bench.AddCommand<FailoverBenchCommand>("failover")
+                 .WithDescription("Job-host SIGKILLs on a node cluster (fedcollm chaos --kind job-host): kill → next persisted phase transition, with its breakdown.");
         });
     }
 }
