@@ -29,11 +29,14 @@ public sealed record FailoverBreakdown(double? Unreachable, double? Downed, doub
     static double? Min(double? a, double? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
 
     /// <summary>Reads the stages from every incarnation's lines but the one killed.</summary>
-    public static FailoverBreakdown Read(ChaosCluster cluster, NodeProcess killed, DateTime killedAt, double? transitionSeconds)
+    public static FailoverBreakdown Read(ChaosCluster cluster, NodeProcess killed, DateTime killedAt, double? transitionSeconds) =>
+        From(cluster.Layout.Nodes.Append(ChaosCluster.Follower).Distinct()
+            .SelectMany(cluster.Incarnations).Where(p => !ReferenceEquals(p, killed)).SelectMany(p => p.Lines), killedAt, transitionSeconds);
+
+    /// <summary>The stages from the survivors' lines (any order; those before the kill are ignored).</summary>
+    public static FailoverBreakdown From(IEnumerable<OutputLine> survivorLines, DateTime killedAt, double? transitionSeconds)
     {
-        var lines = cluster.Layout.Nodes.Append(ChaosCluster.Follower).Distinct()
-            .SelectMany(cluster.Incarnations).Where(p => !ReferenceEquals(p, killed))
-            .SelectMany(p => p.Lines).Where(l => l.At > killedAt).OrderBy(l => l.At).ToArray();
+        var lines = survivorLines.Where(l => l.At > killedAt).OrderBy(l => l.At).ToArray();
         double? First(string marker, DateTime? after = null) =>
             lines.FirstOrDefault(l => (after is null || l.At >= after) && l.Text.Contains(marker, StringComparison.Ordinal)) is { } line
                 ? (line.At - killedAt).TotalSeconds : null;
