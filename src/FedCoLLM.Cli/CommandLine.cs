@@ -60,6 +60,8 @@ public static class CommandLine
                  .WithDescription("Round time, idle memory per client, journal growth and recovery time at 10 … 10,000 simulated clients.");
             bench.AddCommand<RoundBenchCommand>("round")
                  .WithDescription("One FedCoLLM round (2 clients) on real-size random GPT-2 shapes: wall time, peak RSS and fraction of the fp32 matmul peak per phase.");
+            bench.AddCommand<FailoverBenchCommand>("failover")
+                 .WithDescription("Job-host SIGKILLs on a node cluster (fedcollm chaos --kind job-host): kill → next persisted phase transition, with its breakdown.");
         });
     }
 }

@@ -54,5 +54,9 @@ public class ChaosCommandTests
         Assert.StartsWith("client", secagg["victim"]!.GetValue<string>());
         // Killed while its protocol step ran, or just after it was submitted, before the round aggregated.
         Assert.Matches(@", (mid-step|just after step) \(round \d \w+ \S+ secagg-(advertise|share|mask|unmask) attempt \d", secagg["killed_during"]!.GetValue<string>());
+        // The failover profile (fedcollm bench failover reads it): the killed host's job entity replayed its journal on a survivor.
+        var host = trials.Single(t => t!["kind"]!.GetValue<string>() == "job-host")!;
+        Assert.NotNull(host["breakdown"]?["at"]?["entity_recovered_s"]);
+        Assert.NotNull(host["breakdown"]?["detect_s"]);
     }
 }

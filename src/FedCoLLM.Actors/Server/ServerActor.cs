@@ -60,6 +60,8 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     readonly HashSet<string> fetchingSecAgg = new(StringComparer.Ordinal);
     // What the directory has acknowledged of this job: listed, then delisted (resent on a timer until then).
     bool listed, delisted;
+    // Events replayed by recovery (reported in JobEntityRecovered: the failover bench's journal-replay figure).
+    long replayed;
 
     public const string PersistenceIdPrefix = "federation-job-";
 
@@ -83,6 +85,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         });
         Recover<IRoundEvent>(e =>
         {
+            replayed++;
             var before = state;
             state = state.Apply(e);
             metrics.Observe(before, e, state, live: false);
@@ -91,6 +94,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         {
             metrics.Recovered(state);
             log.Info("Job {JobId} recovered at round {Round}, {Phase}", jobId, state.Round, state.Phase);
+            Context.System.EventStream.Publish(new JobEntityRecovered(jobId, state.Round, state.Phase.Name, replayed));
             Reconcile();
         });
 
@@ -152,6 +156,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     protected override void PreStart()
     {
         worker = Context.ActorOf(TrainingWorker.Props(services.Runner), "worker");
+        Context.System.EventStream.Publish(new JobEntityStarted(jobId));
         base.PreStart();
     }
 

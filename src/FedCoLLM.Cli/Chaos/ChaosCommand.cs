@@ -42,6 +42,11 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         public bool Loopback { get; init; }
         [CommandOption("--secure-aggregation")] [Description("The job runs secure aggregation (no dropout tolerated: a killed client must resume its step); the client fault kills a client mid-protocol (client-secagg).")]
         public bool SecureAggregation { get; init; }
+        [CommandOption("--kind <KIND>")] [Description("Kill only this kind in every trial (job-host, aggregator, client-training, transfer, client-secagg) instead of taking turns.")]
+        public string? Kind { get; init; }
+
+        /// <summary>The kind of <see cref="Kind"/>, or null when kinds take turns.</summary>
+        public FaultKind? OnlyKind => Kind is null ? null : Enum.GetValues<FaultKind>().First(k => ChaosReport.Name(k) == Kind);
 
         public override ValidationResult Validate()
         {
@@ -50,11 +55,23 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
             if (Rounds < 1) return ValidationResult.Error("--rounds must be at least 1.");
             if (RestartAfter < 0) return ValidationResult.Error("--restart-after must be 0 or more seconds.");
             if (TrialTimeout <= 0) return ValidationResult.Error("--trial-timeout must be positive.");
+            if (Kind is not null && Enum.GetValues<FaultKind>().All(k => ChaosReport.Name(k) != Kind))
+                return ValidationResult.Error($"--kind {Kind}: expected one of {string.Join(", ", Enum.GetValues<FaultKind>().Select(ChaosReport.Name))}.");
+            if (OnlyKind == FaultKind.ClientSecAgg && !SecureAggregation) return ValidationResult.Error("--kind client-secagg needs --secure-aggregation.");
+            if (OnlyKind == FaultKind.ClientTraining && SecureAggregation) return ValidationResult.Error("--kind client-training: a secure-aggregation job trains inside its protocol; use --kind client-secagg.");
             return ValidationResult.Success();
         }
     }
 
-    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellation)
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellation) =>
+        (await Run(s, cancellation)).ExitCode;
+
+    /// <summary>What a chaos run did: its exit code (0: every trial passed), the trials, and the run's wall time.</summary>
+    public sealed record RunOutcome(int ExitCode, IReadOnlyList<TrialResult> Trials, string Command, TimeSpan Wall);
+
+    /// <summary>The whole run — reference, trials, chaos.md and chaos.json — for <c>fedcollm chaos</c> and the
+    /// benchmarks that wrap it (<c>fedcollm bench failover</c>).</summary>
+    public static async Task<RunOutcome> Run(Settings s, CancellationToken cancellation)
     {
         var labUnavailable = s.Loopback ? "--loopback" : LabNetwork.Unavailable() ?? LabPostgres.Unavailable();
         var admin = Environment.GetEnvironmentVariable("FEDCOLLM_POSTGRES");
@@ -62,17 +79,17 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         {
             AnsiConsole.MarkupLine($"[red]The lab is not available ({Markup.Escape(labUnavailable)}) and FEDCOLLM_POSTGRES is not set:[/] loopback trials journal to PostgreSQL, one fresh database per trial. " +
                                    "Set it to an Npgsql connection string for a role with CREATEDB (.ci/run creates one: Host=127.0.0.1;Username=fedcollm;Password=fedcollm;Database=fedcollm).");
-            return 2;
+            return new RunOutcome(2, [], "", TimeSpan.Zero);
         }
         var wall = Stopwatch.StartNew();
         Directory.CreateDirectory(s.Out);
         var jobFile = Path.GetFullPath(Path.Combine(s.Out, "job.conf"));
         File.WriteAllText(jobFile, JobText(s.Clients, s.Rounds, s.FederationSeed, s.Data, secureAggregation: s.SecureAggregation));
-        if (JobFiles.TryLoad(jobFile) is not { } spec) return 2;
+        if (JobFiles.TryLoad(jobFile) is not { } spec) return new RunOutcome(2, [], "", TimeSpan.Zero);
         string[] planArgs = [jobFile, "--data-dir", Path.Combine(s.Data, "clients")];
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);
 
-        if (await Reference(planArgs, Path.Combine(s.Out, "reference"), spec.JobId, TimeSpan.FromMinutes(s.TrialTimeout)) is not { } reference) return 1;
+        if (await Reference(planArgs, Path.Combine(s.Out, "reference"), spec.JobId, TimeSpan.FromMinutes(s.TrialTimeout)) is not { } reference) return new RunOutcome(1, [], "", wall.Elapsed);
 
         var clientIds = spec.ClientIds;
         LabNetwork? network = null;
@@ -93,7 +110,7 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
                 TimeSpan.FromSeconds(s.RestartAfter), TimeSpan.FromMinutes(s.TrialTimeout), s.KeepDatabases, s.SecureAggregation);
             for (var trial = s.FromTrial; trial <= s.Trials && !stop.Token.IsCancellationRequested; trial++)
             {
-                var fault = ChaosFault.Draw(s.Seed, trial - 1, s.Rounds, s.Clients, s.SecureAggregation);
+                var fault = ChaosFault.Draw(s.Seed, trial - 1, s.Rounds, s.Clients, s.SecureAggregation, s.OnlyKind);
                 Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] trial {trial}/{s.Trials}: kill the {fault}");
                 TrialResult result;
                 try { result = await ChaosTrial.Run(trial, fault, shared, stop.Token); }
@@ -111,13 +128,13 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
             network?.Dispose();
         }
 
-        var command = $"fedcollm chaos --trials {s.Trials}{(s.FromTrial > 1 ? $" --from-trial {s.FromTrial}" : "")} --seed {s.Seed} --clients {s.Clients} --rounds {s.Rounds}{(s.SecureAggregation ? " --secure-aggregation" : "")}";
+        var command = $"fedcollm chaos --trials {s.Trials}{(s.FromTrial > 1 ? $" --from-trial {s.FromTrial}" : "")} --seed {s.Seed} --clients {s.Clients} --rounds {s.Rounds}{(s.SecureAggregation ? " --secure-aggregation" : "")}{(s.Kind is null ? "" : $" --kind {s.Kind}")}";
         ChaosReport.Write(s.Out, command, results, reference, wall.Elapsed);
         Console.WriteLine(ChaosReport.Summary(results));
         Console.WriteLine(ChaosReport.Recovery(results));
         Console.WriteLine($"Report: {Path.Combine(s.Out, "chaos.md")} and chaos.json.");
-        if (stop.Token.IsCancellationRequested) return 130;
-        return results.Count == s.Trials - s.FromTrial + 1 && results.All(r => r.Passed) ? 0 : 1;
+        var code = stop.Token.IsCancellationRequested ? 130 : results.Count == s.Trials - s.FromTrial + 1 && results.All(r => r.Passed) ? 0 : 1;
+        return new RunOutcome(code, results, command, wall.Elapsed);
     }
 
     /// <summary>The undisturbed run every trial is compared with: <c>fedcollm run</c> of the job on the local

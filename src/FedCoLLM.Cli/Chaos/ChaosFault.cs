@@ -38,14 +38,16 @@ public sealed record ChaosFault(FaultKind Kind, int Round, RoundPhase Phase, int
 
     /// <summary>Trial <paramref name="trial"/>'s fault. Kinds go round-robin in a seeded order, so every kind is tried
     /// equally often; everything else is drawn from the chaos seed, so a seed replays the same faults.</summary>
-    public static ChaosFault Draw(long seed, int trial, int rounds, int clients, bool secureAggregation = false)
+    /// <param name="only">Every trial kills this kind (<c>fedcollm bench failover</c>: job-host); the round, phase and delay
+    /// are drawn as in a mixed run.</param>
+    public static ChaosFault Draw(long seed, int trial, int rounds, int clients, bool secureAggregation = false, FaultKind? only = null)
     {
         var kinds = Kinds(secureAggregation);
         // Random(int) is stable across runs and machines (HashCode.Combine is not: it is salted per process).
         var cycle = new Random(unchecked((int)(seed * 1_000_003 + trial / kinds.Length)));
         var order = kinds.OrderBy(_ => cycle.Next()).ToArray();
         var rng = new Random(unchecked((int)(seed * 7_919 + trial * 104_729 + 17)));
-        var kind = order[trial % kinds.Length];
+        var kind = only ?? order[trial % kinds.Length];
         var delay = TimeSpan.FromMilliseconds(kind switch
         {
             FaultKind.JobHost => rng.Next(0, 2000),

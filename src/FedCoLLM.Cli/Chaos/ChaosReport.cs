@@ -23,7 +23,7 @@ public static class ChaosReport
         return $"kill → next phase transition (s): min {seconds[0]:F1}, median {Quantile(seconds, 0.5):F1}, p90 {Quantile(seconds, 0.9):F1}, max {seconds[^1]:F1} (n = {seconds.Length})";
     }
 
-    static double Quantile(double[] sorted, double q)
+    public static double Quantile(double[] sorted, double q)
     {
         var position = q * (sorted.Length - 1);
         var low = (int)Math.Floor(position);
@@ -92,6 +92,7 @@ public static class ChaosReport
                 ["kill_to_progress_seconds"] = t.KillToProgressSeconds,
                 ["wall_seconds"] = t.WallSeconds,
                 ["error"] = t.Error,
+                ["breakdown"] = t.Breakdown?.ToJson(),
             }).ToArray()),
         };
         File.WriteAllText(Path.Combine(directory, "chaos.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

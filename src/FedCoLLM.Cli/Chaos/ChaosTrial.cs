@@ -9,7 +9,7 @@ namespace FedCoLLM.Cli.Chaos;
 /// <summary>What one trial did and found.</summary>
 public sealed record TrialResult(
     int Trial, ChaosFault Fault, string? Victim, string? KilledDuring, bool Completed, bool Identical,
-    IReadOnlyList<string> JournalProblems, double? KillToProgressSeconds, double WallSeconds, string? Error)
+    IReadOnlyList<string> JournalProblems, double? KillToProgressSeconds, double WallSeconds, string? Error, FailoverBreakdown? Breakdown = null)
 {
     public bool Killed => Victim is not null;
     public bool Passed => Completed && Identical && JournalProblems.Count == 0 && Error is null;
@@ -38,6 +38,8 @@ public static partial class ChaosTrial
         var cluster = new ChaosCluster(context.Site.Layout(directory, context.Site.ForNodes(database.Name), context.JobFile, context.DataDir, context.ClientIds));
         string? victim = null, during = null;
         double? recovery = null;
+        NodeProcess? killed = null;
+        var killedAtUtc = DateTime.MinValue;
         var checks = new TrialChecks(context.Timeout, context.Reference, database.ConnectionString, context.ClientIds, context.Rounds, context.SecureAggregation);
         var verdict = await TrialRun.Run(cluster, Path.Combine(directory, "logs"), checks, async deadline =>
         {
@@ -47,6 +49,7 @@ public static partial class ChaosTrial
             var before = await JournalAudit.LatestTransition(database.ConnectionString, deadline);
             var phase = FollowerPhase(cluster);
             var killedAt = Stopwatch.StartNew();
+            (killed, killedAtUtc) = (dying, DateTime.UtcNow);
             cluster.Kill(t.Victim);
             var progress = WaitForProgress(database.ConnectionString, before, killedAt, deadline);
             await Task.Delay(context.RestartAfter, deadline);
@@ -57,7 +60,9 @@ public static partial class ChaosTrial
             recovery = await progress;
         }, cancellation);
         var error = verdict.Passed ? null : (verdict.Error is null ? "" : verdict.Error + "; ") + $"journal kept in database {database.Name}, logs in {directory}";
-        var result = new TrialResult(trial, fault, victim, during, verdict.Completed, verdict.Identical, verdict.JournalProblems, recovery, wall.Elapsed.TotalSeconds, error);
+        // Every kind gets the breakdown; it is the job host's failover that it explains (the bench reads it).
+        var breakdown = killed is null ? null : FailoverBreakdown.Read(cluster, killed, killedAtUtc, recovery);
+        var result = new TrialResult(trial, fault, victim, during, verdict.Completed, verdict.Identical, verdict.JournalProblems, recovery, wall.Elapsed.TotalSeconds, error, breakdown);
         database.KeepOnDispose = context.KeepDatabases || !result.Passed;
         return result;
     }

@@ -12,6 +12,11 @@ public abstract class ClusterLayout : IDisposable
     /// <summary>The role-less node that submits the job and follows it to its end (<c>fedcollm submit --watch</c>).</summary>
     public const string Follower = "follower";
 
+    /// <summary>How long the follower waits for the cluster to answer (submit's --timeout). All nodes start together and
+    /// the first seed waits seed-node-timeout (15 s) for the others; at load average ~60 the cluster formed after more
+    /// than submit's default 30 s and the follower gave up before any fault (2 of the first 4 trials of a failover bench).</summary>
+    public const string FollowerJoinTimeoutSeconds = "120";
+
     /// <summary>The nodes that may host the job entity (server role).</summary>
     public abstract IReadOnlyList<string> ServerNodes { get; }
     public abstract string Aggregator { get; }

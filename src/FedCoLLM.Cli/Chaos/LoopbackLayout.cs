@@ -51,7 +51,8 @@ public sealed class LoopbackLayout : ClusterLayout
         for (var i = 0; i < clientIds.Count; i++)
             Add(ClientNodes[i], ports[3 + i], "node", "--role", "client", "--client-id", clientIds[i], "--data-dir", Path.Combine(dataDir, "clients"), "--out", Out(ClientNodes[i]));
         // The follower submits the job (a no-op after a restart) and follows it; its report names the final adapters.
-        Add(Follower, ports[^1], "submit", jobFile, "--watch", "--report-dir", Out(Follower), "--blobs", serverBlobs, "--out", Out(Follower));
+        Add(Follower, ports[^1], "submit", jobFile, "--watch", "--report-dir", Out(Follower), "--blobs", serverBlobs, "--out", Out(Follower),
+            "--timeout", FollowerJoinTimeoutSeconds);
         FollowerReport = Out(Follower);
         using var certificates = RunCertificates.Create(Path.Combine(directory, "tls"));
         foreach (var name in specs.Keys) credentials[name] = certificates.Loopback(name);

@@ -89,6 +89,7 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);
         await using var host = FederationHost.Start(config, blobs, clients, NodeTrace.Steps);
         NodeTrace.Transfers(host.System);
+        NodeTrace.Membership(host.System);
         var cluster = Cluster.Get(host.System);
         Console.WriteLine($"Node {cluster.SelfAddress} roles [{string.Join(", ", cluster.SelfRoles)}]" +
             (clients.Count > 0 ? $" clients [{string.Join(", ", clients.Select(c => c.ClientId))}]" : "") + $", blobs {blobs}.");

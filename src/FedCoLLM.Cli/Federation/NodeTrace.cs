@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Akka.Cluster;
+using FedCoLLM.Actors.Server;
 using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Rounds;
 using FedCoLLM.Actors.Workers;
@@ -14,6 +16,12 @@ public static class NodeTrace
     public const string StepStarted = "step started:";
     public const string StepFinished = "step finished:";
     public const string Serving = "serving blob";
+    // Membership and job-entity lines: `fedcollm bench failover` splits a failover into its parts by them.
+    public const string Unreachable = "member unreachable:";
+    public const string Downed = "member downed:";
+    public const string Removed = "member removed:";
+    public const string EntityStarted = "job entity started:";
+    public const string EntityRecovered = "job entity recovered:";
 
     static void Line(string text) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss.fff}] {text}");
 
@@ -25,6 +33,29 @@ public static class NodeTrace
     {
         var printer = system.ActorOf(Props.Create(() => new TransferPrinter()), "trace-transfers");
         system.EventStream.Subscribe(printer, typeof(BlobServing));
+    }
+
+    /// <summary>Prints what this node sees of other members becoming unreachable, downed and removed, and each job
+    /// entity starting and ending its journal replay here.</summary>
+    public static void Membership(ActorSystem system)
+    {
+        var printer = system.ActorOf(Props.Create(() => new MembershipPrinter()), "trace-membership");
+        Cluster.Get(system).Subscribe(printer, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberDowned), typeof(ClusterEvent.MemberRemoved));
+        system.EventStream.Subscribe(printer, typeof(JobEntityStarted));
+        system.EventStream.Subscribe(printer, typeof(JobEntityRecovered));
+    }
+
+    sealed class MembershipPrinter : ReceiveActor
+    {
+        public MembershipPrinter()
+        {
+            Receive<ClusterEvent.UnreachableMember>(e => Line($"{Unreachable} {e.Member.UniqueAddress}"));
+            Receive<ClusterEvent.MemberDowned>(e => Line($"{Downed} {e.Member.UniqueAddress}"));
+            Receive<ClusterEvent.MemberRemoved>(e => Line($"{Removed} {e.Member.UniqueAddress} (was {e.PreviousStatus})"));
+            Receive<JobEntityStarted>(e => Line($"{EntityStarted} {e.JobId}"));
+            Receive<JobEntityRecovered>(e => Line($"{EntityRecovered} {e.JobId} at round {e.Round} {e.Phase} ({e.Events} events replayed)"));
+        }
     }
 
     sealed class TracingStepRunner(IStepRunner inner) : IStepRunner

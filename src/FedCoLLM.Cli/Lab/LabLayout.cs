@@ -80,7 +80,7 @@ public sealed class LabLayout : ClusterLayout
         {
             var follower = FollowerReport;
             var info = NodeProcess.StartInfo(["submit", jobFile, "--watch", "--report-dir", follower, "--blobs", ServerBlobs, "--out", follower,
-                .. LabTopology.Seeds.SelectMany(s => new[] { "--seed-node", s }), .. extraArgs]);
+                "--timeout", ClusterLayout.FollowerJoinTimeoutSeconds, .. LabTopology.Seeds.SelectMany(s => new[] { "--seed-node", s }), .. extraArgs]);
             info.Environment[NodeEnvironment.Hostname] = network.Hosts[Control].Address;
             info.Environment[NodeEnvironment.Postgres] = nodesPostgres;
             foreach (var (k, v) in followerTls.Environment) info.Environment[k] = v;
