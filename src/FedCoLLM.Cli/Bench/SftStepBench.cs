@@ -31,11 +31,8 @@ static class SftStepBench
             ("before: full [B, T, V] logits, select answer rows, CE", pass => AnswerCrossEntropy.Mean(pass.Logits(), pass.Batch.Labels)),
             ("after: answer rows of the hidden states, fused chunked head + CE", SupervisedFineTuning.AnswerLoss),
         };
-        var random = new Random(0);
         int half = shape.Seq / 2;
-        var examples = Enumerable.Range(0, shape.Batch * (warmup + steps))
-            .Select(_ => new TokenizedExample(RandomIds(random, half, shape.Vocab), RandomIds(random, shape.Seq - half, shape.Vocab)))
-            .ToList();
+        var examples = RandomSftExamples.Make(shape.Batch * (warmup + steps), shape.Seq, shape.Vocab);
         var durations = variants.Select(_ => new List<double>()).ToArray();
         var peaks = new long?[variants.Length];
         var losses = new double[variants.Length];
@@ -84,22 +81,5 @@ static class SftStepBench
                 first_step_loss = losses[i],
             }).ToList(),
         };
-    }
-
-    static int[] RandomIds(Random random, int n, int vocab) => Enumerable.Range(0, n).Select(_ => random.Next(vocab)).ToArray();
-
-    /// <summary>Synchronous IProgress that timestamps every optimizer step (Progress&lt;T&gt; would post asynchronously).</summary>
-    sealed class StepClock : IProgress<TrainingProgress>
-    {
-        readonly Stopwatch clock = Stopwatch.StartNew();
-        double last;
-        public List<double> Durations { get; } = new();
-
-        public void Report(TrainingProgress value)
-        {
-            double now = clock.Elapsed.TotalSeconds;
-            Durations.Add(now - last);
-            last = now;
-        }
     }
 }

@@ -182,11 +182,7 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
         using var model = new Gpt2Model(new Gpt2Config(shape.Vocab, shape.Seq, shape.Width, shape.Layers, shape.Heads,
             EmbdPdrop: 0, AttnPdrop: 0, ResidPdrop: 0));
         LoraAdapter.Apply(model, LoraConfig.ForModelType("gpt2", loraRank, alpha: 16, dropout: 0), seed: 0);
-        var random = new Random(0);
-        int half = shape.Seq / 2;
-        var examples = Enumerable.Range(0, shape.Batch * (WarmupSteps + shape.Steps))
-            .Select(_ => new TokenizedExample(RandomIds(random, half, shape.Vocab), RandomIds(random, shape.Seq - half, shape.Vocab)))
-            .ToList();
+        var examples = RandomSftExamples.Make(shape.Batch * (WarmupSteps + shape.Steps), shape.Seq, shape.Vocab);
         var stamps = new StepClock();
         SupervisedFineTuning.Train(model, examples, new TrainingSettings
         {
@@ -194,8 +190,6 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
         }, compute, stamps);
         return stamps.Durations.Skip(WarmupSteps).ToList();
     }
-
-    static int[] RandomIds(Random random, int n, int vocab) => Enumerable.Range(0, n).Select(_ => random.Next(vocab)).ToArray();
 
     static JsonNode PyTorchRun(Shape shape, int threads, int loraRank, string python, bool hugePages)
     {
@@ -226,20 +220,5 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
             throw new InvalidOperationException($"the PyTorch reference failed (exit {p.ExitCode}); is PyTorch installed for {python}? " +
                                                 $"(Debian: apt-get install python3-torch libopenblas0-pthread)\n{stderr}");
         return JsonNode.Parse(stdout)!;
-    }
-
-    /// <summary>Synchronous IProgress that timestamps every optimizer step (Progress&lt;T&gt; would post asynchronously).</summary>
-    sealed class StepClock : IProgress<TrainingProgress>
-    {
-        readonly Stopwatch clock = Stopwatch.StartNew();
-        double last;
-        public List<double> Durations { get; } = new();
-
-        public void Report(TrainingProgress value)
-        {
-            double now = clock.Elapsed.TotalSeconds;
-            Durations.Add(now - last);
-            last = now;
-        }
     }
 }
