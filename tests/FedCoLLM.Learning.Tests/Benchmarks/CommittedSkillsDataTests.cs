@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FedCoLLM.Benchmarks.Skills;
@@ -21,8 +20,8 @@ public sealed class CommittedSkillsDataTests
         {
             SkillsBenchmark.Generate(new SkillsBenchmarkOptions(), output.FullName);
 
-            var committed = Hashes(CommittedData);
-            var regenerated = Hashes(output.FullName);
+            var committed = DirectoryHashes.Of(CommittedData);
+            var regenerated = DirectoryHashes.Of(output.FullName);
             Assert.Equal(committed.Keys.Order(StringComparer.Ordinal), regenerated.Keys.Order(StringComparer.Ordinal));
             Assert.All(committed, file => Assert.True(
                 file.Value == regenerated[file.Key],
@@ -135,10 +134,4 @@ public sealed class CommittedSkillsDataTests
         if ((m = Regex.Match(stem, @"shares (\d+) \w+ equally among (\d+) friends")).Success) return T(N(m.Groups[1]) / N(m.Groups[2]));
         throw new InvalidDataException($"no solver for \"{stem}\"");
     }
-
-    private static Dictionary<string, string> Hashes(string root) =>
-        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).ToDictionary(
-            path => Path.GetRelativePath(root, path).Replace('\\', '/'),
-            path => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))),
-            StringComparer.Ordinal);
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using FedCoLLM.Benchmarks.WordNet;
 
@@ -17,8 +16,8 @@ public sealed class CommittedWordNetDataTests(InstalledWordNet wordNet)
         {
             WordNetBenchmark.Generate(new WordNetBenchmarkOptions(), output.FullName);
 
-            var committed = Hashes(WordNetFixtures.CommittedData);
-            var regenerated = Hashes(output.FullName);
+            var committed = DirectoryHashes.Of(WordNetFixtures.CommittedData);
+            var regenerated = DirectoryHashes.Of(output.FullName);
             Assert.Equal(committed.Keys.Order(StringComparer.Ordinal), regenerated.Keys.Order(StringComparer.Ordinal));
             Assert.All(committed, file => Assert.True(
                 file.Value == regenerated[file.Key],
@@ -104,10 +103,4 @@ public sealed class CommittedWordNetDataTests(InstalledWordNet wordNet)
         Assert.All(ids, id => Assert.InRange(id, 0, 4095));
         Assert.True(sample.Length > 2.5 * ids.Count, $"{(double)sample.Length / ids.Count:F2} characters per token (3.3 expected for 4096 tokens); are the merges applied?");
     }
-
-    private static Dictionary<string, string> Hashes(string root) =>
-        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).ToDictionary(
-            path => Path.GetRelativePath(root, path).Replace('\\', '/'),
-            path => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))),
-            StringComparer.Ordinal);
 }
