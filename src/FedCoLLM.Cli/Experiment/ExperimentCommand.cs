@@ -43,7 +43,7 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         public int? MaxClientExamples { get; init; }
         [CommandOption("--max-public-examples <N>")] [Description("Distil on only the first N public examples (default: the base job's; 32 with --quick).")]
         public int? MaxPublicExamples { get; init; }
-        [CommandOption("--base-job <FILE>")] [Description("The job every generated job file starts from (default jobs/wordnet.conf; jobs/wordnet-quick.conf with --quick).")]
+        [CommandOption("--base-job <FILE>")] [Description("The job every generated job file starts from (default jobs/NAME.conf, jobs/NAME-quick.conf with --quick, where NAME is the --data folder's name: wordnet or skills).")]
         public string? BaseJob { get; init; }
         [CommandOption("--out <DIR>")] [Description("Experiment directory: jobs/, journal.db, blobs/, results.md, results.json, plots.")] [DefaultValue("runs/experiment")]
         public string Out { get; init; } = "runs/experiment";
@@ -51,7 +51,7 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         public string[] Config { get; init; } = [];
         [CommandOption("--quick")] [Description("Tiny data and steps, 1 seed, 2 clients, 1 round: a structural check in a few minutes.")]
         public bool Quick { get; init; }
-        [CommandOption("--data <DIR>")] [Description("The benchmark (its clients/ID/ folders).")] [DefaultValue("data/wordnet")] public string Data { get; init; } = "data/wordnet";
+        [CommandOption("--data <DIR>")] [Description("The benchmark (its clients/ID/ folders): data/wordnet or data/skills.")] [DefaultValue("data/wordnet")] public string Data { get; init; } = "data/wordnet";
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellation)
@@ -66,7 +66,7 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         ExperimentPlan plan;
         try
         {
-            plan = ExperimentPlan.Create(s.BaseJob ?? (s.Quick ? RunCommand.QuickJob : RunCommand.DefaultJob), s.Data, s.Out,
+            plan = ExperimentPlan.Create(s.BaseJob ?? ExperimentPlan.DefaultBaseJob(s.Data, s.Quick), s.Data, s.Out,
                 s.Clients ?? (s.Quick ? 2 : 4), s.Rounds ?? (s.Quick ? 1 : 3), s.Seeds ?? (s.Quick ? 1 : 3), methods, s.EvalSplit,
                 s.EvalItems ?? (s.Quick ? 20 : null), publicItems > 0 ? publicItems : null, overrides, s, s.MaxClientExamples ?? (s.Quick ? 32 : null));
         }

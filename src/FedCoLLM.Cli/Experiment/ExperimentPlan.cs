@@ -39,6 +39,16 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
 
     public static string Slug(Method m) => m.ToString().ToLowerInvariant();
 
+    /// <summary>The benchmark's own job file, named after its data folder (data/skills → jobs/skills.conf, or
+    /// jobs/skills-quick.conf with --quick), so switching benchmarks is one option.</summary>
+    public static string DefaultBaseJob(string dataDir, bool quick)
+    {
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(dataDir));
+        var file = Path.Combine("jobs", quick ? $"{name}-quick.conf" : $"{name}.conf");
+        return File.Exists(file) ? file
+            : throw new ArgumentException($"--data {dataDir}: no job file {file} for this benchmark; name one with --base-job FILE.");
+    }
+
     /// <param name="baseJobFile">The job every generated file starts from (its models, data, training settings).</param>
     /// <param name="overrides">Job-file lines applied to every job (the experiment's hyper-parameter options).</param>
     public static ExperimentPlan Create(string baseJobFile, string dataDir, string outDir, int clients, int rounds, int seeds,

@@ -7,7 +7,8 @@ using Spectre.Console.Cli;
 
 namespace FedCoLLM.Cli.Models;
 
-/// <summary><c>fedcollm pretrain --preset llm|slm</c>: pre-trains the built-in model pair on the WordNet corpus.
+/// <summary><c>fedcollm pretrain --preset llm|slm</c>: pre-trains a built-in model pair on a benchmark's corpus
+/// (data/wordnet or data/skills).
 /// Interrupted runs (Ctrl-C, kill) resume from the last checkpoint when the same command is run again.</summary>
 public sealed class PretrainCommand : Command<PretrainCommand.Settings>
 {
@@ -17,7 +18,15 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
         public string Preset { get; init; } = "";
         [CommandOption("--steps <N>")] [Description("Optimizer steps (default: the preset's).")]
         public int? Steps { get; init; }
-        [CommandOption("--out <DIR>")] [Description("Output model directory (default: models/wordnet-<preset>).")]
+        [CommandOption("--width <N>")] [Description("Hidden size (default: the preset's); recorded in training.json.")]
+        public int? Width { get; init; }
+        [CommandOption("--layers <N>")] [Description("Transformer blocks (default: the preset's).")]
+        public int? Layers { get; init; }
+        [CommandOption("--heads <N>")] [Description("Attention heads (default: the preset's); must divide --width.")]
+        public int? Heads { get; init; }
+        [CommandOption("--learning-rate <LR>")] [Description("Peak learning rate (default: the preset's).")]
+        public double? LearningRate { get; init; }
+        [CommandOption("--out <DIR>")] [Description("Output model directory (default: models/BENCHMARK-<preset>, BENCHMARK the --data folder's name).")]
         public string? Out { get; init; }
         [CommandOption("--data <DIR>")] [DefaultValue("data/wordnet")] [Description("Benchmark directory with corpus/ and tokenizer/.")]
         public string Data { get; init; } = "data/wordnet";
@@ -34,8 +43,8 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellation)
     {
         var preset = PretrainPreset.Named(s.Preset);
-        if (s.Steps is int steps) preset = preset with { Steps = steps };
-        var output = s.Out ?? Path.Combine("models", $"wordnet-{preset.Name}");
+        preset = preset.With(s.Steps, s.Width, s.Layers, s.Heads, s.LearningRate);
+        var output = s.Out ?? Path.Combine("models", $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}-{preset.Name}");
         if (File.Exists(Path.Combine(output, Pretrainer.HistoryFile)))
         {
             AnsiConsole.MarkupLine($"[green]{Markup.Escape(output)} is already trained[/] (see {Pretrainer.HistoryFile}); delete it to train again.");

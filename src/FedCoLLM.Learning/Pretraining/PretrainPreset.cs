@@ -19,6 +19,22 @@ public sealed record PretrainPreset(string Name, int Width, int Layers, int Head
         _ => throw new ArgumentException($"--preset \"{name}\" is unknown; use \"llm\" or \"slm\".", nameof(name)),
     };
 
+    /// <summary>The preset with any of its shape or schedule replaced (null keeps the preset's value); refuses a width
+    /// the heads do not divide, naming both options.</summary>
+    public PretrainPreset With(int? steps = null, int? width = null, int? layers = null, int? heads = null, double? learningRate = null)
+    {
+        var p = this with
+        {
+            Steps = steps ?? Steps, Width = width ?? Width, Layers = layers ?? Layers, Heads = heads ?? Heads,
+            LearningRate = learningRate ?? LearningRate,
+        };
+        if (p.Steps < 1 || p.Width < 1 || p.Layers < 1 || p.Heads < 1 || p.LearningRate <= 0)
+            throw new ArgumentException($"--steps {p.Steps}, --width {p.Width}, --layers {p.Layers}, --heads {p.Heads}, --learning-rate {p.LearningRate}: each must be positive.");
+        if (p.Width % p.Heads != 0)
+            throw new ArgumentException($"--width {p.Width} is not divisible by --heads {p.Heads}; choose a width that is a multiple of the heads.");
+        return p;
+    }
+
     /// <summary>No dropout: these models see each sentence only once or twice, far from over-fitting.</summary>
     public Gpt2Config ModelConfig(long vocabSize) =>
         new(vocabSize, NPositions: Context, NEmbd: Width, NLayer: Layers, NHead: Heads, EmbdPdrop: 0, AttnPdrop: 0, ResidPdrop: 0);
