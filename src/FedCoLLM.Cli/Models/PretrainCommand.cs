@@ -24,6 +24,8 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
         public int? Layers { get; init; }
         [CommandOption("--heads <N>")] [Description("Attention heads (default: the preset's); must divide --width.")]
         public int? Heads { get; init; }
+        [CommandOption("--batch-size <N>")] [Description("Sequences per optimizer step (default: the preset's).")]
+        public int? BatchSize { get; init; }
         [CommandOption("--learning-rate <LR>")] [Description("Peak learning rate (default: the preset's).")]
         public double? LearningRate { get; init; }
         [CommandOption("--out <DIR>")] [Description("Output model directory (default: models/BENCHMARK-<preset>, BENCHMARK the --data folder's name).")]
@@ -43,7 +45,7 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellation)
     {
         var preset = PretrainPreset.Named(s.Preset);
-        preset = preset.With(s.Steps, s.Width, s.Layers, s.Heads, s.LearningRate);
+        preset = preset.With(s.Steps, s.Width, s.Layers, s.Heads, s.LearningRate, s.BatchSize);
         var output = s.Out ?? Path.Combine("models", $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}-{preset.Name}");
         if (File.Exists(Path.Combine(output, Pretrainer.HistoryFile)))
         {

@@ -21,15 +21,15 @@ public sealed record PretrainPreset(string Name, int Width, int Layers, int Head
 
     /// <summary>The preset with any of its shape or schedule replaced (null keeps the preset's value); refuses a width
     /// the heads do not divide, naming both options.</summary>
-    public PretrainPreset With(int? steps = null, int? width = null, int? layers = null, int? heads = null, double? learningRate = null)
+    public PretrainPreset With(int? steps = null, int? width = null, int? layers = null, int? heads = null, double? learningRate = null, int? batchSize = null)
     {
         var p = this with
         {
             Steps = steps ?? Steps, Width = width ?? Width, Layers = layers ?? Layers, Heads = heads ?? Heads,
-            LearningRate = learningRate ?? LearningRate,
+            LearningRate = learningRate ?? LearningRate, BatchSize = batchSize ?? BatchSize,
         };
-        if (p.Steps < 1 || p.Width < 1 || p.Layers < 1 || p.Heads < 1 || p.LearningRate <= 0)
-            throw new ArgumentException($"--steps {p.Steps}, --width {p.Width}, --layers {p.Layers}, --heads {p.Heads}, --learning-rate {p.LearningRate}: each must be positive.");
+        if (p.Steps < 1 || p.BatchSize < 1 || p.Width < 1 || p.Layers < 1 || p.Heads < 1 || p.LearningRate <= 0)
+            throw new ArgumentException($"--steps {p.Steps}, --batch-size {p.BatchSize}, --width {p.Width}, --layers {p.Layers}, --heads {p.Heads}, --learning-rate {p.LearningRate}: each must be positive.");
         if (p.Width % p.Heads != 0)
             throw new ArgumentException($"--width {p.Width} is not divisible by --heads {p.Heads}; choose a width that is a multiple of the heads.");
         return p;
