@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
 namespace FedCoLLM.Learning.Tokenization;
@@ -15,6 +16,10 @@ public static class TokenizerFiles
     public const string Gpt2EndOfText = "<|endoftext|>";
     public const string TokenizerConfig = "tokenizer_config.json";
 
+    /// <summary>GPT-2's pre-tokenizer split, as its encoder.py defines it: contractions, letters, digits and other
+    /// symbols each with an optional leading space, and whitespace runs (all but the last space of a run before a word).</summary>
+    static readonly Regex Gpt2PreTokenizer = new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.Compiled);
+
     public static TextTokenizer Load(string directory)
     {
         string vocab = Path.Combine(directory, Gpt2Vocabulary), merges = Path.Combine(directory, Gpt2Merges);
@@ -28,13 +33,19 @@ public static class TokenizerFiles
 
     static TextTokenizer LoadGpt2(string vocab, string merges, string directory)
     {
-        using var vocabStream = File.OpenRead(vocab);
-        using var mergesStream = File.OpenRead(merges);
-        // CodeGen's tokenizer is GPT-2's byte-level BPE (same pre-tokenizer regex and byte↔unicode map).
-        // No prefix space and no special tokens, as GPT2TokenizerFast encodes by default.
-        var tokenizer = CodeGenTokenizer.Create(vocabStream, mergesStream, addPrefixSpace: false, addBeginOfSentence: false, addEndOfSentence: false);
-        if (!tokenizer.Vocabulary.TryGetValue(Gpt2EndOfText, out int eos))
+        if (ReadJson(vocab)[Gpt2EndOfText] is not { } eosNode || eosNode.GetValueKind() != JsonValueKind.Number)
             throw new InvalidDataException($"'{vocab}' has no {Gpt2EndOfText} token, which GPT-2 uses to end a sequence.");
+        int eos = eosNode.GetValue<int>();
+        // GPT-2's byte-level BPE with its one special token, <|endoftext|>, and no prefix space, BOS or EOS added (as
+        // GPT2TokenizerFast encodes by default). Not CodeGenTokenizer.Create, which adds CodeGen's own special tokens: runs
+        // of 2–31 spaces as ids ≥ 50 257, which a GPT-2 vocabulary does not have (a double space indexed past the embedding).
+        var special = new Dictionary<string, int> { [Gpt2EndOfText] = eos };
+        var tokenizer = BpeTokenizer.Create(new BpeOptions(vocab, merges)
+        {
+            ByteLevel = true,
+            PreTokenizer = new RegexPreTokenizer(Gpt2PreTokenizer, special),
+            SpecialTokens = special,
+        });
         // GPT2Tokenizer's bos_token is <|endoftext|> too; it is prepended only if add_bos_token says so (default false).
         int? bos = AddsBos(directory, byDefault: false) ? CheckedBos(eos, directory) : null;
         return new TextTokenizer(tokenizer, eos, bos, tokenizer.Vocabulary.Values.Max() + 1);

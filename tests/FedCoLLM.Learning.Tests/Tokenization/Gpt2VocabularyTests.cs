@@ -20,8 +20,8 @@ public class Gpt2VocabularyTests
             Assert.Equal([15496, 995], ours.Encode("Hello world")); // GPT-2's ids, as in its encoder.json
 
             // The merges recovered from the ranks give the same ids as tiktoken's own BPE on text with spaces,
-            // punctuation, digits, non-ASCII and long words (where merge order matters). Not runs of spaces: the loader's
-            // CodeGenTokenizer maps those to CodeGen's extra whitespace ids (≥ 50 257), which GPT-2 does not have.
+            // punctuation, digits, non-ASCII, long words (where merge order matters) and runs of spaces (which CodeGen's own
+            // tokenizer would map to its extra whitespace ids ≥ 50 257, past GPT-2's vocabulary).
             var reference = TiktokenTokenizer.CreateForModel("gpt2");
             string[] texts =
             [
@@ -29,9 +29,12 @@ public class Gpt2VocabularyTests
                 "a young upwardly mobile professional individual; a well-paid middle-class professional who works in a city",
                 "Ünïcödé — naïve café, 東京 2024: 3.14159 tokens!?\n\tindentation and newlines",
                 "antidisestablishmentarianism pneumonoultramicroscopicsilicovolcanoconiosis",
+                "What is  864 + 560?   Answer:\n    def f():\n        return  1  \t\t x   ",
+                "  leading spaces, <|endoftext|> inside, and trailing ones    ",
             ];
             foreach (var text in texts)
                 Assert.Equal(reference.EncodeToIds(text).ToArray(), ours.Encode(text));
+            Assert.All(texts, t => Assert.All(ours.Encode(t), id => Assert.InRange(id, 0, ours.VocabSize - 1)));
         }
         finally
         {
