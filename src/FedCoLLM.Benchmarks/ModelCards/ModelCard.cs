@@ -10,6 +10,10 @@ public sealed record DomainAccuracy(string Domain, string Split, int Questions, 
 public sealed record ModelCardFacts(
     string Name,
     string Architecture,
+    int Context,
+    string Corpus,
+    int VocabSize,
+    int BatchSize,
     long Parameters,
     string Command,
     long Seed,
@@ -42,8 +46,8 @@ public static class ModelCard
         var md = new StringBuilder();
         md.AppendLine(c, $"# {f.Name}");
         md.AppendLine();
-        md.AppendLine(c, $"{f.Architecture}, {f.Parameters:N0} parameters, pre-trained from scratch on the WordNet 3.0 corpus");
-        md.AppendLine("(`data/wordnet/corpus/pretrain.txt`) with the benchmark's byte-level BPE tokenizer (4096 tokens). Hugging Face layout:");
+        md.AppendLine(c, $"{f.Architecture}, {f.Parameters:N0} parameters, pre-trained from scratch on `{f.Corpus}`");
+        md.AppendLine(c, $"with the benchmark's byte-level BPE tokenizer ({f.VocabSize} tokens). Hugging Face layout:");
         md.AppendLine("`config.json`, `model.safetensors`, `vocab.json`, `merges.txt`; `training.json` holds every step's loss.");
         md.AppendLine();
         md.AppendLine("## How it was made");
@@ -55,7 +59,7 @@ public static class ModelCard
         md.AppendLine("| | |");
         md.AppendLine("|---|---|");
         md.AppendLine(c, $"| seed | {f.Seed} |");
-        md.AppendLine(c, $"| optimizer steps | {f.Steps:N0} (batch 16 × 128 tokens) |");
+        md.AppendLine(c, $"| optimizer steps | {f.Steps:N0} (batch {f.BatchSize} × {f.Context} tokens) |");
         md.AppendLine(c, $"| tokens seen | {f.TokensSeen:N0} ({f.Epochs:F2} epochs) |");
         md.AppendLine(c, $"| wall time | {f.WallMinutes:F1} min on {f.Machine}, {f.Threads} threads |");
         md.AppendLine(c, $"| date | {f.Date} |");
@@ -63,9 +67,9 @@ public static class ModelCard
         md.AppendLine();
         md.AppendLine(c, $"![training loss]({LossPlotFile})");
         md.AppendLine();
-        md.AppendLine("## Zero-shot accuracy on the client domains");
+        md.AppendLine("## Zero-shot accuracy on the client data");
         md.AppendLine();
-        md.AppendLine("Multiple choice among 4 lemmas (chance = 25 %), scored by log-likelihood as lm-evaluation-harness does");
+        md.AppendLine("Multiple choice among 4 answers (chance = 25 %), scored by log-likelihood as lm-evaluation-harness does");
         md.AppendLine(c, $"(`fedcollm eval`) with the benchmark's prompt {f.Prompt}; 95 % Wilson intervals.");
         md.AppendLine("Validation was used for choices; test is reported, never tuned on.");
         md.AppendLine();

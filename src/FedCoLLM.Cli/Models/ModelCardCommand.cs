@@ -44,8 +44,12 @@ public sealed class ModelCardCommand : Command<ModelCardCommand.Settings>
         var facts = new ModelCardFacts(
             Name: Path.GetFileName(Path.GetFullPath(s.Model)),
             Architecture: $"GPT-2 ({config.NLayer} layers, d = {config.NEmbd}, {config.NHead} heads, context {config.NPositions})",
+            Context: (int)config.NPositions,
+            Corpus: Path.Combine(s.Data, "corpus", "pretrain.txt").Replace('\\', '/'),
+            VocabSize: (int)config.VocabSize,
+            BatchSize: preset["BatchSize"]!.GetValue<int>(),
             Parameters: history["parameters"]!.GetValue<long>(),
-            Command: $"dotnet run --project src/FedCoLLM.Cli -c Release -- pretrain --preset {preset["Name"]} --seed {history["seed"]}",
+            Command: PretrainCommandLine(preset, history, s.Data),
             Seed: history["seed"]!.GetValue<long>(),
             Steps: history["steps"]!.GetValue<int>(),
             TokensSeen: tokens,
@@ -82,6 +86,24 @@ public sealed class ModelCardCommand : Command<ModelCardCommand.Settings>
                 AnsiConsole.MarkupLine($"{Path.GetFileName(modelDir)} {Path.GetFileName(domainDir)} {split}: acc {100 * r.Accuracy:F1} %, acc_norm {100 * r.AccuracyNormalized:F1} %");
             }
         return accuracy;
+    }
+
+    /// <summary>The pretrain command that reproduces the model: its preset, and every option where the recorded preset
+    /// differs from the named one.</summary>
+    static string PretrainCommandLine(JsonNode recorded, JsonNode history, string data)
+    {
+        var named = PretrainPreset.Named(recorded["Name"]!.GetValue<string>());
+        var line = new System.Text.StringBuilder($"dotnet run --project src/FedCoLLM.Cli -c Release -- pretrain --preset {named.Name}");
+        if (Path.GetFullPath(data) != Path.GetFullPath("data/wordnet")) line.Append($" --data {data}");
+        void Option(string name, object mine, object theirs) { if (!Equals(mine, theirs)) line.Append($" --{name} {Convert.ToString(mine, System.Globalization.CultureInfo.InvariantCulture)}"); }
+        Option("width", recorded["Width"]!.GetValue<int>(), named.Width);
+        Option("layers", recorded["Layers"]!.GetValue<int>(), named.Layers);
+        Option("heads", recorded["Heads"]!.GetValue<int>(), named.Heads);
+        Option("batch-size", recorded["BatchSize"]!.GetValue<int>(), named.BatchSize);
+        Option("steps", recorded["Steps"]!.GetValue<int>(), named.Steps);
+        Option("learning-rate", recorded["LearningRate"]!.GetValue<double>(), named.LearningRate);
+        line.Append($" --seed {history["seed"]} --threads {history["threads"]}");
+        return line.ToString();
     }
 
     static string MachineDescription()
