@@ -41,9 +41,12 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
 
     /// <param name="baseJobFile">The job every generated file starts from (its models, data, training settings).</param>
     /// <param name="overrides">Job-file lines applied to every job (the experiment's hyper-parameter options).</param>
+    /// <param name="variant">Job-id prefix, job-file folder and per-method lines (tuning, tuned settings); none by default.</param>
     public static ExperimentPlan Create(string baseJobFile, string dataDir, string outDir, int clients, int rounds, int seeds,
-        IReadOnlyList<Method> methods, string evalSplit, int? evalItems, int? publicEvalItems, IReadOnlyList<string> overrides, ExperimentOptions options, int? maxClientExamples)
+        IReadOnlyList<Method> methods, string evalSplit, int? evalItems, int? publicEvalItems, IReadOnlyList<string> overrides, ExperimentOptions options, int? maxClientExamples,
+        PlanVariant? variant = null)
     {
+        variant ??= PlanVariant.None;
         if (seeds < 1) throw new ArgumentException($"--seeds {seeds}: run at least one seed.");
         if (evalSplit is not ("test" or "validation"))
             throw new ArgumentException($"--eval-split {evalSplit}: choose test (the reported numbers) or validation (for tuning).");
@@ -79,9 +82,10 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
         foreach (int seed in seedList)
         {
             bool first = true;
-            void Add(Method m, string id, string strategy, IReadOnlyList<LocalClient> local, IEnumerable<string> evalDomains, bool publicEval, bool evaluateLlm,
+            void Add(Method m, string name, string strategy, IReadOnlyList<LocalClient> local, IEnumerable<string> evalDomains, bool publicEval, bool evaluateLlm,
                 string? serverTrainingSet = null, string? domain = null)
             {
+                var id = variant.JobPrefix + name;
                 var lines = new StringBuilder(baseText)
                     .AppendLine($"job.id = \"{id}\"").AppendLine($"job.strategy = {strategy}").AppendLine($"job.seed = {seed}").AppendLine($"job.rounds = {rounds}")
                     .AppendLine($"job.clients.enrolled = {List(local.Select(c => c.ClientId))}")
@@ -98,8 +102,9 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
                     lines.AppendLine($"job.data.server-training-set = \"{Path_(serverTrainingSet)}\"");
                     foreach (var line in options.CentralizedJobLines(baseJob.Training.LlmDistillation.LearningRate)) lines.AppendLine(line);
                 }
+                foreach (var line in variant.MethodLines(m)) lines.AppendLine(line);
                 first = false;
-                var file = Path.Combine(outDir, "jobs", id + ".conf");
+                var file = Path.Combine(variant.JobsDirectory ?? Path.Combine(outDir, "jobs"), id + ".conf");
                 WriteIfChanged(file, [lines.ToString()]);
                 jobs.Add(new ExperimentJob(m, seed, domain, file, JobSpecs.From(JobFile.Load(file, StrategyCatalog.Names)), local));
             }
