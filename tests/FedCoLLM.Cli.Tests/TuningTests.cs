@@ -49,25 +49,25 @@ public class TuningTests
     }
 
     [Theory]
-    [InlineData("wordnet")]
-    [InlineData("skills")]
-    public void Tuning_jobs_evaluate_on_validation_files_only_and_carry_their_cell(string benchmark)
+    [InlineData("wordnet", "1e-3,5e-3", "1")]
+    [InlineData("skills", "1e-3", "2")]
+    public void Tuning_jobs_evaluate_on_validation_files_only_and_carry_their_cell(string benchmark, string lrs, string epochs)
     {
         using var dir = new TempDir();
-        var grid = TuningGrid.Parse("1e-3,5e-3", "1,2");
+        var grid = TuningGrid.Parse(lrs, epochs);
         var tuning = Tuning(dir.Path, benchmark, grid, [Method.FedCoLLM, Method.FedAvg, Method.Standalone, Method.Centralized, Method.ZeroShot]);
 
         Assert.Equal(new[] { Method.FedCoLLM, Method.FedAvg, Method.Standalone, Method.Centralized }, tuning.Methods);
-        // 4 cells × (FedCoLLM, FedAvg, 2 Standalone clients, Centralized), one seed.
-        Assert.Equal(4 * 5, tuning.Jobs.Count());
+        // Every cell × (FedCoLLM, FedAvg, 2 Standalone clients, Centralized), one seed.
+        Assert.Equal(grid.Cells.Count * 5, tuning.Jobs.Count());
         foreach (var (cell, plan) in tuning.Cells)
             foreach (var job in plan.Jobs)
             {
                 Assert.StartsWith($"tune-{cell.Slug}-", job.JobId);
                 Assert.Equal(1, job.Seed);
                 Assert.Equal(Path.Combine(dir.Path, "tuning", "jobs"), Path.GetDirectoryName(job.JobFile));
-                // Read back from the file on disk, as `fedcollm run` or a node would.
-                var definition = JobFile.Load(job.JobFile, Actors.Strategies.StrategyCatalog.Names);
+                // The spec the plan read back from the job file on disk (JobFile.Load), as `fedcollm run` would.
+                var definition = JobSpecs.DefinitionOf(job.Spec);
                 Assert.NotEmpty(definition.Data.Evaluation.Sets);
                 Assert.All(definition.Data.Evaluation.Sets, s => Assert.Equal("validation.jsonl", Path.GetFileName(s.Path)));
                 Assert.All(definition.Data.Evaluation.Sets, s => Assert.True(File.Exists(s.Path), s.Path));
@@ -125,7 +125,7 @@ public class TuningTests
         Assert.Equal(2 * 4, test.Jobs.Count); // per seed: FedCoLLM, FedAvg, 2 Standalone
         foreach (var job in test.Jobs)
         {
-            var definition = JobFile.Load(job.JobFile, Actors.Strategies.StrategyCatalog.Names);
+            var definition = JobSpecs.DefinitionOf(job.Spec);
             Assert.Equal(choices[job.Method].LearningRate, definition.Training.Client.LearningRate);
             Assert.Equal(choices[job.Method].Epochs, definition.Training.Client.Epochs);
             Assert.All(definition.Data.Evaluation.Sets, s => Assert.Equal("test.jsonl", Path.GetFileName(s.Path)));
