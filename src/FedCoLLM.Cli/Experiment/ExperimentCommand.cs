@@ -5,7 +5,6 @@ using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Client;
 using FedCoLLM.Actors.Hosting;
 using FedCoLLM.Actors.Protocol;
-using FedCoLLM.Actors.Rounds;
 using FedCoLLM.Actors.Workers;
 using FedCoLLM.Actors.Jobs;
 using FedCoLLM.Cli.Federation;

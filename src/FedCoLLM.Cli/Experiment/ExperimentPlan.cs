@@ -53,7 +53,9 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
         if (methods.Count == 0 || methods.All(m => m == Method.ZeroShot))
             throw new ArgumentException("--methods: add at least one training method; Zero-shot is measured by the first job of each seed.");
         var baseText = File.ReadAllText(baseJobFile) + "\n" + string.Join("\n", overrides) + "\n";
-        var baseJob = JobFile.Parse(baseText, baseJobFile, StrategyCatalog.Names);
+        // Every generated job replaces the base's evaluation sets with the chosen split's, so the base is parsed without
+        // them: parsing opens and hashes each named file, and a tuning run must not open the test split at all.
+        var baseJob = JobFile.Parse(baseText + "job.data.evaluation.sets = []\n", baseJobFile, StrategyCatalog.Names);
         var clientsDir = Path.Combine(dataDir, "clients");
         // The benchmark's clients in the order its README lists them (unequal sizes on purpose), then any others.
         string[] preferred = ["noun.animal", "noun.plant", "noun.food", "noun.body"];
