@@ -5,7 +5,6 @@ using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Client;
 using FedCoLLM.Actors.Hosting;
 using FedCoLLM.Actors.Protocol;
-using FedCoLLM.Actors.Rounds;
 using FedCoLLM.Actors.Workers;
 using FedCoLLM.Actors.Jobs;
 using FedCoLLM.Cli.Federation;
@@ -51,6 +50,12 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         public string[] Config { get; init; } = [];
         [CommandOption("--quick")] [Description("Tiny data and steps, 1 seed, 2 clients, 1 round: a structural check in a few minutes.")]
         public bool Quick { get; init; }
+        [CommandOption("--tune")] [Description("First choose every training method's client lr and local epochs on the validation split (one seed, the same grid for every method; OUT/tuning.md, tuning.json), then run the test split with each method's choice. Resumable.")]
+        public bool Tune { get; init; }
+        [CommandOption("--tune-lr <LIST>")] [Description("The tuning grid's client learning rates.")] [DefaultValue(TuningGrid.DefaultLearningRates)]
+        public string TuneLearningRates { get; init; } = TuningGrid.DefaultLearningRates;
+        [CommandOption("--tune-epochs <LIST>")] [Description("The tuning grid's local epochs.")] [DefaultValue(TuningGrid.DefaultEpochs)]
+        public string TuneEpochs { get; init; } = TuningGrid.DefaultEpochs;
         [CommandOption("--data <DIR>")] [Description("The benchmark (its clients/ID/ folders): data/wordnet or data/skills.")] [DefaultValue("data/wordnet")] public string Data { get; init; } = "data/wordnet";
     }
 
@@ -63,54 +68,67 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         if ((s.MaxPublicExamples ?? (s.Quick ? 32 : null)) is int maxPublic) overrides.Add($"job.training.slm-distillation.max-examples = {maxPublic}");
         // Capped client files are written by the plan, so the job itself trains on the whole (capped) file.
         overrides.Add("job.training.client.max-examples = null");
-        ExperimentPlan plan;
+        int seeds = s.Seeds ?? (s.Quick ? 1 : 3);
+        // Tuning and the reported run differ only in the split, the seeds and the per-method lines.
+        ExperimentPlan CreatePlan(string split, int seedCount, IReadOnlyList<Method> ms, PlanVariant? variant) =>
+            ExperimentPlan.Create(s.BaseJob ?? ExperimentPlan.DefaultBaseJob(s.Data, s.Quick), s.Data, s.Out,
+                s.Clients ?? (s.Quick ? 2 : 4), s.Rounds ?? (s.Quick ? 1 : 3), seedCount, ms, split,
+                s.EvalItems ?? (s.Quick ? 20 : null), publicItems > 0 ? publicItems : null, overrides, s, s.MaxClientExamples ?? (s.Quick ? 32 : null), variant);
+        ExperimentPlan? plan = null;
+        TuningPlan? tuning = null;
         try
         {
-            plan = ExperimentPlan.Create(s.BaseJob ?? ExperimentPlan.DefaultBaseJob(s.Data, s.Quick), s.Data, s.Out,
-                s.Clients ?? (s.Quick ? 2 : 4), s.Rounds ?? (s.Quick ? 1 : 3), s.Seeds ?? (s.Quick ? 1 : 3), methods, s.EvalSplit,
-                s.EvalItems ?? (s.Quick ? 20 : null), publicItems > 0 ? publicItems : null, overrides, s, s.MaxClientExamples ?? (s.Quick ? 32 : null));
+            if (s.Tune)
+            {
+                if (s.ClientLearningRate is not null || s.LocalEpochs is not null)
+                    throw new ArgumentException("--tune chooses each method's client learning rate and local epochs; drop --lr-client/--local-epochs and set the grid with --tune-lr/--tune-epochs.");
+                if (s.EvalSplit != "test")
+                    throw new ArgumentException($"--tune chooses on the validation split and reports on the test split; drop --eval-split {s.EvalSplit}.");
+                tuning = TuningPlan.Create(TuningGrid.Parse(s.TuneLearningRates, s.TuneEpochs), methods, Path.Combine(s.Out, "tuning", "jobs"),
+                    (split, seedCount, ms, variant) => CreatePlan(split, seedCount, ms, variant));
+            }
+            else plan = CreatePlan(s.EvalSplit, seeds, methods, null);
         }
-        catch (Exception e) when (e is JobFileException or ArgumentException or IOException)
+        catch (Exception e) when (e is JobFileException or ArgumentException or IOException or InvalidOperationException)
         {
             AnsiConsole.MarkupLine($"[red]Refused:[/] {Markup.Escape(e.Message)}");
             return 2;
         }
-        Console.WriteLine($"Experiment: {plan.Jobs.Count} jobs in {Path.Combine(s.Out, "jobs")} ({string.Join(", ", plan.Methods)}; seeds {string.Join(", ", plan.Seeds)}; "
-            + $"{plan.Rounds} round(s); clients {string.Join(", ", plan.Domains)}; scored on {plan.EvalSplit}). {ExperimentReport.Describe(plan.Base)}");
 
-        var silos = plan.Jobs.SelectMany(j => j.Clients).DistinctBy(c => c.ClientId).ToArray();
+        // Tuning enrols the same silos as the reported run (the same methods, clients and capped files).
+        var silos = (tuning?.Jobs ?? plan!.Jobs).SelectMany(j => j.Clients).DistinctBy(c => c.ClientId).ToArray();
         await using var host = FederationHost.Start(LocalCluster.LoadConfig(s.Out, s.Config), Path.Combine(s.Out, "blobs"), silos);
         using var stop = new ConsoleStop(cancellation);
-        var finished = new List<(ExperimentJob Job, RoundState State, TimeSpan? Wall)>();
-        foreach (var job in plan.Jobs)
+        string? caption = null;
+        if (tuning is not null)
         {
-            var jobWall = Stopwatch.StartNew();
-            var accepted = await JobFiles.Submit(host.Node.Servers, job.Spec, stop.Token);
-            if (accepted is null) return 130;
-            if (accepted.Outcome == Outcome.Rejected)
+            var tuneWall = Stopwatch.StartNew();
+            Console.WriteLine($"Tuning: {tuning.Grid.Cells.Count} cells × {string.Join(", ", tuning.Methods)} = {tuning.Jobs.Count()} jobs in "
+                + $"{Path.Combine(s.Out, "tuning", "jobs")}, seed {TuningPlan.Seed}, scored on the {TuningPlan.Split} split only.");
+            var tuned = await ExperimentRunner.RunAsync(host, tuning.Jobs, s.Out, stop.Token);
+            var results = tuning.Results(tuned.Finished);
+            var choices = TuningPlan.Choices(results);
+            TuningReport.Write(s.Out, tuning, results, choices, tuneWall.Elapsed);
+            if (tuned.Code != 0) return tuned.Code;
+            caption = tuning.Caption(choices);
+            Console.WriteLine($"Tuning: {Path.Combine(s.Out, "tuning.md")}. {caption}");
+            try
             {
-                AnsiConsole.MarkupLine($"[red]Refused:[/] {Markup.Escape(accepted.Detail ?? "")}");
+                plan = CreatePlan(s.EvalSplit, seeds, methods, TuningPlan.Chosen(choices));
+            }
+            catch (Exception e) when (e is JobFileException or ArgumentException or IOException)
+            {
+                AnsiConsole.MarkupLine($"[red]Refused:[/] {Markup.Escape(e.Message)}");
                 return 2;
             }
-            Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] == {job.JobId} ({job.Method}{(job.Domain is null ? "" : " " + job.Domain)}, seed {job.Seed}): "
-                + (accepted.Outcome == Outcome.Duplicate ? $"resuming ({accepted.Detail})" : "started"));
-            var finals = await JobWatch.Follow(host.Node.Servers, [job.JobId], stop.Token);
-            if (finals is null)
-            {
-                Console.WriteLine($"Stopped. Run the same command again to resume from {LocalCluster.JournalPath(s.Out)}.");
-                return 130;
-            }
-            var state = finals[job.JobId];
-            if (state.Phase != RoundPhase.Completed)
-            {
-                Console.WriteLine($"Job {job.JobId} ended {state.Phase}: {state.FailureReason}. The report lists what finished.");
-                ExperimentReport.Write(s.Out, plan, finished, host.Store, wall.Elapsed);
-                return 1;
-            }
-            bool ranHere = accepted.Outcome == Outcome.Accepted || jobWall.Elapsed > TimeSpan.FromSeconds(30);
-            finished.Add((job, state, ranHere ? jobWall.Elapsed : null));
         }
-        var report = ExperimentReport.Write(s.Out, plan, finished, host.Store, wall.Elapsed);
+        Console.WriteLine($"Experiment: {plan!.Jobs.Count} jobs in {Path.Combine(s.Out, "jobs")} ({string.Join(", ", plan.Methods)}; seeds {string.Join(", ", plan.Seeds)}; "
+            + $"{plan.Rounds} round(s); clients {string.Join(", ", plan.Domains)}; scored on {plan.EvalSplit}). {ExperimentReport.Describe(plan.Base)}");
+
+        var run = await ExperimentRunner.RunAsync(host, plan.Jobs, s.Out, stop.Token);
+        if (run.Code == 1) ExperimentReport.Write(s.Out, plan, run.Finished, host.Store, wall.Elapsed, caption);
+        if (run.Code != 0) return run.Code;
+        var report = ExperimentReport.Write(s.Out, plan, run.Finished, host.Store, wall.Elapsed, caption);
         Console.WriteLine(report);
         Console.WriteLine($"Results: {Path.Combine(s.Out, "results.md")}, results.json and plots (wall {wall.Elapsed.TotalMinutes:F1} min).");
         return 0;

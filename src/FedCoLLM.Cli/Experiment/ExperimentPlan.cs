@@ -51,16 +51,21 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
 
     /// <param name="baseJobFile">The job every generated file starts from (its models, data, training settings).</param>
     /// <param name="overrides">Job-file lines applied to every job (the experiment's hyper-parameter options).</param>
+    /// <param name="variant">Job-id prefix, job-file folder and per-method lines (tuning, tuned settings); none by default.</param>
     public static ExperimentPlan Create(string baseJobFile, string dataDir, string outDir, int clients, int rounds, int seeds,
-        IReadOnlyList<Method> methods, string evalSplit, int? evalItems, int? publicEvalItems, IReadOnlyList<string> overrides, ExperimentOptions options, int? maxClientExamples)
+        IReadOnlyList<Method> methods, string evalSplit, int? evalItems, int? publicEvalItems, IReadOnlyList<string> overrides, ExperimentOptions options, int? maxClientExamples,
+        PlanVariant? variant = null)
     {
+        variant ??= PlanVariant.None;
         if (seeds < 1) throw new ArgumentException($"--seeds {seeds}: run at least one seed.");
         if (evalSplit is not ("test" or "validation"))
             throw new ArgumentException($"--eval-split {evalSplit}: choose test (the reported numbers) or validation (for tuning).");
         if (methods.Count == 0 || methods.All(m => m == Method.ZeroShot))
             throw new ArgumentException("--methods: add at least one training method; Zero-shot is measured by the first job of each seed.");
         var baseText = File.ReadAllText(baseJobFile) + "\n" + string.Join("\n", overrides) + "\n";
-        var baseJob = JobFile.Parse(baseText, baseJobFile, StrategyCatalog.Names);
+        // Every generated job replaces the base's evaluation sets with the chosen split's, so the base is parsed without
+        // them: parsing opens and hashes each named file, and a tuning run must not open the test split at all.
+        var baseJob = JobFile.Parse(baseText + "job.data.evaluation.sets = []\n", baseJobFile, StrategyCatalog.Names);
         var clientsDir = Path.Combine(dataDir, "clients");
         // The benchmark's clients in the order its README lists them (unequal sizes on purpose), then any others.
         string[] preferred = ["noun.animal", "noun.plant", "noun.food", "noun.body"];
@@ -89,9 +94,10 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
         foreach (int seed in seedList)
         {
             bool first = true;
-            void Add(Method m, string id, string strategy, IReadOnlyList<LocalClient> local, IEnumerable<string> evalDomains, bool publicEval, bool evaluateLlm,
+            void Add(Method m, string name, string strategy, IReadOnlyList<LocalClient> local, IEnumerable<string> evalDomains, bool publicEval, bool evaluateLlm,
                 string? serverTrainingSet = null, string? domain = null)
             {
+                var id = variant.JobPrefix + name;
                 var lines = new StringBuilder(baseText)
                     .AppendLine($"job.id = \"{id}\"").AppendLine($"job.strategy = {strategy}").AppendLine($"job.seed = {seed}").AppendLine($"job.rounds = {rounds}")
                     .AppendLine($"job.clients.enrolled = {List(local.Select(c => c.ClientId))}")
@@ -108,8 +114,9 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
                     lines.AppendLine($"job.data.server-training-set = \"{Path_(serverTrainingSet)}\"");
                     foreach (var line in options.CentralizedJobLines(baseJob.Training.LlmDistillation.LearningRate)) lines.AppendLine(line);
                 }
+                foreach (var line in variant.MethodLines(m)) lines.AppendLine(line);
                 first = false;
-                var file = Path.Combine(outDir, "jobs", id + ".conf");
+                var file = Path.Combine(variant.JobsDirectory ?? Path.Combine(outDir, "jobs"), id + ".conf");
                 WriteIfChanged(file, [lines.ToString()]);
                 jobs.Add(new ExperimentJob(m, seed, domain, file, JobSpecs.From(JobFile.Load(file, StrategyCatalog.Names)), local));
             }

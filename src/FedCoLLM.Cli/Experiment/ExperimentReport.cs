@@ -147,8 +147,10 @@ public static class ExperimentReport
             + $"batch {s.ClientTraining.BatchSize} · max length {s.MaxLength} · threads {s.Compute.Threads}");
     }
 
+    /// <param name="caption">How the methods' settings were chosen (<c>--tune</c>: <see cref="TuningPlan.Caption"/>), printed
+    /// under the accuracy table's heading and kept in results.json; null when they were not tuned.</param>
     public static string Write(string outDir, ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs,
-        IBlobStore store, TimeSpan wall)
+        IBlobStore store, TimeSpan wall, string? caption = null)
     {
         var rows = Table(plan, runs);
         var comm = Accounting(runs, store, plan.Base.ToSetup());
@@ -159,9 +161,10 @@ public static class ExperimentReport
         ExperimentPlots.Accuracy(Path.Combine(outDir, "accuracy-llm.png"), "LLM: mean accuracy over the client domains", llmCurves);
         ExperimentPlots.Losses(Path.Combine(outDir, "distillation-loss.png"), losses);
 
-        var md = Markdown(plan, runs, rows, comm, slmCurves, llmCurves, wall);
+        var md = Markdown(plan, runs, rows, comm, slmCurves, llmCurves, wall, caption);
         File.WriteAllText(Path.Combine(outDir, "results.md"), md);
         var json = Json(plan, runs, rows, comm, slmCurves, llmCurves, losses, wall);
+        json["caption"] = caption;
         File.WriteAllText(Path.Combine(outDir, "results.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return md;
     }
@@ -196,7 +199,7 @@ public static class ExperimentReport
 
     static string Markdown(ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs,
         IReadOnlyList<Row> rows, Communication? comm, IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> slmCurves,
-        IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> llmCurves, TimeSpan wall)
+        IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> llmCurves, TimeSpan wall, string? caption)
     {
         var md = new StringBuilder();
         md.AppendLine("# FedCoLLM experiment").AppendLine();
@@ -206,6 +209,7 @@ public static class ExperimentReport
         var missing = plan.Jobs.Where(j => runs.All(r => r.Job.JobId != j.JobId)).Select(j => j.JobId).ToArray();
         if (missing.Length > 0) md.AppendLine($"**Not finished:** {string.Join(", ", missing)} (rerun the same command to complete them).").AppendLine();
         md.AppendLine("## Accuracy (acc, %, final round; mean ± std over seeds)").AppendLine();
+        if (caption is not null) md.AppendLine(caption).AppendLine();
         md.AppendLine("Standalone: each client's own model on its own domain. FedAvg and Standalone never train the LLM (it stays the zero-shot LLM). "
             + "`public`: the first questions of the public set the server distils on.").AppendLine();
         var columns = plan.Domains.Append("average").Append("public").ToArray();
