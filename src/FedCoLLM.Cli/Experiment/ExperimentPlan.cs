@@ -114,7 +114,8 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
                     .AppendLine($"job.id = \"{id}\"").AppendLine($"job.strategy = {strategy}").AppendLine($"job.seed = {seed}").AppendLine($"job.rounds = {rounds}")
                     .AppendLine($"job.clients.enrolled = {List(local.Select(c => c.ClientId))}")
                     // One process trains every client in turn: wait for all of them.
-                    .AppendLine($"job.clients.quorum = {local.Count}")
+                    // (At least 1: a strategy without a client phase enrols none, and a quorum is never 0.)
+                    .AppendLine($"job.clients.quorum = {Math.Max(1, local.Count)}")
                     .AppendLine($"job.data.evaluation.sets = {EvalSets(evalDomains)}")
                     .AppendLine($"job.data.evaluation.max-items = {(evalItems?.ToString() ?? "null")}")
                     .AppendLine($"job.data.evaluation.public-items = {(publicEval && publicEvalItems is int p ? p.ToString() : "null")}")
