@@ -13,7 +13,7 @@ public sealed class LlmPublicStrategySpecs
     public async Task LLM_public_trains_only_the_LLM_without_clients_and_scores_both_models()
     {
         var strategy = StrategyCatalog.Get("llm-public");
-        var spec = Tiny.Spec("llm-public", clients: []) with { Strategy = strategy.Name, Phases = strategy.Phases };
+        var spec = (Tiny.Spec("llm-public") with { ClientIds = [], Strategy = strategy.Name, Phases = strategy.Phases }).Validate();
 
         using var run = new RunDirectory();
         await using var node = TestNode.Start(run, spec.JobId, TestNode.RealRunner(run), []);
@@ -27,7 +27,9 @@ public sealed class LlmPublicStrategySpecs
         Assert.Empty(events.OfType<SlmBroadcast>());
         var initial = Assert.Single(events.OfType<AdaptersInitialized>());
         Assert.Equal(initial.Slm, round.Slm);
-        Assert.NotEqual(initial.Llm, round.Llm);
+        // The LLM went through its public-set SFT (Tiny's single step is the warm-up's, at learning rate 0, so the adapter
+        // bytes may not move here; AblationStepsTests checks that the step trains the LLM).
+        Assert.Equal(1, round.Metrics["llm_public_sft_steps"]);
         Assert.True(double.IsFinite(round.Metrics["llm_public_sft_loss"]));
         Assert.Contains("slm/acc/noun.animal", round.Metrics.Keys);
         Assert.Contains("llm/acc/noun.animal", round.Metrics.Keys);
