@@ -19,6 +19,7 @@ public class ExperimentPlanAblationTests
             $"job.models.llm.path = \"{Abs("models", "wordnet-llm")}\"",
             $"job.data.prompt.file = \"{Abs("data", "wordnet", "prompt.json")}\"",
             $"job.data.public-set = \"{Abs("data", "wordnet", "public", "train.jsonl")}\"",
+            $"job.data.evaluation.sets = [ {{ name = \"noun.animal\", path = \"{Abs("data", "wordnet", "clients", "noun.animal", "test.jsonl")}\" }} ]",
         ];
         var methods = new[] { "fedcollm", "fedcollm-ce-only", "fedcollm-kd-only", "fedcollm-t2", "llm-public" }.Select(ExperimentPlan.ParseMethod).ToArray();
         var plan = ExperimentPlan.Create(TestJobs.QuickBase, Abs("data", "wordnet"), dir.Path, clients: 2, rounds: 1, seeds: 1, methods,
