@@ -56,6 +56,8 @@ internal static class CanonicalJson
             w.WriteNumber("top-k", job.Distillation.Kd.TopK);
             w.WriteBoolean("scale-kd-by-t-squared", job.Distillation.Kd.ScaleByTemperatureSquared);
             w.WriteString("reduction", job.Distillation.Kd.Reduction == DistillationReduction.Mean ? "mean" : "sum");
+            // Written only when off (the KD-only ablation), so every job with the CE keeps the bytes (and hash) it always had.
+            if (!job.Distillation.PublicCrossEntropy) w.WriteBoolean("public-ce", false);
             w.WriteEndObject();
             Data(w, job.Data);
             w.WriteStartObject("clients");
@@ -234,6 +236,7 @@ internal static class CanonicalJson
                         var other => throw Bad("distillation.reduction", $"= \"{other}\" is not mean or sum"),
                     },
                     distillation.Bool("scale-kd-by-t-squared")),
+                PublicCrossEntropy = !distillation.Node.ContainsKey("public-ce") || distillation.Bool("public-ce"),
             },
             Data = new JobData(
                 new QaPromptFormat(data.Object("prompt").String("template"), data.Object("prompt").String("answer")),

@@ -18,6 +18,10 @@ public static partial class JobFile
     public const string ZeroShot = "zeroshot";
     public const string Standalone = "standalone";
     public const string Centralized = "centralized";
+    public const string LlmPublic = "llm-public";
+
+    /// <summary>Strategies whose round has no clients phase, so a job may enrol no client.</summary>
+    static bool NeedsNoClients(string strategy) => strategy is ZeroShot or LlmPublic;
 
     /// <summary>Files that make up a tokenizer; the SLM and the LLM must hold the same ones with the same bytes,
     /// because distillation compares their logits token id by token id.</summary>
@@ -74,6 +78,8 @@ public static partial class JobFile
         var training = job.Section("training", "client", "slm-distillation", "llm-distillation", "llm-fine-tuning");
         var defaults = new JobPhase();
         var fineTuning = training.Has("llm-fine-tuning") ? Phase(training, "llm-fine-tuning", defaults, "job.training.client.max-examples") : null;
+        if (fineTuning is not null && strategy == LlmPublic)
+            throw training.Error("llm-fine-tuning", $"strategy {LlmPublic} trains the LLM on the public set with training.llm-distillation's settings (as FedCoLLM's SLM → LLM step does); set them there and remove this block");
         if (fineTuning is not null && strategy != Centralized)
             throw training.Error("llm-fine-tuning", $"only strategy {Centralized} fine-tunes the LLM on the server; remove the block");
         var modelsSection = job.Section("models", "slm", "llm");
@@ -93,7 +99,7 @@ public static partial class JobFile
                 Phase(training, "slm-distillation", defaults, null),
                 Phase(training, "llm-distillation", defaults with { LearningRate = 1e-3 }, "job.training.slm-distillation.max-examples"),
                 fineTuning),
-            Distillation = Distillation(job.Section("distillation", "lambda", "temperature", "top-k", "scale-kd-by-t-squared", "reduction")),
+            Distillation = Distillation(job.Section("distillation", "lambda", "temperature", "top-k", "scale-kd-by-t-squared", "reduction", "public-ce")),
             Data = Data(job.Section("data", "prompt", "max-length", "public-set", "server-training-set", "evaluation"), strategy),
             Enrolled = enrolled,
             Quorum = quorum,
@@ -166,14 +172,14 @@ public static partial class JobFile
                 throw clients.Error($"enrolled[{i}]", $"= \"{enrolled[i]}\" may hold only letters, digits, '-', '_' and '.'; a client id names a node, never a path (each client node says locally where its data is)");
         if (enrolled.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
             throw clients.Error("enrolled", $"names {duplicate.Key} more than once; list each client once");
-        if (enrolled.Count == 0 && strategy != ZeroShot)
-            throw clients.Error("enrolled", $"is empty; enrol at least one client (only strategy {ZeroShot}, which trains nothing, runs without clients)");
+        if (enrolled.Count == 0 && !NeedsNoClients(strategy))
+            throw clients.Error("enrolled", $"is empty; enrol at least one client (only strategies {ZeroShot} and {LlmPublic}, whose rounds have no client phase, run without clients)");
         if (strategy == Standalone && enrolled.Count != 1)
             throw clients.Error("enrolled", $"has {enrolled.Count} clients; strategy {Standalone} trains exactly one, enrol one");
         var quorum = clients.Int("quorum", Math.Max(1, (enrolled.Count + 1) / 2));
         if (quorum < 1)
             throw clients.Error("quorum", $"= {quorum}; set it to at least 1 (the client updates a round needs before it aggregates)");
-        if (quorum > enrolled.Count && strategy != ZeroShot)
+        if (quorum > enrolled.Count && !NeedsNoClients(strategy))
             throw clients.Error("quorum", $"= {quorum} but only {enrolled.Count} clients are enrolled; a round could never aggregate, set it to at most {enrolled.Count}");
         return (enrolled, quorum);
     }
@@ -286,7 +292,11 @@ public static partial class JobFile
                 TopK: s.Int("top-k", 64),
                 Reduction: s.Choice("reduction", "mean", "mean", "sum") == "mean" ? DistillationReduction.Mean : DistillationReduction.Sum,
                 ScaleByTemperatureSquared: s.Bool("scale-kd-by-t-squared", false)),
+            PublicCrossEntropy = s.Bool("public-ce", true),
         };
+        // Both keys together leave no loss at all: name both, and the two ways out.
+        if (!settings.PublicCrossEntropy && settings.Lambda == 0)
+            throw s.Error("public-ce", $"= false with {s.KeyOf("lambda")} = 0: the distillation loss would have neither the public set's CE nor the KD term; set lambda > 0 (KD only) or public-ce = true (CE only)");
         Validated(s, settings.Validate, ("Lambda", "lambda"));
         Validated(s, settings.Kd.Validate, ("Temperature", "temperature"), ("TopK", "top-k"));
         return settings;

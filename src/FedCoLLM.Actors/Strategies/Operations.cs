@@ -21,6 +21,9 @@ public static class Operations
     public const string DistillLlm = "distill-llm";
     /// <summary>Server SFT of the LLM on the job's server training set (the Centralized reference). In: LLM adapter. Out: LLM adapter.</summary>
     public const string FineTuneLlm = "fine-tune-llm";
+    /// <summary>Server SFT of the LLM on the job's public set (the "LLM on the public set alone" reference, issue 16), with
+    /// the LLM distillation's settings. In: LLM adapter. Out: LLM adapter.</summary>
+    public const string FineTuneLlmOnPublic = "fine-tune-llm-on-public";
     /// <summary>Offers the SLM adapter to the registered clients. In: SLM adapter.</summary>
     public const string BroadcastSlm = "broadcast-slm";
     /// <summary>Scores both adapters on the evaluation sets; its completion commits the round. In: SLM, LLM.</summary>
@@ -37,6 +40,7 @@ public static class Operations
         [DistillSlm] = new(PhaseRunner.Server, 2, 1),
         [DistillLlm] = new(PhaseRunner.Server, 2, 1),
         [FineTuneLlm] = new(PhaseRunner.Server, 1, 1),
+        [FineTuneLlmOnPublic] = new(PhaseRunner.Server, 1, 1),
         [BroadcastSlm] = new(PhaseRunner.Broadcast, 1, 0),
         [Evaluate] = new(PhaseRunner.Server, 2, 0),
     };

@@ -13,6 +13,7 @@ public static class StrategyCatalog
         Register(new CentralizedStrategy());
         Register(new StandaloneStrategy());
         Register(new ZeroShotStrategy());
+        Register(new LlmPublicStrategy());
     }
 
     public static IReadOnlyCollection<string> Names

@@ -45,9 +45,11 @@ public sealed class LearningStepRunner(IJobSetups setups, IBlobStore store, stri
                 var counts = request.SampleCounts ?? throw new ArgumentException($"{request}: aggregation needs SampleCounts.", nameof(request));
                 return Result([job.Steps.Aggregate(request.Inputs.Select((_, i) => (In(i), counts[i])).ToList())]);
             case Operations.LlmTeacherLogits:
-                return Result([job.For(request, ModelKind.Llm).TeacherLogits(ModelKind.Llm, In(0), job.Server(request).PublicSetPath, cancellation)]);
+                var llmTeacher = job.For(request, ModelKind.Llm).TeacherLogitsWithMass(ModelKind.Llm, In(0), job.Server(request).PublicSetPath, cancellation);
+                return Result([llmTeacher.Logits], TeacherMass(LlmToSlmTeacherMass, llmTeacher));
             case Operations.SlmTeacherLogits:
-                return Result([job.For(request, ModelKind.Slm).TeacherLogits(ModelKind.Slm, In(0), job.Server(request).PublicSetPath, cancellation)]);
+                var slmTeacher = job.For(request, ModelKind.Slm).TeacherLogitsWithMass(ModelKind.Slm, In(0), job.Server(request).PublicSetPath, cancellation);
+                return Result([slmTeacher.Logits], TeacherMass(SlmToLlmTeacherMass, slmTeacher));
             case Operations.DistillSlm:
                 var slm = job.For(request, ModelKind.Slm).Distill(ModelKind.Slm, In(0), In(1), job.Server(request).PublicSetPath, request.Seed, training, cancellation);
                 return Result([slm.Adapter], Losses("slm_distill", slm.Report));
@@ -59,6 +61,9 @@ public sealed class LearningStepRunner(IJobSetups setups, IBlobStore store, stri
                     ?? throw new StepRefusedException($"{request}: {Operations.FineTuneLlm} needs the job's data.server-training-set.");
                 var tuned = job.For(request, ModelKind.Llm).TrainLlm(In(0), trainingSet, request.Seed, training, cancellation);
                 return Result([tuned.Adapter], Losses("llm_sft", tuned.Report));
+            case Operations.FineTuneLlmOnPublic:
+                var onPublic = job.For(request, ModelKind.Llm).TrainLlmOnPublic(In(0), job.Server(request).PublicSetPath, request.Seed, training, cancellation);
+                return Result([onPublic.Adapter], Losses("llm_public_sft", onPublic.Report));
             case Operations.Evaluate:
                 return Result([], Evaluate(job, request, In(0), In(1), progress, cancellation));
             default:
@@ -68,6 +73,14 @@ public sealed class LearningStepRunner(IJobSetups setups, IBlobStore store, stri
 
     StepResult Result(IReadOnlyList<byte[]> outputs, IReadOnlyDictionary<string, double>? metrics = null, long samples = 0) =>
         new(outputs.Select(o => store.Put(o)).ToArray(), metrics ?? new Dictionary<string, double>(), samples);
+
+    /// <summary>Round metric: the LLM teacher's mean probability mass outside its top-k at the job's temperature, over the
+    /// public set's answer positions, in the LLM → SLM distillation (<c>Learning/Losses/TeacherMass.cs</c>).</summary>
+    public const string LlmToSlmTeacherMass = "llm_to_slm_teacher_mass_outside_topk";
+    /// <summary>The same for the SLM teacher of the SLM → LLM distillation.</summary>
+    public const string SlmToLlmTeacherMass = "slm_to_llm_teacher_mass_outside_topk";
+
+    static Dictionary<string, double> TeacherMass(string name, TeacherLogitsResult teacher) => new() { [name] = teacher.MassOutsideTopK };
 
     static Dictionary<string, double> Losses(string name, TrainingReport report) => new()
     {

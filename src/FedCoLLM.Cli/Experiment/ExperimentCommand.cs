@@ -30,7 +30,7 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         public int? Rounds { get; init; }
         [CommandOption("--clients <N>")] [Description("Client domains (default 4; 2 with --quick).")]
         public int? Clients { get; init; }
-        [CommandOption("--methods <LIST>")] [Description("Comma-separated: fedcollm,fedavg,standalone,centralized,zeroshot (default all).")]
+        [CommandOption("--methods <LIST>")] [Description("Comma-separated: fedcollm,fedavg,standalone,centralized,zeroshot (the default), and issue 16's ablations fedcollm-ce-only (λ = 0), fedcollm-kd-only (public CE off), fedcollm-t2 (T² scaling on), llm-public (the LLM fine-tuned on the public set alone).")]
         public string Methods { get; init; } = "fedcollm,fedavg,standalone,centralized,zeroshot";
         [CommandOption("--eval-split <SPLIT>")] [Description("test (reported) or validation (for choosing hyper-parameters).")] [DefaultValue("test")]
         public string EvalSplit { get; init; } = "test";

@@ -7,8 +7,10 @@ using FedCoLLM.Actors.Strategies;
 namespace FedCoLLM.Cli.Experiment;
 
 /// <summary>The methods the experiment compares (fedcollm.md §4); each is a strategy (<c>Strategies/</c>) plus the data its
-/// job gets. Zero-shot is also measured by the first job of each seed (its round 0).</summary>
-public enum Method { FedCoLLM, FedAvg, Standalone, Centralized, ZeroShot }
+/// job gets. Zero-shot is also measured by the first job of each seed (its round 0). The last four are issue 16's
+/// ablations: FedCoLLM with λ = 0 (CE only), with the public CE off (KD only), with T² scaling of the KD term, and the
+/// LLM fine-tuned on the public set alone (strategy llm-public).</summary>
+public enum Method { FedCoLLM, FedAvg, Standalone, Centralized, ZeroShot, FedCoLLMCeOnly, FedCoLLMKdOnly, FedCoLLMT2, LlmPublic }
 
 /// <summary>One generated job of the experiment: its method, seed, the domain of a Standalone job, the job file written for
 /// it and its spec, and the client silos that hold its data.</summary>
@@ -34,10 +36,34 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
         "standalone" => Method.Standalone,
         "centralized" or "centralised" => Method.Centralized,
         "zeroshot" or "zero-shot" => Method.ZeroShot,
-        _ => throw new ArgumentException($"--methods: unknown method \"{name}\"; choose from fedcollm, fedavg, standalone, centralized, zeroshot."),
+        "fedcollm-ce-only" => Method.FedCoLLMCeOnly,
+        "fedcollm-kd-only" => Method.FedCoLLMKdOnly,
+        "fedcollm-t2" => Method.FedCoLLMT2,
+        "llm-public" => Method.LlmPublic,
+        _ => throw new ArgumentException($"--methods: unknown method \"{name}\"; choose from fedcollm, fedavg, standalone, centralized, zeroshot, "
+            + "fedcollm-ce-only, fedcollm-kd-only, fedcollm-t2, llm-public."),
     };
 
-    public static string Slug(Method m) => m.ToString().ToLowerInvariant();
+    /// <summary>The method's name on the command line, in job ids and in results.json.</summary>
+    public static string Slug(Method m) => m switch
+    {
+        Method.FedCoLLMCeOnly => "fedcollm-ce-only",
+        Method.FedCoLLMKdOnly => "fedcollm-kd-only",
+        Method.FedCoLLMT2 => "fedcollm-t2",
+        Method.LlmPublic => "llm-public",
+        _ => m.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>The job-file lines that turn FedCoLLM into one of its ablations (empty for the others). The base job's
+    /// λ stays for KD only and T²; CE only sets λ = 0, which skips the KD term (the teacher passes still run: they give the
+    /// teacher-mass metric, and the plan stays FedCoLLM's).</summary>
+    public static IReadOnlyList<string> AblationLines(Method m) => m switch
+    {
+        Method.FedCoLLMCeOnly => ["job.distillation.lambda = 0"],
+        Method.FedCoLLMKdOnly => ["job.distillation.public-ce = false"],
+        Method.FedCoLLMT2 => ["job.distillation.scale-kd-by-t-squared = true"],
+        _ => [],
+    };
 
     /// <summary>The benchmark's own job file, named after its data folder (data/skills → jobs/skills.conf, or
     /// jobs/skills-quick.conf with --quick), so switching benchmarks is one option.</summary>
@@ -98,11 +124,14 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
                 string? serverTrainingSet = null, string? domain = null)
             {
                 var id = variant.JobPrefix + name;
-                var lines = new StringBuilder(baseText)
+                var lines = new StringBuilder(baseText);
+                foreach (var line in AblationLines(m)) lines.AppendLine(line);
+                lines
                     .AppendLine($"job.id = \"{id}\"").AppendLine($"job.strategy = {strategy}").AppendLine($"job.seed = {seed}").AppendLine($"job.rounds = {rounds}")
                     .AppendLine($"job.clients.enrolled = {List(local.Select(c => c.ClientId))}")
                     // One process trains every client in turn: wait for all of them.
-                    .AppendLine($"job.clients.quorum = {local.Count}")
+                    // (At least 1: a strategy without a client phase enrols none, and a quorum is never 0.)
+                    .AppendLine($"job.clients.quorum = {Math.Max(1, local.Count)}")
                     .AppendLine($"job.data.evaluation.sets = {EvalSets(evalDomains)}")
                     .AppendLine($"job.data.evaluation.max-items = {(evalItems?.ToString() ?? "null")}")
                     .AppendLine($"job.data.evaluation.public-items = {(publicEval && publicEvalItems is int p ? p.ToString() : "null")}")
@@ -135,6 +164,13 @@ public sealed record ExperimentPlan(JobDefinition Base, IReadOnlyList<string> Do
                         break;
                     case Method.Centralized:
                         Add(m, $"centralized-s{seed}", "centralized", [pooled], domains, publicEval: true, evaluateLlm: true, serverTrainingSet: pooled.DataPath);
+                        break;
+                    case Method.FedCoLLMCeOnly or Method.FedCoLLMKdOnly or Method.FedCoLLMT2:
+                        Add(m, $"{Slug(m)}-s{seed}", "fedcollm", silos, domains, publicEval: true, evaluateLlm: true);
+                        break;
+                    case Method.LlmPublic:
+                        // No client: the server trains the LLM on the public set; the SLM stays pre-trained and is scored too.
+                        Add(m, $"llm-public-s{seed}", "llm-public", [], domains, publicEval: true, evaluateLlm: true);
                         break;
                 }
         }

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Jobs;
 using FedCoLLM.Actors.Rounds;
+using FedCoLLM.Actors.Workers;
 using FedCoLLM.Cli.Federation;
 using FedCoLLM.Learning.Checkpoints;
 using FedCoLLM.Learning.Lora;
@@ -51,7 +52,8 @@ public static class ExperimentReport
 
     static IReadOnlyList<string> ModelsOf(Method m) => m switch
     {
-        Method.FedCoLLM or Method.Centralized or Method.ZeroShot => ["slm", "llm"],
+        Method.FedCoLLM or Method.Centralized or Method.ZeroShot or Method.FedCoLLMCeOnly or Method.FedCoLLMKdOnly or Method.FedCoLLMT2
+            or Method.LlmPublic => ["slm", "llm"],
         _ => ["slm"], // FedAvg and Standalone never train the LLM: it stays the zero-shot model.
     };
 
@@ -197,6 +199,46 @@ public static class ExperimentReport
         return series;
     }
 
+    /// <summary>Per method, direction and round, the teacher's mean probability mass outside its top-k at the job's T
+    /// (metrics of the teacher passes, <c>Learning/Losses/TeacherMass.cs</c>), mean over seeds; only what the runs hold.</summary>
+    static IReadOnlyList<(Method Method, string Direction, double[] Rounds, double[] Mass)> TeacherMassCurves(ExperimentPlan plan,
+        IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs)
+    {
+        var series = new List<(Method, string, double[], double[])>();
+        foreach (var method in plan.Methods)
+            foreach (var (key, direction) in new[] { (LearningStepRunner.LlmToSlmTeacherMass, "LLM→SLM"), (LearningStepRunner.SlmToLlmTeacherMass, "SLM→LLM") })
+            {
+                var xs = new List<double>();
+                var ys = new List<double>();
+                for (int round = 1; round <= plan.Rounds; round++)
+                {
+                    var v = runs.Where(r => r.Job.Method == method)
+                        .Select(r => r.State.History.FirstOrDefault(h => h.Round == round)?.Metrics.GetValueOrDefault(key, double.NaN) ?? double.NaN)
+                        .Where(double.IsFinite).ToArray();
+                    if (v.Length == 0) continue;
+                    xs.Add(round);
+                    ys.Add(v.Average());
+                }
+                if (xs.Count > 0) series.Add((method, direction, xs.ToArray(), ys.ToArray()));
+            }
+        return series;
+    }
+
+    static void TeacherMassTable(StringBuilder md, ExperimentPlan plan, IReadOnlyList<(Method Method, string Direction, double[] Rounds, double[] Mass)> series)
+    {
+        if (series.Count == 0) return;
+        var rounds = Enumerable.Range(1, plan.Rounds).ToArray();
+        md.AppendLine().AppendLine($"## Teacher probability mass outside its top-{plan.Base.Distillation.Kd.TopK} per round (%, at T = {plan.Base.Distillation.Kd.Temperature.ToString(CultureInfo.InvariantCulture)}; mean over answer positions and seeds)").AppendLine();
+        md.AppendLine("What the sparse KD term never sees: the share of the teacher's full distribution outside the k logits it sends.").AppendLine();
+        md.AppendLine($"| method | direction | {string.Join(" | ", rounds.Select(r => $"round {r}"))} |");
+        md.AppendLine($"|---|---|{string.Concat(rounds.Select(_ => "---:|"))}");
+        foreach (var (method, direction, xs, ys) in series)
+        {
+            var cells = rounds.Select(r => Array.IndexOf(xs, (double)r) is var i and >= 0 ? (100 * ys[i]).ToString("F2", CultureInfo.InvariantCulture) : "–");
+            md.AppendLine($"| {method} | {direction} | {string.Join(" | ", cells)} |");
+        }
+    }
+
     static string Markdown(ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs,
         IReadOnlyList<Row> rows, Communication? comm, IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> slmCurves,
         IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> llmCurves, TimeSpan wall, string? caption)
@@ -218,6 +260,7 @@ public static class ExperimentReport
         foreach (var r in rows)
             md.AppendLine($"| {r.Model} | {r.Method} | {string.Join(" | ", columns.Select(c => r.Columns[c].Text))} |");
         PerRound(md, plan, slmCurves, llmCurves);
+        TeacherMassTable(md, plan, TeacherMassCurves(plan, runs));
         if (comm is not null)
         {
             md.AppendLine().AppendLine("## Communication per client per round (FedCoLLM and FedAvg)").AppendLine();
@@ -284,6 +327,10 @@ public static class ExperimentReport
             }).ToArray()),
             ["accuracy_per_round"] = new JsonObject { ["slm"] = CurveJson(slm), ["llm"] = CurveJson(llm) },
             ["losses_per_round"] = new JsonArray(losses.Select(l => (JsonNode)new JsonObject { ["series"] = l.Name, ["rounds"] = Arr(l.Rounds), ["loss"] = Arr(l.Loss) }).ToArray()),
+            ["teacher_mass_outside_topk_per_round"] = new JsonArray(TeacherMassCurves(plan, runs).Select(t => (JsonNode)new JsonObject
+            {
+                ["method"] = ExperimentPlan.Slug(t.Method), ["direction"] = t.Direction, ["rounds"] = Arr(t.Rounds), ["mass"] = Arr(t.Mass),
+            }).ToArray()),
             ["communication"] = comm is null ? null : new JsonObject
             {
                 ["up_bytes_per_client_round"] = comm.UpBytesPerClientRound,

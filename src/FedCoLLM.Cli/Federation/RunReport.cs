@@ -94,11 +94,26 @@ public static class RunReport
         md.AppendLine($"|---|---|{string.Concat(sets.Select(_ => "---|"))}---|");
         foreach (var (model, round, perSet, mean) in AccuracyRows(state))
             md.AppendLine($"| {model} | {round} | {string.Join(" | ", perSet.Select(Percent))} | {Percent(mean)} |");
+        TeacherMass(md, state);
         md.AppendLine().AppendLine("## Rounds").AppendLine();
         md.AppendLine("| round | participants | missing | SLM adapter sha256 | LLM adapter sha256 |").AppendLine("|---|---|---|---|---|");
         foreach (var r in state.History)
             md.AppendLine($"| {r.Round} | {string.Join(", ", r.Participants)} | {string.Join(", ", r.Missing)} | `{r.Slm.Sha256}` | `{r.Llm.Sha256}` |");
         return md.ToString();
+    }
+
+    /// <summary>Per round and direction, the teacher's mean probability mass outside its top-k at the job's T (metrics of
+    /// the teacher passes); nothing for strategies without distillation or journals from before the metric.</summary>
+    static void TeacherMass(StringBuilder md, RoundState state)
+    {
+        (string Key, string Direction)[] directions =
+            [(FedCoLLM.Actors.Workers.LearningStepRunner.LlmToSlmTeacherMass, "LLM → SLM"), (FedCoLLM.Actors.Workers.LearningStepRunner.SlmToLlmTeacherMass, "SLM → LLM")];
+        var rounds = state.History.Where(r => directions.Any(d => r.Metrics.ContainsKey(d.Key))).ToList();
+        if (rounds.Count == 0) return;
+        md.AppendLine().AppendLine("## Teacher probability mass outside its top-k (%, at the job's temperature; mean over the public set's answer positions)").AppendLine();
+        md.AppendLine($"| round | {string.Join(" | ", directions.Select(d => d.Direction))} |").AppendLine($"|---|{string.Concat(directions.Select(_ => "---:|"))}");
+        foreach (var r in rounds)
+            md.AppendLine($"| {r.Round} | {string.Join(" | ", directions.Select(d => r.Metrics.TryGetValue(d.Key, out var v) && double.IsFinite(v) ? (100 * v).ToString("F2", CultureInfo.InvariantCulture) : "–"))} |");
     }
 
     public static string Percent(double? x) => x is null ? "–" : $"{100 * x.Value:F1}";

@@ -13,6 +13,10 @@ public sealed record ClientUpdate(byte[] Adapter, long SampleCount, TrainingRepo
 /// <summary>A distilled student adapter and the phase's losses (CE + λ·KD per optimizer step).</summary>
 public sealed record DistillationResult(byte[] Adapter, TrainingReport Report);
 
+/// <summary>A teacher pass's <see cref="TeacherLogitsFile"/> bytes, and the teacher's mean probability mass outside its
+/// top-k at the distillation temperature over the <paramref name="Positions"/> answer positions it covered.</summary>
+public sealed record TeacherLogitsResult(byte[] Logits, double MassOutsideTopK, long Positions);
+
 /// <summary>
 /// The steps of one FedCoLLM round (fedcollm.md §1.2) as byte-in/byte-out functions, so an actor layer only has to
 /// move content-addressed bytes: adapters are <see cref="AdapterWeights.ToBytes"/> (PEFT's adapter_model.safetensors),
@@ -115,6 +119,26 @@ public sealed class FederationSteps : IDisposable
     }
 
     /// <summary>
+    /// The "LLM on the public set alone" reference (issue 16): answer-token cross-entropy SFT of the LLM, starting from
+    /// <paramref name="llmAdapter"/>, on the public set (the first <see cref="FederationSetup.MaxPublicExamples"/> when set)
+    /// with <see cref="FederationSetup.LlmDistillation"/>'s settings: the same data, cap and optimisation the LLM gets in
+    /// FedCoLLM's SLM → LLM step, without the KD term and without any SLM.
+    /// </summary>
+    public ClientUpdate TrainLlmOnPublic(byte[] llmAdapter, string publicJsonl, long seed,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(llmAdapter);
+        lock (ProcessGate)
+        {
+            ThrowIfDisposed();
+            var examples = TrainingSet(publicJsonl, Setup.MaxPublicExamples);
+            var (model, adapter) = LoadInto(ModelKind.Llm, llmAdapter);
+            var report = SupervisedFineTuning.Train(model, examples, PhaseSettings(Setup.LlmDistillation, seed), Setup.Compute, progress, cancellation);
+            return new ClientUpdate(adapter.Export().ToBytes(), examples.Count, report);
+        }
+    }
+
+    /// <summary>
     /// FedAvg (<see cref="FedAvg.Aggregate"/>) of client SLM adapters weighted by their sample counts. The sum runs in
     /// the caller's order, which can change the last bit of the result: pass the updates in a deterministic order
     /// (e.g. sorted by client id) to get content-stable bytes.
@@ -134,7 +158,13 @@ public sealed class FederationSteps : IDisposable
     /// every public example (prompt ⊕ gold answer; the first <see cref="FederationSetup.MaxPublicExamples"/> when set),
     /// as <see cref="TeacherLogitsFile"/> bytes.
     /// </summary>
-    public byte[] TeacherLogits(ModelKind teacher, byte[] teacherAdapter, string publicJsonl, CancellationToken cancellation = default)
+    public byte[] TeacherLogits(ModelKind teacher, byte[] teacherAdapter, string publicJsonl, CancellationToken cancellation = default) =>
+        TeacherLogitsWithMass(teacher, teacherAdapter, publicJsonl, cancellation).Logits;
+
+    /// <summary><see cref="TeacherLogits"/>, plus the teacher's mean probability mass outside its top-k at the job's
+    /// temperature over every answer position (<see cref="Losses.TeacherMass"/>): what the KD of the distillation that
+    /// reads these logits cannot see. Same bytes as <see cref="TeacherLogits"/>.</summary>
+    public TeacherLogitsResult TeacherLogitsWithMass(ModelKind teacher, byte[] teacherAdapter, string publicJsonl, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(teacherAdapter);
         lock (ProcessGate)
@@ -143,10 +173,11 @@ public sealed class FederationSteps : IDisposable
             var examples = TrainingSet(publicJsonl, Setup.MaxPublicExamples);
             var (model, _) = LoadInto(teacher, teacherAdapter);
             var order = ByLength(examples);
-            var sorted = TeacherPass.Extract(model, order.Select(i => examples[i]).ToList(), Setup.TopK, Setup.EvalBatchSize, Setup.MaxLength, Setup.Compute, cancellation);
+            var mass = new Losses.TeacherMassTally(Setup.Distillation.Kd.Temperature);
+            var sorted = TeacherPass.Extract(model, order.Select(i => examples[i]).ToList(), Setup.TopK, Setup.EvalBatchSize, Setup.MaxLength, Setup.Compute, mass, cancellation);
             var rows = new Losses.TeacherTopK[examples.Count];
             for (int j = 0; j < order.Length; j++) rows[order[j]] = sorted[j];
-            return new TeacherLogitsFile(rows).ToBytes();
+            return new TeacherLogitsResult(new TeacherLogitsFile(rows).ToBytes(), mass.Mean, mass.Positions);
         }
     }
 

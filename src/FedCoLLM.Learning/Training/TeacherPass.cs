@@ -16,6 +16,19 @@ public static class TeacherPass
         int batchSize,
         int maxLength,
         ComputeOptions compute,
+        CancellationToken cancellation = default) =>
+        Extract(model, examples, topK, batchSize, maxLength, compute, mass: null, cancellation);
+
+    /// <summary>As above; when <paramref name="mass"/> is given, it also tallies the teacher's probability mass outside
+    /// its top-k at the tally's temperature, from the same dense logits (<see cref="TeacherMass"/>).</summary>
+    public static TeacherTopK[] Extract(
+        CausalLanguageModel model,
+        IReadOnlyList<TokenizedExample> examples,
+        int topK,
+        int batchSize,
+        int maxLength,
+        ComputeOptions compute,
+        TeacherMassTally? mass,
         CancellationToken cancellation = default)
     {
         if (topK < 1 || topK > model.VocabSize)
@@ -24,7 +37,9 @@ public static class TeacherPass
         InferencePass.Run(model, examples, batchSize, maxLength, compute, pass =>
         {
             var batch = pass.Batch;
-            var (topIdx, topLogits) = TopKTeacher.Extract(pass.AnswerLogits(), topK);
+            var logits = pass.AnswerLogits();
+            var (topIdx, topLogits) = TopKTeacher.Extract(logits, topK);
+            mass?.Add(logits, topLogits);
             var perExample = TopKTeacher.Split(topIdx.cpu(), topLogits.cpu(), batch.Labels.cpu());
             for (int i = 0; i < batch.ExampleIndices.Length; i++) result[batch.ExampleIndices[i]] = perExample[i];
         }, cancellation);

@@ -2,6 +2,7 @@ using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Rounds;
 using FedCoLLM.Actors.Strategies;
 using FedCoLLM.Actors.Tests.Actors;
+using FedCoLLM.Actors.Workers;
 
 namespace FedCoLLM.Actors.Tests.Strategies;
 
@@ -34,6 +35,9 @@ public sealed class CustomStrategySpecs
         {
             Assert.Contains("slm_distill_loss", h.Metrics.Keys);
             Assert.DoesNotContain("llm_distill_loss", h.Metrics.Keys);
+            // The LLM teacher pass reports its mass outside the top-k (a share of probability); no SLM teacher pass ran.
+            Assert.InRange(h.Metrics[LearningStepRunner.LlmToSlmTeacherMass], 1e-9, 1.0);
+            Assert.DoesNotContain(LearningStepRunner.SlmToLlmTeacherMass, h.Metrics.Keys);
         });
         // Every blob the journal names is in the node's store, verified by its content address.
         var store = new DirectoryBlobStore(run.Blobs);

@@ -1,0 +1,59 @@
+using FedCoLLM.Actors.Jobs;
+using FedCoLLM.Cli.Experiment;
+
+namespace FedCoLLM.Cli.Tests;
+
+/// <summary>`fedcollm experiment --methods …` with issue 16's ablations generates valid job files (no job is run): each
+/// FedCoLLM ablation is FedCoLLM plus its one key, llm-public enrols no client, and the plain FedCoLLM job is unchanged.</summary>
+public class ExperimentPlanAblationTests
+{
+    [Fact]
+    public void Each_ablation_method_is_a_job_file_with_its_one_difference()
+    {
+        using var dir = new TempDir();
+        string Abs(params string[] parts) => Path.Combine([Repository.Root, .. parts]).Replace('\\', '/');
+        // Absolute paths: the plan parses every job file it writes, and relative ones resolve against the current directory.
+        string[] overrides =
+        [
+            $"job.models.slm.path = \"{Abs("models", "wordnet-slm")}\"",
+            $"job.models.llm.path = \"{Abs("models", "wordnet-llm")}\"",
+            $"job.data.prompt.file = \"{Abs("data", "wordnet", "prompt.json")}\"",
+            $"job.data.public-set = \"{Abs("data", "wordnet", "public", "train.jsonl")}\"",
+            $"job.data.evaluation.sets = [ {{ name = \"noun.animal\", path = \"{Abs("data", "wordnet", "clients", "noun.animal", "test.jsonl")}\" }} ]",
+        ];
+        var methods = new[] { "fedcollm", "fedcollm-ce-only", "fedcollm-kd-only", "fedcollm-t2", "llm-public" }.Select(ExperimentPlan.ParseMethod).ToArray();
+        var plan = ExperimentPlan.Create(TestJobs.QuickBase, Abs("data", "wordnet"), dir.Path, clients: 2, rounds: 1, seeds: 1, methods,
+            "validation", evalItems: 4, publicEvalItems: 4, overrides, new ExperimentOptions(), maxClientExamples: 8);
+
+        Assert.Equal(["fedcollm-s1", "fedcollm-ce-only-s1", "fedcollm-kd-only-s1", "fedcollm-t2-s1", "llm-public-s1"], plan.Jobs.Select(j => j.JobId));
+        var jobs = plan.Jobs.ToDictionary(j => j.JobId, j => JobSpecs.DefinitionOf(j.Spec));
+        var fedcollm = jobs["fedcollm-s1"];
+        Assert.True(fedcollm.Distillation.Lambda > 0);
+        Assert.True(fedcollm.Distillation.PublicCrossEntropy);
+        Assert.False(fedcollm.Distillation.Kd.ScaleByTemperatureSquared);
+
+        // Each FedCoLLM ablation differs from FedCoLLM in its id and its one distillation key, nothing else.
+        foreach (var (id, expected) in new[]
+                 {
+                     ("fedcollm-ce-only-s1", fedcollm.Distillation with { Lambda = 0 }),
+                     ("fedcollm-kd-only-s1", fedcollm.Distillation with { PublicCrossEntropy = false }),
+                     ("fedcollm-t2-s1", fedcollm.Distillation with { Kd = fedcollm.Distillation.Kd with { ScaleByTemperatureSquared = true } }),
+                 })
+        {
+            Assert.Equal("fedcollm", jobs[id].Strategy);
+            Assert.Equal(expected, jobs[id].Distillation);
+            Assert.Equal(fedcollm with { Distillation = expected, Id = id }, jobs[id]);
+        }
+
+        var llmPublic = jobs["llm-public-s1"];
+        Assert.Equal("llm-public", llmPublic.Strategy);
+        Assert.Empty(llmPublic.Enrolled);
+        Assert.Empty(plan.Jobs.Single(j => j.JobId == "llm-public-s1").Clients);
+        Assert.True(llmPublic.Evaluation.EvaluateLlm);
+        Assert.Equal(fedcollm.Training.LlmDistillation, llmPublic.Training.LlmDistillation);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "jobs", "llm-public-s1.conf")));
+
+        Assert.Equal("fedcollm-kd-only", ExperimentPlan.Slug(ExperimentPlan.ParseMethod("fedcollm-kd-only")));
+        Assert.Contains("llm-public", Assert.Throws<ArgumentException>(() => ExperimentPlan.ParseMethod("kd-only")).Message);
+    }
+}
