@@ -31,7 +31,8 @@ public sealed record TuningPlan(TuningGrid Grid, IReadOnlyList<Method> Methods, 
     public static TuningPlan Create(TuningGrid grid, IReadOnlyList<Method> methods, string tuningJobsDir,
         Func<string, int, IReadOnlyList<Method>, PlanVariant, ExperimentPlan> createPlan)
     {
-        var trained = methods.Where(m => m != Method.ZeroShot).Distinct().Order().ToArray();
+        // Zero-shot trains nothing and llm-public has no client, so the client lr × epochs grid would not change them.
+        var trained = methods.Where(m => m is not (Method.ZeroShot or Method.LlmPublic)).Distinct().Order().ToArray();
         var cells = grid.Cells.Select(cell =>
         {
             var plan = createPlan(Split, Seed, trained, new PlanVariant($"{JobPrefix}{cell.Slug}-", tuningJobsDir, _ => cell.JobLines));
