@@ -79,7 +79,8 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
             + $"{plan.Rounds} round(s); clients {string.Join(", ", plan.Domains)}; scored on {plan.EvalSplit}). {ExperimentReport.Describe(plan.Base)}");
 
         var silos = plan.Jobs.SelectMany(j => j.Clients).DistinctBy(c => c.ClientId).ToArray();
-        await using var host = FederationHost.Start(LocalCluster.LoadConfig(s.Out, s.Config), Path.Combine(s.Out, "blobs"), silos);
+        await using var host = FederationHost.Start(LocalCluster.LoadConfig(s.Out, s.Config), Path.Combine(s.Out, "blobs"), silos,
+            clientBlobDirectory: RunCommand.ClientBlobs(s.Out));
         using var stop = new ConsoleStop(cancellation);
         var finished = new List<(ExperimentJob Job, RoundState State, TimeSpan? Wall)>();
         foreach (var job in plan.Jobs)
@@ -94,12 +95,13 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
             }
             Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] == {job.JobId} ({job.Method}{(job.Domain is null ? "" : " " + job.Domain)}, seed {job.Seed}): "
                 + (accepted.Outcome == Outcome.Duplicate ? $"resuming ({accepted.Detail})" : "started"));
-            var finals = await JobWatch.Follow(host.Node.Servers, [job.JobId], stop.Token);
-            if (finals is null)
+            var followed = await JobWatch.Follow(host.Node.Servers, [job.JobId], stop.Token);
+            if (followed is null)
             {
                 Console.WriteLine($"Stopped. Run the same command again to resume from {LocalCluster.JournalPath(s.Out)}.");
                 return 130;
             }
+            var finals = await JobWatch.AwaitFinalDownloads(host.Node.Servers, followed, stop.Token);
             var state = finals[job.JobId];
             if (state.Phase != RoundPhase.Completed)
             {
