@@ -29,7 +29,7 @@ public static class CommunicationSummary
     /// adapter), or null where none was recorded.</summary>
     public static IReadOnlyList<(string ClientId, ClientTransfer? Download)> FinalDownloads(RoundState state)
     {
-        if (state.History.Count == 0 || state.Job is null) return [];
+        if (state.History.Count == 0 || state.Job is null || !state.Job.Phases.Any(p => p.RunBy == Strategies.PhaseRunner.Broadcast)) return [];
         var last = state.History[^1];
         return state.Job.ClientIds.Order(StringComparer.Ordinal)
             .Select(c => (c, state.Transfers.LastOrDefault(t => t.Round == last.Round && t.ClientId == c && t.What == ClientTransfer.Broadcast)))

@@ -54,10 +54,10 @@ public sealed partial record RoundState
     }
 
     /// <summary>Clients that have not reported downloading the job's final SLM adapter (the last committed round's broadcast);
-    /// empty unless the job completed. A client that sat the last round out may still have fetched it.</summary>
+    /// empty unless the job completed, and for a strategy that broadcasts nothing (zero-shot). A client that sat the last round out may still have fetched it.</summary>
     public IReadOnlyList<string> FinalDownloadsPending()
     {
-        if (Phase != RoundPhase.Completed || History.Count == 0 || Job is null) return [];
+        if (Phase != RoundPhase.Completed || History.Count == 0 || Job is null || !Job.Phases.Any(p => p.RunBy == Strategies.PhaseRunner.Broadcast)) return [];
         var last = History[^1].Round;
         return Job.ClientIds.Where(c => !Transfers.Any(t => t.Round == last && t.ClientId == c && t.What == ClientTransfer.Broadcast)).ToArray();
     }
