@@ -51,10 +51,12 @@ public static class JobWatch
     {
         var states = finals.ToDictionary();
         var waited = Stopwatch.StartNew();
-        while (states.Values.Any(s => s.FinalDownloadsPending().Count > 0) && waited.Elapsed < FinalDownloadWait)
+        // A journal without any measured transfer (written before the counters) will not get them now: no wait for it.
+        static bool Waiting(RoundState s) => !s.Transfers.IsEmpty && s.FinalDownloadsPending().Count > 0;
+        while (states.Values.Any(Waiting) && waited.Elapsed < FinalDownloadWait)
         {
             await Task.Delay(250, cancellation);
-            foreach (var id in states.Where(kv => kv.Value.FinalDownloadsPending().Count > 0).Select(kv => kv.Key).ToList())
+            foreach (var id in states.Where(kv => Waiting(kv.Value)).Select(kv => kv.Key).ToList())
             {
                 try
                 {

@@ -36,7 +36,7 @@ public sealed class TransferCountingTests : IAsyncLifetime
             System = ActorSystem.Create(name, RemoteConfig);
             System.ActorOf(BlobServerActor.Props(Store), BlobServerActor.DefaultName);
             var path = new RootActorPath(((ExtendedActorSystem)System).Provider.DefaultAddress) / "user" / BlobServerActor.DefaultName;
-            Custody = new BlobCustody(Store, path.ToString(), new ProtocolTimeouts { BlobFetch = TimeSpan.FromSeconds(5), BlobChunk = TimeSpan.FromSeconds(5) });
+            Custody = new BlobCustody(Store, path.ToString(), new ProtocolTimeouts());
         }
 
         public async ValueTask DisposeAsync()
@@ -102,7 +102,7 @@ public sealed class TransferCountingTests : IAsyncLifetime
         var tally = new TransferTally();
 
         await Assert.ThrowsAsync<BlobFetchException>(() => BlobFetcher.EnsureLocalAsync(client.System, client.Store, blob, holder,
-            TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken, maxAttempts: 2, tally: tally));
+            TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken, maxAttempts: 2, tally: tally));
 
         Assert.Equal(new TransferCount(2 * blob.Size, 2 * ChunksOf(blob.Size), 2), tally.Count());
         Assert.False(client.Store.Contains(blob));

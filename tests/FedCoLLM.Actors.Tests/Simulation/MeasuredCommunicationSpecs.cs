@@ -34,6 +34,7 @@ public sealed class MeasuredCommunicationSpecs
             akka.loglevel = WARNING
             fedcollm.protocol.directory-poll = 200ms
             fedcollm.protocol.client-resend = 500ms
+            fedcollm.protocol.client-register = 200ms
             """).WithFallback(FederationConfig.Load(["local.conf", "sharding.conf", "serialization.conf", "persistence-sqlite.conf"],
                 $"fedcollm.sqlite-file = \"{run.Journal.Replace("\\", "/")}\""));
         var system = FederationHost.CreateSystem(config);
