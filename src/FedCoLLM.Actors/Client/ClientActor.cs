@@ -178,8 +178,9 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         {
             prefetching.Remove($"{p.Ready.Round}/{p.Ready.Slm.Sha256}");
             if (p.Error is not null) log.Warning("Prefetch of {0} failed: {1}", p.Ready.Slm, p.Error);
-            // Reported even when nothing moved (the adapter was here already): the report then says the client holds it.
-            var moved = Reported(p.Ready.Round, Rounds.ClientTransfer.Broadcast, p.Ready.Slm, always: p.Error is null);
+            // Reported only when bytes moved: silos sharing a node's store fetch the adapter once, and a journal event per
+            // silo that moved nothing would grow every round's journal by the number of clients.
+            var moved = Reported(p.Ready.Round, Rounds.ClientTransfer.Broadcast, p.Ready.Slm, always: false);
             FederationMetrics.ClientBytes(jobId, clientId, TransferDirection.Received, moved);
             StopIfEnded();
         });
