@@ -32,8 +32,12 @@ public class ExperimentCommandTests
             Assert.True(columns["public"]?["mean"] is { } p && double.IsFinite(p.GetValue<double>()), $"{model} {method}: no public-set accuracy");
 
         var comm = results["communication"]!;
-        Assert.True(comm["up_bytes_per_client_round"]!.GetValue<long>() > 0);
-        Assert.InRange(comm["fraction_of_llm_fp32"]!.GetValue<double>(), 1e-6, comm["fraction_of_slm_fp32"]!.GetValue<double>());
+        Assert.InRange(comm["adapter_fraction_of_llm_fp32"]!.GetValue<double>(), 1e-6, comm["adapter_fraction_of_slm_fp32"]!.GetValue<double>());
+        // Measured by the transfer layer: each FedCoLLM client sent one adapter-sized update per round and took the final adapter home.
+        var fedcollm = comm["methods"]!.AsArray().Single(m => m!["method"]!.GetValue<string>() == "fedcollm")!;
+        Assert.Equal(comm["adapter_bytes_derived"]!.GetValue<long>(), fedcollm["up_bytes_per_client_round"]!.GetValue<long>());
+        Assert.Equal(comm["adapter_bytes_derived"]!.GetValue<long>(), fedcollm["final_download_bytes_per_client"]!.GetValue<long>());
+        Assert.Equal(fedcollm["client_jobs"]!.GetValue<int>(), fedcollm["final_downloads_reported"]!.GetValue<int>());
         Assert.Contains(results["losses_per_round"]!.AsArray(), s => s!["series"]!.GetValue<string>().Contains("LLM→SLM"));
         foreach (var png in new[] { "accuracy-slm.png", "accuracy-llm.png", "distillation-loss.png" })
             Assert.True(new FileInfo(Path.Combine(dir.Path, png)).Length > 1000, png);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
@@ -16,9 +17,41 @@ public sealed class BlobCustody(IBlobStore store, string serverPath, ProtocolTim
     /// <summary>This node's <see cref="BlobServerActor"/>, as other nodes address it.</summary>
     public string ServerPath => serverPath;
 
+    // Fetches in flight, by blob and holder: a second caller (a client's prefetch of the broadcast adapter and its next
+    // round's task) joins the first instead of moving the same bytes again, so what the counters measure does not depend
+    // on which of the two happened to start before the other finished.
+    readonly ConcurrentDictionary<(BlobRef Blob, string Holder), Task<BlobRef>> fetching = new();
+
     /// <summary>Makes <paramref name="blob"/> present in this node's store, fetching it from <paramref name="holder"/> if needed.</summary>
-    public Task<BlobRef> EnsureLocalAsync(ActorSystem system, BlobRef blob, string holder, CancellationToken cancellation = default) =>
-        BlobFetcher.EnsureLocalAsync(system, store, blob, ActorPath.Parse(holder), timeouts.BlobFetch, cancellation, chunkTimeout: timeouts.BlobChunk);
+    /// <param name="tally">Counts the bytes this call moved (<see cref="TransferTally"/>): nothing when the blob was here
+    /// already or another caller's fetch of it from the same holder was in flight (that caller counts them).</param>
+    public Task<BlobRef> EnsureLocalAsync(ActorSystem system, BlobRef blob, string holder, CancellationToken cancellation = default, TransferTally? tally = null)
+    {
+        if (store.Contains(blob)) return Task.FromResult(blob);
+        var key = (blob, holder);
+        var mine = new TaskCompletionSource<BlobRef>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var shared = fetching.GetOrAdd(key, mine.Task);
+        if (shared == mine.Task) _ = Fetch();
+        return shared.WaitAsync(cancellation);
+
+        // Not cancelled by one caller's token: others may be waiting on it; each caller stops waiting on its own.
+        async Task Fetch()
+        {
+            try
+            {
+                mine.SetResult(await BlobFetcher.EnsureLocalAsync(system, store, blob, ActorPath.Parse(holder), timeouts.BlobFetch,
+                    CancellationToken.None, chunkTimeout: timeouts.BlobChunk, tally: tally).ConfigureAwait(false));
+            }
+            catch (Exception e)
+            {
+                mine.SetException(e);
+            }
+            finally
+            {
+                fetching.TryRemove(new KeyValuePair<(BlobRef, string), Task<BlobRef>>(key, mine.Task));
+            }
+        }
+    }
 
     /// <summary>
     /// Has every other reachable Up server-role node take a copy of <paramref name="blobs"/> (from this node's blob

@@ -19,13 +19,14 @@ public static class BlobFetcher
 {
     public const int DefaultMaxAttempts = 3;
 
-    /// <inheritdoc cref="EnsureLocalAsync(ActorSystem, IBlobStore, BlobRef, ICanTell, TimeSpan, CancellationToken, int)"/>
+    /// <inheritdoc cref="EnsureLocalAsync(ActorSystem, IBlobStore, BlobRef, ICanTell, TimeSpan, CancellationToken, int, TimeSpan?, TransferTally?)"/>
     public static Task<BlobRef> EnsureLocalAsync(ActorSystem system, IBlobStore store, BlobRef blob, ActorPath holder,
-        TimeSpan timeout, CancellationToken cancellationToken = default, int maxAttempts = DefaultMaxAttempts, TimeSpan? chunkTimeout = null)
+        TimeSpan timeout, CancellationToken cancellationToken = default, int maxAttempts = DefaultMaxAttempts, TimeSpan? chunkTimeout = null,
+        TransferTally? tally = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(holder);
-        return EnsureLocalAsync(system, store, blob, system.ActorSelection(holder), timeout, cancellationToken, maxAttempts, chunkTimeout);
+        return EnsureLocalAsync(system, store, blob, system.ActorSelection(holder), timeout, cancellationToken, maxAttempts, chunkTimeout, tally);
     }
 
     /// <summary>
@@ -42,12 +43,14 @@ public static class BlobFetcher
     /// Attempts in all. A timeout, a broken stream or bytes that do not match the ref are retried;
     /// <see cref="BlobMissing"/> is not (the holder has answered).
     /// </param>
+    /// <param name="tally">Counts the bytes this call actually receives, retries included (nothing when the blob is already local).</param>
     /// <exception cref="BlobFetchException">
     /// The blob could not be made local; <see cref="Exception.InnerException"/> is the last attempt's failure.
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static async Task<BlobRef> EnsureLocalAsync(ActorSystem system, IBlobStore store, BlobRef blob, ICanTell holder,
-        TimeSpan timeout, CancellationToken cancellationToken = default, int maxAttempts = DefaultMaxAttempts, TimeSpan? chunkTimeout = null)
+        TimeSpan timeout, CancellationToken cancellationToken = default, int maxAttempts = DefaultMaxAttempts, TimeSpan? chunkTimeout = null,
+        TransferTally? tally = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(store);
@@ -66,7 +69,7 @@ public static class BlobFetcher
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                return await FetchOnceAsync(system, store, blob, holder, timeout, chunkTimeout ?? timeout, cancellationToken).ConfigureAwait(false);
+                return await FetchOnceAsync(system, store, blob, holder, timeout, chunkTimeout ?? timeout, tally, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -95,7 +98,7 @@ public static class BlobFetcher
     }
 
     private static async Task<BlobRef> FetchOnceAsync(ActorSystem system, IBlobStore store, BlobRef blob, ICanTell holder,
-        TimeSpan timeout, TimeSpan chunkTimeout, CancellationToken cancellationToken)
+        TimeSpan timeout, TimeSpan chunkTimeout, TransferTally? tally, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         object reply;
@@ -122,7 +125,8 @@ public static class BlobFetcher
             .ViaMaterialized(KillSwitches.Single<byte[]>(), Keep.Right)
             .ToMaterialized(Sink.Queue<byte[]>(), Keep.Both)
             .Run(materializer);
-        await using var bytes = new ChunkStream(queue, killSwitch);
+        tally?.Began();
+        await using var bytes = new ChunkStream(queue, killSwitch, tally);
         var stored = await store.PutAsync(bytes, blob, cancellationToken).ConfigureAwait(false);
         FederationMetrics.BlobBytes(TransferDirection.Received, blob.Size);
         FederationMetrics.BlobFetched(started);

@@ -5,9 +5,10 @@ namespace FedCoLLM.Actors.Blobs;
 /// <summary>
 /// Read-only <see cref="Stream"/> over a <see cref="ISinkQueue{T}"/> of byte chunks, so a remote stream ref can be
 /// fed to <see cref="IBlobStore.PutAsync"/> without blocking a thread while the next chunk is on its way.
-/// Disposing it before the end shuts the stream down (which cancels the sender's side).
+/// Disposing it before the end shuts the stream down (which cancels the sender's side). Every chunk that arrives is
+/// counted into <paramref name="tally"/>: this is where a transfer's bytes are measured.
 /// </summary>
-internal sealed class ChunkStream(ISinkQueue<byte[]> queue, IKillSwitch killSwitch) : Stream
+internal sealed class ChunkStream(ISinkQueue<byte[]> queue, IKillSwitch killSwitch, TransferTally? tally = null) : Stream
 {
     private byte[] _chunk = [];
     private int _offset;
@@ -42,6 +43,7 @@ internal sealed class ChunkStream(ISinkQueue<byte[]> queue, IKillSwitch killSwit
             }
             _chunk = next.Value ?? [];
             _offset = 0;
+            tally?.Received(_chunk.Length);
         }
         var n = Math.Min(buffer.Length, _chunk.Length - _offset);
         _chunk.AsMemory(_offset, n).CopyTo(buffer);

@@ -38,7 +38,7 @@ public sealed record TransferRow(string Transport, long Bytes, double Seconds, d
 /// <c>fedcollm bench transfer</c>: two ActorSystems in this process, each a cluster node made as <c>fedcollm node</c> makes
 /// one (hocon/cluster.conf and serialization.conf through <see cref="FederationHost.CreateSystem"/>, so Hyperion wire
 /// messages, the shipped frame size and, with TLS, mutual TLS under a CA made for the run), on 127.0.0.1, the receiver a
-/// member of the holder's cluster. A blob moves by the production path: <see cref="BlobFetcher.EnsureLocalAsync(ActorSystem, IBlobStore, BlobRef, ActorPath, TimeSpan, CancellationToken, int, TimeSpan?)"/>
+/// member of the holder's cluster. A blob moves by the production path: <see cref="BlobFetcher.EnsureLocalAsync(ActorSystem, IBlobStore, BlobRef, ActorPath, TimeSpan, CancellationToken, int, TimeSpan?, TransferTally?)"/>
 /// → <see cref="BlobServerActor"/> → stream ref of chunks → <see cref="DirectoryBlobStore.PutAsync"/>. The yardstick copies
 /// the same bytes from the holder's blob file over one raw TCP connection (an <see cref="SslStream"/> with the same node
 /// certificates when TLS is on) into the receiver's store by the same <see cref="DirectoryBlobStore.PutAsync"/>, so both

@@ -30,6 +30,15 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     sealed record SecAggInputsFailed(SecAggTask Task, string Error) : INoSerializationVerificationNeeded;
     sealed record SecAggRetry(SecAggTask Task) : INoSerializationVerificationNeeded;
     sealed record SecAggResend(string Key) : INoSerializationVerificationNeeded;
+    sealed record Prefetched(GlobalSlmReady Ready, string? Error) : INoSerializationVerificationNeeded;
+    sealed record DownloadResend : INoSerializationVerificationNeeded { public static readonly DownloadResend Instance = new(); }
+    sealed record FinishNow : INoSerializationVerificationNeeded { public static readonly FinishNow Instance = new(); }
+
+    /// <summary>The job is gone from the directory: stop once the last download reports are acknowledged (as on <see cref="JobEnded"/>).</summary>
+    public sealed record Finish : INoSerializationVerificationNeeded { public static readonly Finish Instance = new(); }
+
+    /// <summary>How long a client whose job ended keeps going to report its last downloads (the final adapter's) before it stops anyway.</summary>
+    public static readonly TimeSpan FinalReportGrace = TimeSpan.FromSeconds(30);
 
     readonly string jobId;
     readonly string clientId;
@@ -48,6 +57,12 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     readonly Dictionary<string, SubmitSecAggStep> secAggSent = new(StringComparer.Ordinal);
     SecAggTask? secAggCurrent;
     int secAggFailures;
+    // Communication accounting: what each fetch for this job moved (by round/what/blob; kept across the retries of a failed
+    // fetch), the reports of it not yet acknowledged, the broadcast prefetches in flight, and whether the job has ended.
+    readonly Dictionary<string, Blobs.TransferTally> tallies = new(StringComparer.Ordinal);
+    readonly Dictionary<string, ReportDownload> unacknowledged = new(StringComparer.Ordinal);
+    readonly HashSet<string> prefetching = new(StringComparer.Ordinal);
+    RoundPhase? ending;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -71,7 +86,9 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Receive<SlmFetched>(f =>
         {
             if (current != f.Task) return;
-            FederationMetrics.ClientBytes(jobId, clientId, TransferDirection.Received, f.Task.GlobalSlm.Size);
+            var moved = Reported(f.Task.Round, Rounds.ClientTransfer.GlobalSlm, f.Task.GlobalSlm, always: false);
+            if (f.Task.Spec is { } spec) moved += Reported(f.Task.Round, Rounds.ClientTransfer.Definition, spec, always: false);
+            FederationMetrics.ClientBytes(jobId, clientId, TransferDirection.Received, moved);
             var request = new StepRequest(jobId, f.Task.Round, RoundPhase.ClientsTraining, [f.Task.GlobalSlm], f.Task.Seed, clientId)
             {
                 Operation = Strategies.Operations.TrainSlm,
@@ -100,7 +117,11 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Receive<SecAggTask>(OnSecAggTask);
         Receive<SecAggInputsReady>(r =>
         {
-            if (secAggCurrent == r.Task) worker.Tell(new TrainingWorker.RunStep(r.Task.Request, dataPath));
+            if (secAggCurrent != r.Task) return;
+            var moved = r.Task.Request.Inputs.Distinct().Sum(b => Reported(r.Task.Request.Round, Rounds.ClientTransfer.SecAggInputs(r.Task.Request.SecAgg!.Step), b, always: false));
+            if (r.Task.Request.Spec is { } spec) moved += Reported(r.Task.Request.Round, Rounds.ClientTransfer.Definition, spec, always: false);
+            FederationMetrics.ClientBytes(jobId, clientId, TransferDirection.Received, moved);
+            worker.Tell(new TrainingWorker.RunStep(r.Task.Request, dataPath));
         });
         Receive<SecAggInputsFailed>(f => SecAggFail(f.Task, $"fetching the inputs of {f.Task.Request.Operation} failed: {f.Error}"));
         Receive<SecAggRetry>(r =>
@@ -133,15 +154,89 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         });
         Receive<JobEnded>(ended =>
         {
-            log.Info("Client {ClientId}: job {JobId} ended ({Phase}); stopping its work", clientId, jobId, ended.Phase);
             Context.Parent.Tell(ended);
+            End(ended.Phase);
+        });
+        Receive<Finish>(_ => End(RoundPhase.Completed));
+        Receive<FinishNow>(_ =>
+        {
+            log.Warning("Client {ClientId}: job {JobId} ended; stopping with {Count} download report(s) unacknowledged or fetches unfinished after {Grace}",
+                clientId, jobId, unacknowledged.Count + prefetching.Count, FinalReportGrace);
             Context.Stop(Self);
         });
         Receive<GlobalSlmReady>(ready =>
-            // Prefetch, so the next round starts without waiting for the transfer; failures surface then.
-            services.Blobs.EnsureLocalAsync(Context.System, ready.Slm, ready.Holder).ContinueWith(
-                t => { if (t.IsFaulted) log.Warning("Prefetch of {0} failed: {1}", ready.Slm, t.Exception?.GetBaseException().Message); },
-                TaskScheduler.Default));
+        {
+            // Prefetch, so the next round starts without waiting for the transfer (and, after the last round, the job's final
+            // download, as a deployed client takes the distilled adapter home); failures surface at the next task.
+            var key = $"{ready.Round}/{ready.Slm.Sha256}";
+            if (!prefetching.Add(key)) return;
+            Fetch(ready.Round, Rounds.ClientTransfer.Broadcast, ready.Slm, ready.Holder).PipeTo(Self,
+                success: _ => new Prefetched(ready, null),
+                failure: e => new Prefetched(ready, e.Message));
+        });
+        Receive<Prefetched>(p =>
+        {
+            prefetching.Remove($"{p.Ready.Round}/{p.Ready.Slm.Sha256}");
+            if (p.Error is not null) log.Warning("Prefetch of {0} failed: {1}", p.Ready.Slm, p.Error);
+            // Reported only when bytes moved: silos sharing a node's store fetch the adapter once, and a journal event per
+            // silo that moved nothing would grow every round's journal by the number of clients.
+            var moved = Reported(p.Ready.Round, Rounds.ClientTransfer.Broadcast, p.Ready.Slm, always: false);
+            FederationMetrics.ClientBytes(jobId, clientId, TransferDirection.Received, moved);
+            StopIfEnded();
+        });
+        Receive<DownloadResend>(_ =>
+        {
+            foreach (var report in unacknowledged.Values) servers.Tell(report);
+            if (unacknowledged.Count == 0) Timers.Cancel("download-resend");
+        });
+        Receive<DownloadAcknowledged>(ack =>
+        {
+            unacknowledged.Remove(DownloadKey(ack.Round, ack.What, ack.Blob));
+            if (ack.Outcome == Outcome.Rejected)
+                log.Error("Client {ClientId}: download report of {What} in round {Round} refused: {Detail}", clientId, ack.What, ack.Round, ack.Detail);
+            StopIfEnded();
+        });
+    }
+
+    static string DownloadKey(int round, string what, Blobs.BlobRef blob) => $"{round}/{what}/{blob.Sha256}";
+
+    /// <summary>Makes <paramref name="blob"/> local, counting what moves into the tally of (round, what, blob).</summary>
+    Task<Blobs.BlobRef> Fetch(int round, string what, Blobs.BlobRef blob, string holder)
+    {
+        var key = DownloadKey(round, what, blob);
+        if (!tallies.TryGetValue(key, out var tally)) tallies[key] = tally = new Blobs.TransferTally();
+        return services.Blobs.EnsureLocalAsync(Context.System, blob, holder, tally: tally);
+    }
+
+    /// <summary>Reports to the job what fetching (round, what, blob) moved, resent until acknowledged; returns the bytes.
+    /// A fetch that moved nothing is reported only when <paramref name="always"/>.</summary>
+    long Reported(int round, string what, Blobs.BlobRef blob, bool always)
+    {
+        var key = DownloadKey(round, what, blob);
+        var count = tallies.Remove(key, out var tally) ? tally.Count() : Blobs.TransferCount.None;
+        if (count.Transfers == 0 && !always) return 0;
+        var report = new ReportDownload(jobId, round, clientId, what, blob, count);
+        unacknowledged[key] = report;
+        servers.Tell(report);
+        if (!Timers.IsTimerActive("download-resend")) Timers.StartPeriodicTimer("download-resend", DownloadResend.Instance, services.Timeouts.ClientResend);
+        return count.Bytes;
+    }
+
+    /// <summary>The job ended: stop, once the final adapter's fetch and the download reports are done (at most
+    /// <see cref="FinalReportGrace"/> later).</summary>
+    void End(RoundPhase phase)
+    {
+        if (ending is null)
+            log.Info("Client {ClientId}: job {JobId} ended ({Phase}); stopping its work", clientId, jobId, phase);
+        ending ??= phase;
+        if (!StopIfEnded() && !Timers.IsTimerActive("finish")) Timers.StartSingleTimer("finish", FinishNow.Instance, FinalReportGrace);
+    }
+
+    bool StopIfEnded()
+    {
+        if (ending is null || prefetching.Count > 0 || unacknowledged.Count > 0) return false;
+        Context.Stop(Self);
+        return true;
     }
 
     protected override void PreStart()
@@ -183,8 +278,9 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     {
         current = task;
         // The adapter to start from and the job definition the step obeys.
-        var system = Context.System;
-        Task.WhenAll(new[] { task.GlobalSlm, task.Spec }.OfType<Blobs.BlobRef>().Select(b => services.Blobs.EnsureLocalAsync(system, b, task.Holder))).PipeTo(Self,
+        var fetches = new List<Task<Blobs.BlobRef>> { Fetch(task.Round, Rounds.ClientTransfer.GlobalSlm, task.GlobalSlm, task.Holder) };
+        if (task.Spec is { } spec) fetches.Add(Fetch(task.Round, Rounds.ClientTransfer.Definition, spec, task.Holder));
+        Task.WhenAll(fetches).PipeTo(Self,
             success: _ => new SlmFetched(task),
             failure: e => new SlmFetchFailed(task, e.Message));
     }
@@ -234,9 +330,10 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     void StartSecAgg(SecAggTask task)
     {
         secAggCurrent = task;
-        var system = Context.System;
-        var blobs = task.Request.Spec is { } spec ? task.Request.Inputs.Append(spec) : task.Request.Inputs;
-        Task.WhenAll(blobs.Select(b => services.Blobs.EnsureLocalAsync(system, b, task.Holder))).PipeTo(Self,
+        var step = task.Request.SecAgg!.Step;
+        var fetches = task.Request.Inputs.Distinct().Select(b => Fetch(task.Request.Round, Rounds.ClientTransfer.SecAggInputs(step), b, task.Holder)).ToList();
+        if (task.Request.Spec is { } spec) fetches.Add(Fetch(task.Request.Round, Rounds.ClientTransfer.Definition, spec, task.Holder));
+        Task.WhenAll(fetches).PipeTo(Self,
             success: _ => new SecAggInputsReady(task),
             failure: e => new SecAggInputsFailed(task, e.Message));
     }

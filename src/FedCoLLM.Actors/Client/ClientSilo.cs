@@ -32,7 +32,8 @@ public sealed class ClientSilo : ReceiveActor, IWithTimers
                 Context.Watch(actor);
                 jobs[jobId] = actor;
             }
-            foreach (var gone in jobs.Keys.Except(running.JobIds).ToList()) Context.Stop(jobs[gone]);
+            // Not stopped outright: a job's actor still reports its final download after the job left the directory.
+            foreach (var gone in jobs.Keys.Except(running.JobIds).ToList()) jobs[gone].Tell(ClientActor.Finish.Instance);
         });
         Receive<JobEnded>(e => ended.Add(e.JobId));
         Receive<Terminated>(t =>

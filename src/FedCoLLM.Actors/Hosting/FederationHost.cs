@@ -35,15 +35,27 @@ public sealed class FederationHost : IAsyncDisposable
 
     /// <param name="wrap">Decorates the step runner (e.g. a trace of each step for operators and fault injection).</param>
     /// <param name="setups">Where steps find their job's setup; by default the job definition they name.</param>
+    /// <param name="clientBlobDirectory">Gives each local client silo its own store under this folder (<see cref="NodeOptions.ClientStores"/>),
+    /// so that what moves between the silos and the server goes through the transfer layer and is counted. Their steps share
+    /// the node's job setups (one copy of the models); the secure-aggregation secrets stay where the node keeps them.</param>
     public static FederationHost Start(Config config, string blobDirectory, IReadOnlyList<LocalClient>? clients = null,
-        Func<IStepRunner, IStepRunner>? wrap = null, IJobSetups? setups = null)
+        Func<IStepRunner, IStepRunner>? wrap = null, IJobSetups? setups = null, string? clientBlobDirectory = null)
     {
         var system = CreateSystem(config);
         var store = new DirectoryBlobStore(blobDirectory);
         var owned = setups is null ? new DefinitionSetups(store) : null;
-        IStepRunner runner = new LearningStepRunner(setups ?? owned!, store);
-        if (wrap is not null) runner = wrap(runner);
-        var node = FederationNode.Start(system, new NodeOptions(blobDirectory, runner) { Clients = clients ?? [] });
+        var secrets = LearningStepRunner.DefaultSecretDirectory(store);
+        IStepRunner RunnerOver(IBlobStore s)
+        {
+            IStepRunner r = new LearningStepRunner(setups ?? owned!, s, secrets);
+            return wrap is null ? r : wrap(r);
+        }
+        var runner = RunnerOver(store);
+        var node = FederationNode.Start(system, new NodeOptions(blobDirectory, runner)
+        {
+            Clients = clients ?? [],
+            ClientStores = clientBlobDirectory is null ? null : (clientBlobDirectory, RunnerOver),
+        });
         return new FederationHost(system, node, store, owned);
     }
 

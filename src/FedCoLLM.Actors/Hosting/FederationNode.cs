@@ -16,6 +16,12 @@ public sealed record LocalClient(string ClientId, string DataPath);
 public sealed record NodeOptions(string BlobDirectory, IStepRunner Runner)
 {
     public IReadOnlyList<LocalClient> Clients { get; init; } = [];
+
+    /// <summary>Gives each local client silo a store of its own (<c>DIR/ID</c>), served by a blob server of its own
+    /// (<c>/user/blobs-client-ID</c>), and the step runner over that store this makes: the client then fetches what it
+    /// trains from and the server fetches its updates through the transfer layer, as between separate nodes, so the
+    /// communication counters measure them. Null: the silos share the node's store and nothing moves between them.</summary>
+    public (string Directory, Func<IBlobStore, IStepRunner> Runner)? ClientStores { get; init; }
 }
 
 /// <summary>
@@ -63,8 +69,19 @@ public sealed record FederationNode(IActorRef Servers, IActorRef Directory, IAct
                 ClusterShardingSettings.Create(system).WithRole("server").WithRememberEntities(true), extractor)
             : sharding.StartProxy(JobRegion, "server", extractor);
 
+        NodeServices ServicesOf(LocalClient client)
+        {
+            if (options.ClientStores is not { } own) return services;
+            var name = Uri.EscapeDataString(client.ClientId);
+            var clientStore = new DirectoryBlobStore(Path.Combine(own.Directory, name));
+            var serverName = $"{BlobServerActor.DefaultName}-client-{name}";
+            system.ActorOf(BlobServerActor.Props(clientStore), serverName);
+            var path = (new RootActorPath(cluster.SelfAddress) / "user" / serverName).ToString();
+            return new NodeServices(new BlobCustody(clientStore, path, timeouts), own.Runner(clientStore), timeouts);
+        }
+
         var clients = roles.Contains("client")
-            ? options.Clients.Select(c => system.ActorOf(ClientSilo.Props(c.ClientId, c.DataPath, servers, directory, services, LoadSigner(system, c.ClientId)),
+            ? options.Clients.Select(c => system.ActorOf(ClientSilo.Props(c.ClientId, c.DataPath, servers, directory, ServicesOf(c), LoadSigner(system, c.ClientId)),
                 $"client-{Uri.EscapeDataString(c.ClientId)}")).ToArray()
             : [];
 

@@ -55,6 +55,13 @@ public sealed record UpdateAcknowledged(string JobId, int Round, string ClientId
 
 public sealed record ReportProgress(string JobId, LiveProgress Progress) : IJobMessage;
 
+/// <summary>What a client measured fetching <paramref name="Blob"/> from the server (<see cref="ClientTransfer.What"/>: which
+/// input of which round); resent until acknowledged. Reply: <see cref="DownloadAcknowledged"/>. Journaled as
+/// <see cref="ClientDownloaded"/> for the job's communication report.</summary>
+public sealed record ReportDownload(string JobId, int Round, string ClientId, string What, BlobRef Blob, TransferCount Count) : IJobMessage;
+
+public sealed record DownloadAcknowledged(string JobId, int Round, string ClientId, string What, BlobRef Blob, Outcome Outcome, string? Detail) : IWireMessage;
+
 /// <summary>The distilled SLM adapter of a round; clients prefetch it into their store.</summary>
 public sealed record GlobalSlmReady(string JobId, int Round, BlobRef Slm, string Holder) : IWireMessage;
 

@@ -9,10 +9,17 @@ public sealed record StartJob(JobSpec Spec) : IRoundCommand;
 
 /// <summary>A client's fine-tuned SLM adapter for a round (its bytes are already in the server's store). <paramref name="Signature"/>
 /// is the client's Ed25519 signature of <see cref="Identity.UpdateStatement"/> (base64), required when the job enrols keys.</summary>
-public sealed record SubmitUpdate(int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss, int Attempt = 1, string? Signature = null) : IRoundCommand;
+public sealed record SubmitUpdate(int Round, string ClientId, BlobRef Update, long SampleCount, double TrainLoss, int Attempt = 1, string? Signature = null) : IRoundCommand
+{
+    /// <summary>What the server's fetch of the update measured; null when it was not fetched for this decision (a resend).</summary>
+    public TransferCount? Upload { get; init; }
+}
 
 /// <summary>A client's update failed the screen (<c>Learning/Federation/UpdateScreen</c>): <paramref name="Fault"/> says which check.</summary>
-public sealed record RejectUpdate(int Round, string ClientId, BlobRef Update, string Fault, string Reason) : IRoundCommand;
+public sealed record RejectUpdate(int Round, string ClientId, BlobRef Update, string Fault, string Reason, TransferCount? Upload = null) : IRoundCommand;
+
+/// <summary>A client's report of what it fetched from the server (<see cref="Protocol.ReportDownload"/>).</summary>
+public sealed record RecordDownload(int Round, string ClientId, string What, BlobRef Blob, TransferCount Count) : IRoundCommand;
 
 /// <summary>The client deadline of the open round passed.</summary>
 public sealed record CloseTraining(int Round, int Attempt) : IRoundCommand;

@@ -32,7 +32,7 @@ public sealed partial record RoundState
             return RoundDecision.Late($"step {c.Step} message of {c.ClientId}, but round {Round} attempt {Attempt} is at step {SecAgg.Step}{(SecAgg.Computing ? " (closed)" : "")}");
         if (!SecAgg.Expected.Contains(c.ClientId))
             return RoundDecision.Rejected($"client {c.ClientId} dropped out of round {Round} attempt {Attempt} before step {c.Step} ({SecAggOperations.StepName(c.Step)}); it rejoins in the next round");
-        return RoundDecision.Of(new SecAggMessageAccepted(Round, Attempt, c.Step, c.ClientId, c.Message, now));
+        return RoundDecision.Of(new SecAggMessageAccepted(Round, Attempt, c.Step, c.ClientId, c.Message, now, c.Upload));
     }
 
     RoundDecision DecideSecAggClose(CloseSecAggStep c, DateTimeOffset now)

@@ -66,6 +66,7 @@ public sealed partial record RoundState
         CloseTraining c => DecideClose(c, now),
         SubmitSecAggMessage c => DecideSecAggMessage(c, now),
         CloseSecAggStep c => DecideSecAggClose(c, now),
+        RecordDownload c => DecideDownload(c, now),
         CompleteStep c => DecideStep(c, now),
         RecordBroadcast c => Plan?.RunBy == PhaseRunner.Broadcast && c.Round == Round
             ? RoundDecision.Of(new SlmBroadcast(Round, Slots[Plan.Consumes[0]], c.Recipients.Order(StringComparer.Ordinal).ToArray(), now))
@@ -107,7 +108,7 @@ public sealed partial record RoundState
                 : RoundDecision.Rejected($"client {c.ClientId} already submitted {previous.Update} for round {Round}; a different update {c.Update} is refused (training is deterministic, so this means the client's data or settings changed)");
         if (c.Round != Round || Plan?.RunBy != PhaseRunner.Clients)
             return RoundDecision.Late($"update for round {c.Round}, but the job is at round {Round}, {Phase}");
-        return RoundDecision.Of(new ClientUpdateAccepted(c.Round, c.ClientId, c.Update, c.SampleCount, c.TrainLoss, now, Attempt, c.Signature));
+        return RoundDecision.Of(new ClientUpdateAccepted(c.Round, c.ClientId, c.Update, c.SampleCount, c.TrainLoss, now, Attempt, c.Signature, c.Upload));
     }
 
     /// <summary>Null when the update may be decided on: the job enrols no keys, or the update is signed by the key the job
@@ -132,7 +133,7 @@ public sealed partial record RoundState
             return RoundDecision.Rejected($"client \"{c.ClientId}\" is not enrolled in job {Job.JobId}");
         if (c.Round != Round || !Waiting.Contains(c.ClientId))
             return RoundDecision.Late($"refusal of {c.ClientId}'s update for round {c.Round}, but the job is at round {Round}, {Phase} and not waiting for it");
-        return new RoundDecision([new ClientUpdateRejected(c.Round, c.ClientId, c.Update, c.Fault, c.Reason, now)], Outcome.Rejected, $"{c.Fault}: {c.Reason}");
+        return new RoundDecision([new ClientUpdateRejected(c.Round, c.ClientId, c.Update, c.Fault, c.Reason, now, c.Upload)], Outcome.Rejected, $"{c.Fault}: {c.Reason}");
     }
 
     RoundDecision DecideClose(CloseTraining c, DateTimeOffset now)
@@ -178,14 +179,16 @@ public sealed partial record RoundState
             GlobalLlm = a.Llm,
             Baseline = (a.Baseline ?? ImmutableDictionary<string, double>.Empty).ToImmutableDictionary(),
         }).OpenRound(1, 1, a.At),
-        ClientUpdateAccepted u => WithUpdate(u),
-        ClientUpdateRejected r => AdvanceIfAllAnswered(this with { Rejected = Rejected.SetItem(r.ClientId, $"{r.Fault}: {r.Reason}") }),
+        ClientUpdateAccepted u => WithUpdate(u).Counted(u.Round, u.ClientId, ClientTransfer.Up, ClientTransfer.Update, u.Update, u.Upload),
+        ClientUpdateRejected r => AdvanceIfAllAnswered(this with { Rejected = Rejected.SetItem(r.ClientId, $"{r.Fault}: {r.Reason}") })
+            .Counted(r.Round, r.ClientId, ClientTransfer.Up, ClientTransfer.RejectedUpdate, r.Update, r.Upload),
+        ClientDownloaded d => Counted(d.Round, d.ClientId, ClientTransfer.Down, d.What, d.Blob, d.Count),
         TrainingClosed t => (this with { Missing = [.. t.Missing] }).Advance(),
         RoundAbandoned r => OpenRound(r.Round, r.Attempt + 1, r.At),
         PhaseCompleted p => WithPhaseOutput(p).Advance(),
         SlmBroadcast => Advance(),
         RoundCommitted c => Commit(c),
-        SecAggMessageAccepted m => ApplySecAggMessage(m),
+        SecAggMessageAccepted m => ApplySecAggMessage(m).Counted(m.Round, m.ClientId, ClientTransfer.Up, ClientTransfer.SecAggMessage(m.Step), m.Message, m.Upload),
         SecAggStepClosed => CloseSecAggCollection(),
         SecAggStepComputed c => ApplySecAggComputed(c),
         JobFailed f => this with { Phase = RoundPhase.Failed, FailureReason = f.Reason },

@@ -60,12 +60,13 @@ public static class SecAggOperations
 // ---- commands and events ----------------------------------------------------------------------
 
 /// <summary>A client's message for one protocol step (its bytes are already in the server's store).</summary>
-public sealed record SubmitSecAggMessage(int Round, int Attempt, int Step, string ClientId, BlobRef Message) : IRoundCommand;
+public sealed record SubmitSecAggMessage(int Round, int Attempt, int Step, string ClientId, BlobRef Message, TransferCount? Upload = null) : IRoundCommand;
 
 /// <summary>The deadline of a protocol step passed.</summary>
 public sealed record CloseSecAggStep(int Round, int Attempt, int Step) : IRoundCommand;
 
-public sealed record SecAggMessageAccepted(int Round, int Attempt, int Step, string ClientId, BlobRef Message, DateTimeOffset At) : IRoundEvent;
+public sealed record SecAggMessageAccepted(int Round, int Attempt, int Step, string ClientId, BlobRef Message, DateTimeOffset At,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] TransferCount? Upload = null) : IRoundEvent;
 
 /// <summary>The step's deadline passed with at least the threshold of messages; the rest of the step's clients dropped.</summary>
 public sealed record SecAggStepClosed(int Round, int Attempt, int Step, IReadOnlyList<string> Dropped, DateTimeOffset At) : IRoundEvent;

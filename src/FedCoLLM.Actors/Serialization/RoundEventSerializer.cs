@@ -33,6 +33,7 @@ public sealed class RoundEventSerializer(ExtendedActorSystem system) : Serialize
         [typeof(SecAggMessageAccepted)] = "secagg-message-accepted/v1",
         [typeof(SecAggStepClosed)] = "secagg-step-closed/v1",
         [typeof(SecAggStepComputed)] = "secagg-step-computed/v1",
+        [typeof(ClientDownloaded)] = "client-downloaded/v1",
         [typeof(RoundState)] = "round-state/v2",
         [typeof(DirectoryJobListed)] = "directory-job-listed/v1",
         [typeof(DirectoryJobEnded)] = "directory-job-ended/v1",

@@ -19,7 +19,7 @@ public static class WireTypes
         [
             typeof(BlobRef), typeof(JobSpec), typeof(RoundPhase), typeof(Strategies.PhasePlan), typeof(Strategies.PhaseRunner), typeof(Outcome), typeof(RoundState),
             typeof(AcceptedUpdate), typeof(CommittedRound), typeof(StepResult), typeof(StepRequest), typeof(LiveProgress),
-            typeof(SecureAggregationSpec), typeof(SecAggStepSpec), typeof(SecAggRound),
+            typeof(SecureAggregationSpec), typeof(SecAggStepSpec), typeof(SecAggRound), typeof(TransferCount), typeof(ClientTransfer),
             typeof(string), typeof(bool), typeof(int), typeof(long), typeof(double), typeof(float), typeof(byte),
             typeof(TimeSpan), typeof(DateTimeOffset), typeof(DateTime), typeof(Guid),
             // Hyperion writes dictionaries as entries.

@@ -27,14 +27,14 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     // Timer ticks: local, never serialized.
     sealed record DeadlineDue(int Round, int Attempt) : INoSerializationVerificationNeeded;
     sealed record RetryDue(string Key) : INoSerializationVerificationNeeded;
-    sealed record UpdateFetched(SubmitClientUpdate Update, IActorRef ReplyTo, Learning.Federation.UpdateVerdict Verdict) : INoSerializationVerificationNeeded;
+    sealed record UpdateFetched(SubmitClientUpdate Update, IActorRef ReplyTo, Learning.Federation.UpdateVerdict Verdict, Blobs.TransferCount Upload) : INoSerializationVerificationNeeded;
     sealed record UpdateFetchFailed(SubmitClientUpdate Update, string Error) : INoSerializationVerificationNeeded;
     sealed record AggregateFetched(Aggregated Result) : INoSerializationVerificationNeeded;
     sealed record StepReplicated(StepRequest Request, StepResult Result) : INoSerializationVerificationNeeded;
 
     sealed record DirectoryTick : INoSerializationVerificationNeeded { public static readonly DirectoryTick Instance = new(); }
     sealed record SecAggDeadlineDue(int Round, int Attempt, int Step) : INoSerializationVerificationNeeded;
-    sealed record SecAggFetched(SubmitSecAggStep Message, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
+    sealed record SecAggFetched(SubmitSecAggStep Message, IActorRef ReplyTo, Blobs.TransferCount Upload) : INoSerializationVerificationNeeded;
     sealed record SecAggFetchFailed(SubmitSecAggStep Message, string Error) : INoSerializationVerificationNeeded;
 
     readonly string jobId;
@@ -45,6 +45,10 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     readonly Dictionary<string, IActorRef> clients = new(StringComparer.Ordinal);
     readonly Dictionary<string, LiveProgress> live = new(StringComparer.Ordinal);
     readonly HashSet<string> fetchingUpdates = new(StringComparer.Ordinal);
+    // What fetching each client message has moved so far, by message: kept across a failed fetch and the client's resend,
+    // so the bytes of a broken transfer are counted too; dropped once the message is decided. In memory only: a crash
+    // between a fetch and its decision loses that fetch's count (the journal then shows the refetch's).
+    readonly Dictionary<string, Blobs.TransferTally> uploads = new(StringComparer.Ordinal);
     IActorRef worker = ActorRefs.Nobody;
     IActorRef? aggregator;
     RoundState state = RoundState.Empty;
@@ -121,8 +125,10 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         Command<SecAggFetched>(f =>
         {
             fetchingSecAgg.Remove(SecAggKey(f.Message));
-            DecideSecAgg(f.Message, f.ReplyTo);
+            uploads.Remove("secagg/" + SecAggKey(f.Message));
+            DecideSecAgg(f.Message, f.ReplyTo, f.Upload);
         });
+        Command<ReportDownload>(OnDownload);
         Command<SecAggFetchFailed>(f =>
         {
             fetchingSecAgg.Remove(SecAggKey(f.Message));
@@ -245,30 +251,47 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         var replyTo = Sender;
         var system = Context.System;
         var limits = UpdateScreening.Limits(state.Job!);
+        var tally = Tally($"{update.Round}/{update.Attempt}/{update.ClientId}/{update.Update.Sha256}");
         FetchScreenAndReplicate().PipeTo(Self,
-            success: verdict => new UpdateFetched(update, replyTo, verdict),
+            success: verdict => new UpdateFetched(update, replyTo, verdict, tally.Count()),
             failure: e => new UpdateFetchFailed(update, e.Message));
 
         async Task<Learning.Federation.UpdateVerdict> FetchScreenAndReplicate()
         {
-            await services.Blobs.EnsureLocalAsync(system, update.Update, update.Holder);
+            await services.Blobs.EnsureLocalAsync(system, update.Update, update.Holder, tally: tally);
             var verdict = await UpdateScreening.ScreenAsync(services.Store, round.GlobalSlm, update.Update, update.SampleCount, limits);
             if (verdict.Accepted) await services.Blobs.ReplicateToServersAsync(system, [update.Update]);
             return verdict;
         }
     }
 
-    void OnUpdateFetched(UpdateFetched fetched)
+    Blobs.TransferTally Tally(string key)
     {
-        fetchingUpdates.Remove(fetched.Update.ClientId);
-        if (fetched.Verdict.Accepted) Decide(ToCommand(fetched.Update), fetched.ReplyTo);
-        else Refuse(fetched.Update, fetched.Verdict, fetched.ReplyTo);
+        if (!uploads.TryGetValue(key, out var tally)) uploads[key] = tally = new Blobs.TransferTally();
+        return tally;
     }
 
-    void Refuse(SubmitClientUpdate u, Learning.Federation.UpdateVerdict verdict, IActorRef replyTo)
+    void OnUpdateFetched(UpdateFetched fetched)
+    {
+        var u = fetched.Update;
+        fetchingUpdates.Remove(u.ClientId);
+        uploads.Remove($"{u.Round}/{u.Attempt}/{u.ClientId}/{u.Update.Sha256}");
+        if (fetched.Verdict.Accepted) Decide(ToCommand(u) with { Upload = fetched.Upload }, fetched.ReplyTo);
+        else Refuse(u, fetched.Verdict, fetched.ReplyTo, fetched.Upload);
+    }
+
+    /// <summary>Journals what a client measured fetching from this job's server (its report of a download), in any phase.</summary>
+    void OnDownload(ReportDownload report)
+    {
+        var replyTo = Sender;
+        Persist(state.Decide(new RecordDownload(report.Round, report.ClientId, report.What, report.Blob, report.Count), DateTimeOffset.UtcNow),
+            d => replyTo.Tell(new DownloadAcknowledged(jobId, report.Round, report.ClientId, report.What, report.Blob, d.Outcome, d.Detail)));
+    }
+
+    void Refuse(SubmitClientUpdate u, Learning.Federation.UpdateVerdict verdict, IActorRef replyTo, Blobs.TransferCount? upload = null)
     {
         log.Warning("Refused the update of {ClientId} for round {Round} ({Fault}): {Reason}", u.ClientId, u.Round, verdict.Fault, verdict.Reason);
-        var command = new RejectUpdate(u.Round, u.ClientId, u.Update, verdict.Fault!, verdict.Reason!);
+        var command = new RejectUpdate(u.Round, u.ClientId, u.Update, verdict.Fault!, verdict.Reason!, upload);
         Persist(state.Decide(command, DateTimeOffset.UtcNow),
             d => replyTo.Tell(new UpdateAcknowledged(jobId, command.Round, command.ClientId, d.Outcome, d.Detail)));
     }
@@ -481,19 +504,20 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         if (!fetchingSecAgg.Add(SecAggKey(message))) return;
         var replyTo = Sender;
         var system = Context.System;
+        var tally = Tally("secagg/" + SecAggKey(message));
         FetchAndReplicate().PipeTo(Self,
-            success: () => new SecAggFetched(message, replyTo),
+            success: () => new SecAggFetched(message, replyTo, tally.Count()),
             failure: e => new SecAggFetchFailed(message, e.Message));
 
         async Task FetchAndReplicate()
         {
-            await services.Blobs.EnsureLocalAsync(system, message.Message, message.Holder);
+            await services.Blobs.EnsureLocalAsync(system, message.Message, message.Holder, tally: tally);
             await services.Blobs.ReplicateToServersAsync(system, [message.Message]);
         }
     }
 
-    void DecideSecAgg(SubmitSecAggStep m, IActorRef replyTo) =>
-        Persist(state.Decide(new SubmitSecAggMessage(m.Round, m.Attempt, m.Step, m.ClientId, m.Message), DateTimeOffset.UtcNow),
+    void DecideSecAgg(SubmitSecAggStep m, IActorRef replyTo, Blobs.TransferCount? upload = null) =>
+        Persist(state.Decide(new SubmitSecAggMessage(m.Round, m.Attempt, m.Step, m.ClientId, m.Message, upload), DateTimeOffset.UtcNow),
             d => replyTo.Tell(new SecAggAcknowledged(jobId, m.Round, m.Attempt, m.Step, m.ClientId, d.Outcome, d.Detail)));
 
     void CollectSecAgg(CollectSecAgg c)

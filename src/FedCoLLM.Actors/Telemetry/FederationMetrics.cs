@@ -36,7 +36,7 @@ public static class FederationMetrics
         tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RoundBuckets });
 
     static readonly Counter<long> ClientTransfer = Meter.CreateCounter<long>("fedcollm.client.transfer", "By",
-        "Adapter bytes a client silo exchanged with the server: received = the global SLM it trained from, sent = its update.");
+        "Bytes a client silo exchanged with the server: received = what its fetches actually moved (starting and broadcast adapters, job definition, secure-aggregation inputs), sent = its update or secure-aggregation message.");
 
     static readonly Counter<long> BlobTransfer = Meter.CreateCounter<long>("fedcollm.blob.transfer", "By",
         "Blob bytes this node streamed to another node (sent) or fetched and verified from one (received).");

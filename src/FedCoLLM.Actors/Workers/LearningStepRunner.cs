@@ -17,7 +17,7 @@ public sealed class LearningStepRunner(IJobSetups setups, IBlobStore store, stri
 {
     readonly SecAggStepRunner secAgg = new(store, secretDirectory ?? DefaultSecretDirectory(store));
 
-    static string DefaultSecretDirectory(IBlobStore store) => store is DirectoryBlobStore directory
+    public static string DefaultSecretDirectory(IBlobStore store) => store is DirectoryBlobStore directory
         ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(directory.Root).TrimEnd(Path.DirectorySeparatorChar)) ?? ".", "secagg-keys")
         : Path.Combine(Environment.CurrentDirectory, "secagg-keys");
 

@@ -97,7 +97,8 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
 
         // Tuning enrols the same silos as the reported run (the same methods, clients and capped files).
         var silos = (tuning?.Jobs ?? plan!.Jobs).SelectMany(j => j.Clients).DistinctBy(c => c.ClientId).ToArray();
-        await using var host = FederationHost.Start(LocalCluster.LoadConfig(s.Out, s.Config), Path.Combine(s.Out, "blobs"), silos);
+        await using var host = FederationHost.Start(LocalCluster.LoadConfig(s.Out, s.Config), Path.Combine(s.Out, "blobs"), silos,
+            clientBlobDirectory: RunCommand.ClientBlobs(s.Out));
         using var stop = new ConsoleStop(cancellation);
         string? caption = null;
         if (tuning is not null)

@@ -106,31 +106,6 @@ public static class ExperimentReport
         return curves;
     }
 
-    /// <summary>Bytes one client sends up (its SLM adapter update) and receives (the global SLM adapter) per round, against
-    /// the full models' parameters as fp32 (count × 4). Adapters travel as fp32 safetensors, header included.</summary>
-    public sealed record Communication(long UpBytesPerClientRound, long DownBytesPerClientRound, long AdapterParameters,
-        long SlmParameters, long LlmParameters)
-    {
-        public double FractionOfSlm => (double)UpBytesPerClientRound / (4.0 * SlmParameters);
-        public double FractionOfLlm => (double)UpBytesPerClientRound / (4.0 * LlmParameters);
-    }
-
-    static Communication? Accounting(IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, IBlobStore store, Learning.Federation.FederationSetup models)
-    {
-        var fed = runs.FirstOrDefault(r => r.Job.Method is Method.FedCoLLM or Method.FedAvg && r.State.History.Count > 0);
-        if (fed.State is null) return null;
-        var slm = fed.State.History[^1].Slm;
-        // A client's update has exactly the global adapter's tensors (same names and shapes), so the same size.
-        var adapter = AdapterWeights.FromBytes(store.Read(slm), slm.ToString());
-        return new Communication(slm.Size, slm.Size, adapter.ParameterCount,
-            SafeTensorParameters(Path.Combine(models.SlmDirectory, "model.safetensors")),
-            SafeTensorParameters(Path.Combine(models.LlmDirectory, "model.safetensors")));
-    }
-
-    /// <summary>Element count of every tensor in a safetensors file, from its header (no tensor is loaded).</summary>
-    static long SafeTensorParameters(string path) =>
-        SafeTensors.ReadHeader(path).Entries.Sum(e => e.Shape.Aggregate(1L, (p, d) => p * d));
-
     static string Pct(double x) => (100 * x).ToString("F1", CultureInfo.InvariantCulture);
 
     /// <summary>The base job's knobs as one line, for the report (record ToString prints a list's type, not its items).</summary>
@@ -155,7 +130,7 @@ public static class ExperimentReport
         IBlobStore store, TimeSpan wall, string? caption = null)
     {
         var rows = Table(plan, runs);
-        var comm = Accounting(runs, store, plan.Base.ToSetup());
+        var comm = ExperimentCommunication.Accounting(runs, store, plan.Base.ToSetup());
         var slmCurves = Curves(plan, runs, "slm");
         var llmCurves = Curves(plan, runs, "llm");
         var losses = LossCurves(plan, runs);
@@ -240,7 +215,7 @@ public static class ExperimentReport
     }
 
     static string Markdown(ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs,
-        IReadOnlyList<Row> rows, Communication? comm, IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> slmCurves,
+        IReadOnlyList<Row> rows, ExperimentCommunication.Communication? comm, IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> slmCurves,
         IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> llmCurves, TimeSpan wall, string? caption)
     {
         var md = new StringBuilder();
@@ -261,14 +236,7 @@ public static class ExperimentReport
             md.AppendLine($"| {r.Model} | {r.Method} | {string.Join(" | ", columns.Select(c => r.Columns[c].Text))} |");
         PerRound(md, plan, slmCurves, llmCurves);
         TeacherMassTable(md, plan, TeacherMassCurves(plan, runs));
-        if (comm is not null)
-        {
-            md.AppendLine().AppendLine("## Communication per client per round (FedCoLLM and FedAvg)").AppendLine();
-            md.AppendLine("| direction | bytes | of the full SLM (fp32) | of the full LLM (fp32) |").AppendLine("|---|---|---|---|");
-            md.AppendLine($"| up (the client's SLM LoRA update) | {comm.UpBytesPerClientRound:N0} | {100 * comm.FractionOfSlm:F2} % | {100 * comm.FractionOfLlm:F2} % |");
-            md.AppendLine($"| down (the global SLM LoRA adapter) | {comm.DownBytesPerClientRound:N0} | {100 * comm.FractionOfSlm:F2} % | {100 * comm.FractionOfLlm:F2} % |");
-            md.AppendLine().AppendLine($"LoRA parameters {comm.AdapterParameters:N0}; SLM {comm.SlmParameters:N0}, LLM {comm.LlmParameters:N0} parameters.");
-        }
+        if (comm is not null) ExperimentCommunication.Markdown(md, comm);
         md.AppendLine().AppendLine("## Jobs").AppendLine();
         md.AppendLine("| job | method | seed | rounds | final SLM adapter | final LLM adapter | wall (this invocation) |").AppendLine("|---|---|---|---|---|---|---|");
         foreach (var (job, state, w) in runs)
@@ -295,7 +263,7 @@ public static class ExperimentReport
     }
 
     static JsonObject Json(ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, IReadOnlyList<Row> rows,
-        Communication? comm, IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> slm,
+        ExperimentCommunication.Communication? comm, IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> slm,
         IReadOnlyList<(Method Method, double[] Rounds, double[] Accuracy)> llm, IReadOnlyList<(string Name, double[] Rounds, double[] Loss)> losses, TimeSpan wall)
     {
         static JsonNode? Num(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
@@ -331,16 +299,7 @@ public static class ExperimentReport
             {
                 ["method"] = ExperimentPlan.Slug(t.Method), ["direction"] = t.Direction, ["rounds"] = Arr(t.Rounds), ["mass"] = Arr(t.Mass),
             }).ToArray()),
-            ["communication"] = comm is null ? null : new JsonObject
-            {
-                ["up_bytes_per_client_round"] = comm.UpBytesPerClientRound,
-                ["down_bytes_per_client_round"] = comm.DownBytesPerClientRound,
-                ["adapter_parameters"] = comm.AdapterParameters,
-                ["slm_parameters"] = comm.SlmParameters,
-                ["llm_parameters"] = comm.LlmParameters,
-                ["fraction_of_slm_fp32"] = comm.FractionOfSlm,
-                ["fraction_of_llm_fp32"] = comm.FractionOfLlm,
-            },
+            ["communication"] = comm is null ? null : ExperimentCommunication.Json(comm),
             ["jobs"] = new JsonArray(runs.Select(r => (JsonNode)new JsonObject
             {
                 ["job"] = r.Job.JobId,

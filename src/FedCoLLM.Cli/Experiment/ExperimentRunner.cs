@@ -33,12 +33,14 @@ public static class ExperimentRunner
             }
             Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] == {job.JobId} ({job.Method}{(job.Domain is null ? "" : " " + job.Domain)}, seed {job.Seed}): "
                 + (accepted.Outcome == Outcome.Duplicate ? $"resuming ({accepted.Detail})" : "started"));
-            var finals = await JobWatch.Follow(host.Node.Servers, [job.JobId], stop);
-            if (finals is null)
+            var followed = await JobWatch.Follow(host.Node.Servers, [job.JobId], stop);
+            if (followed is null)
             {
                 Console.WriteLine($"Stopped. Run the same command again to resume from {LocalCluster.JournalPath(outDir)}.");
                 return new RunResult(130, finished);
             }
+            // The clients' final downloads are reported after the job ends; the report counts them.
+            var finals = await JobWatch.AwaitFinalDownloads(host.Node.Servers, followed, stop);
             var state = finals[job.JobId];
             if (state.Phase != RoundPhase.Completed)
             {

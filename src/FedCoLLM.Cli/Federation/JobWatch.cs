@@ -41,6 +41,33 @@ public static class JobWatch
         return watches.ToDictionary(w => w.JobId, w => w.State!);
     }
 
+    /// <summary>How long a completed job's report waits for the clients' reports of its final download.</summary>
+    public static readonly TimeSpan FinalDownloadWait = TimeSpan.FromSeconds(20);
+
+    /// <summary>A job completes with its last commit; its clients fetch the final SLM adapter from that round's broadcast and
+    /// report it, which may land a moment later. Waits (at most <see cref="FinalDownloadWait"/>) until every completed job
+    /// has them all (<see cref="RoundState.FinalDownloadsPending"/>) and returns the states then; the report names any missing.</summary>
+    public static async Task<IReadOnlyDictionary<string, RoundState>> AwaitFinalDownloads(IActorRef servers, IReadOnlyDictionary<string, RoundState> finals, CancellationToken cancellation)
+    {
+        var states = finals.ToDictionary();
+        var waited = Stopwatch.StartNew();
+        // A journal without any measured transfer (written before the counters) will not get them now: no wait for it.
+        static bool Waiting(RoundState s) => !s.Transfers.IsEmpty && s.FinalDownloadsPending().Count > 0;
+        while (states.Values.Any(Waiting) && waited.Elapsed < FinalDownloadWait)
+        {
+            await Task.Delay(250, cancellation);
+            foreach (var id in states.Where(kv => Waiting(kv.Value)).Select(kv => kv.Key).ToList())
+            {
+                try
+                {
+                    states[id] = (await servers.Ask<JobStatus>(new GetJobStatus(id), TimeSpan.FromSeconds(10), cancellation)).State;
+                }
+                catch (AskTimeoutException) { }
+            }
+        }
+        return states;
+    }
+
     /// <summary>Asks every unfinished job for its status; false once all have ended.</summary>
     static async Task<bool> PollAll(IActorRef servers, List<Watch> watches, bool printLines, CancellationToken cancellation)
     {

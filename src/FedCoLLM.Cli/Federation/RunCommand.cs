@@ -39,13 +39,26 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string[] Config { get; init; } = [];
     }
 
-    /// <summary>Blob GC (<see cref="BlobCollector"/>): never fails the run; a sweep that cannot finish is retried by the next.</summary>
-    internal static async Task CollectBlobs(Akka.Actor.ActorSystem system, DirectoryBlobStore store, CancellationToken cancellation)
+    /// <summary>The local client silos' own stores (<see cref="FederationHost.Start"/>): what they fetch and send is counted.</summary>
+    internal static string ClientBlobs(string outDir) => Path.Combine(outDir, "client-blobs");
+
+    /// <summary>Blob GC (<see cref="BlobCollector"/>): never fails the run; a sweep that cannot finish is retried by the next.
+    /// With <paramref name="outDir"/>, the local client silos' stores are swept by the same journal too.</summary>
+    internal static async Task CollectBlobs(Akka.Actor.ActorSystem system, DirectoryBlobStore store, CancellationToken cancellation, string? outDir = null)
     {
         try
         {
             var collection = await BlobCollector.CollectAsync(system, store, cancellation);
             if (collection.Removed > 0 || collection.TempFilesRemoved > 0) Console.WriteLine(collection.ToString());
+            if (outDir is not null && Directory.Exists(ClientBlobs(outDir)))
+            {
+                var jobs = await BlobCollector.ReadJobsAsync(system, cancellation);
+                foreach (var silo in Directory.GetDirectories(ClientBlobs(outDir)).Order(StringComparer.Ordinal))
+                {
+                    var swept = BlobCollector.Collect(new DirectoryBlobStore(silo), jobs);
+                    if (swept.Removed > 0 || swept.TempFilesRemoved > 0) Console.WriteLine($"{Path.GetFileName(silo)}: {swept}");
+                }
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -95,12 +108,12 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             return 2;
         }
         Directory.CreateDirectory(s.Out);
-        await using var host = FederationHost.Start(config, Path.Combine(s.Out, "blobs"), clients);
+        await using var host = FederationHost.Start(config, Path.Combine(s.Out, "blobs"), clients, clientBlobDirectory: ClientBlobs(s.Out));
         var address = LocalCluster.AddressFile(s.Out);
         File.WriteAllText(address, Akka.Cluster.Cluster.Get(host.System).SelfAddress.ToString());
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);
         var blobStore = new DirectoryBlobStore(Path.Combine(s.Out, "blobs"));
-        await CollectBlobs(host.System, blobStore, stop.Token); // a sweep at start: jobs that ended in an earlier run
+        await CollectBlobs(host.System, blobStore, stop.Token, s.Out); // a sweep at start: jobs that ended in an earlier run
         try
         {
             // FEDCOLLM_HTTP_PORT: health, metrics and the status page of the run, on loopback only (a workstation, not a pod).
@@ -122,16 +135,17 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                         ? $"Job {spec.JobId} in {LocalCluster.JournalPath(s.Out)} had already ended ({before.Phase}); its results:"
                         : $"Resuming job {spec.JobId} from {LocalCluster.JournalPath(s.Out)} at round {before.Round}, {before.Phase}.");
             }
-            var finals = await JobWatch.Follow(host.Node.Servers, specs.Select(j => j.JobId).ToArray(), stop.Token);
-            if (finals is null)
+            var followed = await JobWatch.Follow(host.Node.Servers, specs.Select(j => j.JobId).ToArray(), stop.Token);
+            if (followed is null)
             {
                 Console.WriteLine($"Stopped. Run the same command again to resume from {LocalCluster.JournalPath(s.Out)}.");
                 return 130;
             }
+            var finals = await JobWatch.AwaitFinalDownloads(host.Node.Servers, followed, stop.Token);
             var code = 0;
             foreach (var spec in specs)
                 code = Math.Max(code, JobConclusion.Write(finals[spec.JobId], host.Store, Path.Combine(s.Out, spec.JobId), wall.Elapsed));
-            await CollectBlobs(host.System, blobStore, stop.Token); // the jobs have ended and their final adapters are exported
+            await CollectBlobs(host.System, blobStore, stop.Token, s.Out); // the jobs have ended and their final adapters are exported
             return code;
         }
         finally

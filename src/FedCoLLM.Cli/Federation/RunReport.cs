@@ -46,9 +46,82 @@ public static class RunReport
                 ["llm_adapter_sha256"] = last.Llm.Sha256,
             },
         };
+        report["communication"] = CommunicationJson(state);
         if (state.FailureReason is not null) report["failure"] = state.FailureReason;
         if (wall is not null) report["wall_seconds_this_invocation"] = Math.Round(wall.Value.TotalSeconds, 1);
         return report;
+    }
+
+    /// <summary>Measured bytes per round, client and direction (<see cref="CommunicationSummary"/>), every transfer behind
+    /// them, and the final download; null when the journal holds no measured transfer.</summary>
+    static JsonObject? CommunicationJson(RoundState state)
+    {
+        if (state.Transfers.IsEmpty) return null;
+        var rounds = new JsonArray();
+        foreach (var r in CommunicationSummary.PerRoundAndClient(state))
+            rounds.Add(new JsonObject
+            {
+                ["round"] = r.Round,
+                ["client"] = r.ClientId,
+                ["up_bytes"] = r.UpBytes,
+                ["down_bytes"] = r.DownBytes,
+                ["up_blob_bytes"] = r.UpBlobBytes,
+                ["down_blob_bytes"] = r.DownBlobBytes,
+            });
+        var transfers = new JsonArray();
+        foreach (var t in state.Transfers)
+            transfers.Add(new JsonObject
+            {
+                ["round"] = t.Round,
+                ["client"] = t.ClientId,
+                ["direction"] = t.Direction,
+                ["what"] = t.What,
+                ["blob_sha256"] = t.Blob.Sha256,
+                ["blob_bytes"] = t.Blob.Size,
+                ["bytes"] = t.Count.Bytes,
+                ["chunks"] = t.Count.Chunks,
+                ["transfers"] = t.Count.Transfers,
+            });
+        var finals = new JsonObject();
+        foreach (var (client, download) in CommunicationSummary.FinalDownloads(state))
+            finals[client] = download is null ? null : download.Count.Bytes;
+        return new JsonObject
+        {
+            ["measured_by"] = "payload bytes received, counted by the transfer layer (the server counts each update it fetches; each client counts what it fetches and reports it); a retried transfer counts twice; remoting framing not included (chunks = remoting messages)",
+            ["per_round_and_client"] = rounds,
+            ["final_download"] = new JsonObject
+            {
+                ["round"] = state.History.LastOrDefault()?.Round,
+                ["adapter_bytes"] = state.History.LastOrDefault()?.Slm.Size,
+                ["bytes_by_client"] = finals,
+            },
+            ["up_bytes_total"] = state.Transfers.Where(t => t.Direction == ClientTransfer.Up).Sum(t => t.Count.Bytes),
+            ["down_bytes_total"] = state.Transfers.Where(t => t.Direction == ClientTransfer.Down).Sum(t => t.Count.Bytes),
+            ["transfers"] = transfers,
+        };
+    }
+
+    static void CommunicationMarkdown(StringBuilder md, RoundState state)
+    {
+        md.AppendLine().AppendLine("## Communication (measured by the transfer layer, bytes)").AppendLine();
+        if (state.Transfers.IsEmpty)
+        {
+            md.AppendLine("No transfer was measured: the journal predates the counters, or the clients share the server's blob store (nothing crossed the transfer layer).");
+            return;
+        }
+        md.AppendLine("Payload bytes received: the server counts each update it fetches (up), each client counts what it fetches and reports it (down). "
+            + "A retried transfer counts twice; remoting framing is not included (each chunk is one remoting message). *blob* is the size of what was carried: the derived figure, as a cross-check.").AppendLine();
+        md.AppendLine("| round | client | up | up blob | down | down blob |").AppendLine("|---|---|---|---|---|---|");
+        foreach (var r in CommunicationSummary.PerRoundAndClient(state))
+            md.AppendLine($"| {r.Round} | {r.ClientId} | {r.UpBytes:N0} | {r.UpBlobBytes:N0} | {r.DownBytes:N0} | {r.DownBlobBytes:N0} |");
+        if (state.History.LastOrDefault() is { } last)
+        {
+            md.AppendLine().Append($"Final download (round {last.Round}'s distilled SLM adapter, {last.Slm.Size:N0} bytes): ");
+            md.AppendLine(string.Join("; ", CommunicationSummary.FinalDownloads(state).Select(f => $"{f.ClientId} {(f.Download is null ? "not reported" : $"{f.Download.Count.Bytes:N0}")}")) + ".");
+        }
+        md.AppendLine().AppendLine("| round | client | direction | what | blob | bytes | chunks | transfers |").AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var t in state.Transfers)
+            md.AppendLine($"| {t.Round} | {t.ClientId} | {t.Direction} | {t.What} | {t.Blob.Size:N0} | {t.Count.Bytes:N0} | {t.Count.Chunks} | {t.Count.Transfers} |");
     }
 
     static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics)
@@ -99,6 +172,7 @@ public static class RunReport
         md.AppendLine("| round | participants | missing | SLM adapter sha256 | LLM adapter sha256 |").AppendLine("|---|---|---|---|---|");
         foreach (var r in state.History)
             md.AppendLine($"| {r.Round} | {string.Join(", ", r.Participants)} | {string.Join(", ", r.Missing)} | `{r.Slm.Sha256}` | `{r.Llm.Sha256}` |");
+        CommunicationMarkdown(md, state);
         return md.ToString();
     }
 

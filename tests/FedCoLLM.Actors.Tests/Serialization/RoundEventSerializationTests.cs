@@ -68,6 +68,7 @@ public sealed class RoundEventSerializationTests : IAsyncLifetime
         new SecAggMessageAccepted(1, 2, 3, "alice", Update, At),
         new SecAggStepClosed(1, 2, 3, ["bob"], At),
         new SecAggStepComputed(1, 2, 1, [Slm, Llm], At),
+        new ClientDownloaded(2, "bob", ClientTransfer.Broadcast, Slm, new TransferCount(3, 1, 1), At),
     ];
 
     static readonly string[] ExpectedManifests =
@@ -75,7 +76,24 @@ public sealed class RoundEventSerializationTests : IAsyncLifetime
         "job-started/v2", "adapters-initialized/v1", "client-update-accepted/v1", "training-closed/v1", "client-update-rejected/v1", "round-abandoned/v1",
         "phase-completed/v1", "slm-broadcast/v1", "round-committed/v1", "job-failed/v1", "job-cancelled/v1",
         "secagg-message-accepted/v1", "secagg-step-closed/v1", "secagg-step-computed/v1",
+        "client-downloaded/v1",
     ];
+
+    [Fact]
+    public void Measured_transfer_counts_round_trip_on_the_events_that_carry_them()
+    {
+        IRoundEvent[] measured =
+        [
+            new ClientUpdateAccepted(1, "bob", Update, 10, 1.5, At, 1, null, new TransferCount(6, 1, 2)),
+            new ClientUpdateRejected(1, "bob", Update, "non-finite", "NaN", At, new TransferCount(6, 1, 1)),
+            new SecAggMessageAccepted(1, 2, 3, "bob", Update, At, new TransferCount(6, 1, 1)),
+        ];
+        foreach (var e in measured)
+        {
+            var back = serializer.FromBinary(serializer.ToBinary(e), serializer.Manifest(e));
+            Assert.Equal(Structural.Describe(e), Structural.Describe(back));
+        }
+    }
 
     [Fact]
     public void Every_event_type_has_a_sample_and_a_manifest()

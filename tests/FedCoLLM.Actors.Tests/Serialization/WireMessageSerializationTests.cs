@@ -61,12 +61,13 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
         var s = RoundState.Empty
             .Apply(new JobStarted(Spec, At))
             .Apply(new AdaptersInitialized(Slm, Llm, At))
-            .Apply(new ClientUpdateAccepted(1, "alice", Update, 10, 1.5, At))
+            .Apply(new ClientUpdateAccepted(1, "alice", Update, 10, 1.5, At, 1, null, new TransferCount(6, 1, 1)))
             .Apply(new TrainingClosed(1, ["bob"], At))
             .Apply(new PhaseCompleted(1, RoundPhase.Aggregating, Slm, new Dictionary<string, double> { ["m"] = 1 }, At))
             .Apply(new PhaseCompleted(1, RoundPhase.LlmTeacherLogits, Llm, new Dictionary<string, double>(), At))
             .Apply(new PhaseCompleted(1, RoundPhase.SlmDistillation, Slm, new Dictionary<string, double>(), At))
             .Apply(new SlmBroadcast(1, Slm, ["alice"], At))
+            .Apply(new ClientDownloaded(1, "alice", ClientTransfer.Broadcast, Slm, new TransferCount(3, 1, 1), At))
             .Apply(new PhaseCompleted(1, RoundPhase.SlmTeacherLogits, Slm, new Dictionary<string, double>(), At))
             .Apply(new PhaseCompleted(1, RoundPhase.LlmDistillation, Llm, new Dictionary<string, double>(), At))
             .Apply(new RoundCommitted(1, Slm, Llm, new Dictionary<string, double> { ["slm/acc/x"] = 0.5 }, At))
@@ -125,6 +126,8 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
             }, "holder"),
             new SubmitSecAggStep("job-7", 1, 2, 3, "alice", Update, "holder"),
             new SecAggAcknowledged("job-7", 1, 2, 3, "alice", Outcome.Late, "step over"),
+            new ReportDownload("job-7", 1, "alice", ClientTransfer.Broadcast, Slm, new TransferCount(3, 1, 1)),
+            new DownloadAcknowledged("job-7", 1, "alice", ClientTransfer.Broadcast, Slm, Outcome.Duplicate, "already recorded"),
         ];
         return samples.ToDictionary(s => s.GetType());
     }

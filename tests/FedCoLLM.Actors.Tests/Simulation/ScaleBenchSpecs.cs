@@ -30,12 +30,16 @@ public sealed class ScaleBenchSpecs
         Assert.Equal(Rounds, seconds.Length);
         Assert.All(seconds, s => Assert.InRange(s, 0.001, 180));
         Assert.True(row.GetProperty("exactly_once").GetBoolean());
-        // 50 accepted updates, 5 phase completions, the broadcast and the commit per round.
-        Assert.Equal(Clients + 7, row.GetProperty("journal_rows_per_round").GetDouble());
+        // 50 accepted updates, 5 phase completions, the broadcast and the commit per round, and the client node's download
+        // reports (its silos share one store, so one report per adapter it fetched: the broadcast, in round 1 also the
+        // initial adapter and the job definition; the last broadcast's may land after the last commit).
+        Assert.InRange(row.GetProperty("journal_rows_per_round").GetDouble(), Clients + 7, Clients + 7 + 2.5);
         Assert.InRange(row.GetProperty("journal_bytes_per_update").GetDouble(), 50, 4096);
         Assert.Equal(Rounds, row.GetProperty("snapshots_taken").GetInt64());
         Assert.True(row.GetProperty("heap_bytes_after_job").GetInt64() > 0);
-        Assert.True(row.GetProperty("bytes_fetched").GetInt64() >= 2L * Clients * Rounds * 32 * 1024, "every update and every global adapter crosses between the nodes");
+        // Every update crosses between the nodes, and each round's global adapter once: the client node's silos share its
+        // store, and concurrent fetches of one blob from one holder are one transfer (BlobCustody).
+        Assert.True(row.GetProperty("bytes_fetched").GetInt64() >= (Clients + 1L) * Rounds * 32 * 1024, "every update and each round's global adapter crosses between the nodes");
 
         var with = row.GetProperty("recovery_with_snapshots").EnumerateArray().ToArray();
         var without = row.GetProperty("recovery_without_snapshots").EnumerateArray().ToArray();
