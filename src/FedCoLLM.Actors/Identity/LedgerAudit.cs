@@ -158,7 +158,9 @@ public static class LedgerAudit
         {
             JobStarted s => new StartJob(s.Spec),
             AdaptersInitialized a => new CompleteStep(0, RoundPhase.Initializing, new StepResult([a.Slm, a.Llm], a.Baseline ?? new Dictionary<string, double>())),
-            ClientUpdateAccepted u => new SubmitUpdate(u.Round, u.ClientId, u.Update, u.SampleCount, u.TrainLoss, u.Attempt ?? state.Attempt, u.Signature),
+            // The upload count is the server's measurement of its fetch, not a decision: carried over as journaled.
+            ClientUpdateAccepted u => new SubmitUpdate(u.Round, u.ClientId, u.Update, u.SampleCount, u.TrainLoss, u.Attempt ?? state.Attempt, u.Signature) { Upload = u.Upload },
+            ClientDownloaded d => new RecordDownload(d.Round, d.ClientId, d.What, d.Blob, d.Count),
             TrainingClosed or RoundAbandoned => new CloseTraining(state.Round, state.Attempt),
             PhaseCompleted p => new CompleteStep(p.Round, p.Phase, new StepResult(p.Output is { } o ? [o] : [], p.Metrics)),
             SlmBroadcast b => new RecordBroadcast(b.Round, b.Recipients),
