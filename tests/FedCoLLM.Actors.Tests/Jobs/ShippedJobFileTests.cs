@@ -77,3 +77,47 @@ public sealed class ShippedJobFileTests
         Assert.Equal(["noun.animal", "noun.plant"], job.Evaluation.Sets.Select(s => s.Name));
     }
 }
+
+/// <summary>jobs/skills.conf and jobs/skills-quick.conf run the skills benchmark (data/skills) on its own model pair.</summary>
+[Collection(nameof(RepositoryRootDirectory))]
+public sealed class ShippedSkillsJobFileTests
+{
+    static readonly string[] Strategies = ["centralized", "fedavg", "fedcollm", "standalone", "zeroshot"];
+    static readonly string[] Families = ["arithmetic", "comparison", "letters", "word-problems"];
+
+    static JobDefinition Load(string file)
+    {
+        var previous = Environment.CurrentDirectory;
+        Environment.CurrentDirectory = Actors.Tiny.RepoRoot;
+        try
+        {
+            var job = JobFile.Load(file, Strategies);
+            Assert.Null(job.VerifyModelFiles(ModelKind.Slm) ?? job.VerifyModelFiles(ModelKind.Llm) ?? job.VerifyServerFiles());
+            Assert.All(job.Evaluation.Sets, s => Assert.True(File.Exists(s.Path), s.Path));
+            return job;
+        }
+        finally { Environment.CurrentDirectory = previous; }
+    }
+
+    [Fact]
+    public void The_skills_job_enrols_one_client_per_family_and_scores_each_familys_test_split()
+    {
+        var job = Load("jobs/skills.conf");
+
+        Assert.Equal(("skills", "fedcollm", 4, 42L), (job.Id, job.Strategy, job.Rounds, job.Seed));
+        Assert.Equal(Families, job.Enrolled.Order());
+        Assert.Equal("data/skills/public/train.jsonl", job.PublicSetPath);
+        Assert.Equal(Families.Select(f => (f, $"data/skills/clients/{f}/test.jsonl")), job.Evaluation.Sets.Select(s => (s.Name, s.Path)));
+        Assert.Equal(("models/skills-slm", "models/skills-llm"), (job.ToSetup().SlmDirectory, job.ToSetup().LlmDirectory));
+    }
+
+    [Fact]
+    public void The_quick_skills_job_is_small()
+    {
+        var job = Load("jobs/skills-quick.conf");
+
+        Assert.Equal(1, job.Rounds);
+        Assert.Equal(["arithmetic", "letters"], job.Enrolled);
+        Assert.Equal(40, job.Evaluation.MaxItems);
+    }
+}
