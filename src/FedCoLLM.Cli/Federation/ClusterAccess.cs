@@ -110,5 +110,13 @@ public sealed class ClusterAccess : IAsyncDisposable
     public async Task<IReadOnlyList<JobEntry>> List(CancellationToken cancellation) =>
         (await Directory.Ask<JobList>(ListJobs.Instance, Timeout, cancellation)).Jobs;
 
-    public async ValueTask DisposeAsync() => await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+    /// <summary>Leaves the cluster. The verb's output is written by now; remoting can still log while it shuts down, after
+    /// the loggers have stopped (Akka then falls back to stdout, whatever stdout-loglevel says), and such a line must not
+    /// land after <c>jobs --json</c>'s JSON; so from here on stdout is stderr.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Console.Out.Flush();
+        Console.SetOut(Console.Error);
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+    }
 }
