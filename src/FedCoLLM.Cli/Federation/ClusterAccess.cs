@@ -110,13 +110,16 @@ public sealed class ClusterAccess : IAsyncDisposable
     public async Task<IReadOnlyList<JobEntry>> List(CancellationToken cancellation) =>
         (await Directory.Ask<JobList>(ListJobs.Instance, Timeout, cancellation)).Jobs;
 
-    /// <summary>Leaves the cluster. The verb's output is written by now; remoting can still log while it shuts down, after
-    /// the loggers have stopped (Akka then falls back to stdout, whatever stdout-loglevel says), and such a line must not
-    /// land after <c>jobs --json</c>'s JSON; so from here on stdout is stderr.</summary>
+    /// <summary>Leaves the cluster. Remoting can log while it shuts down, after the loggers have stopped (Akka then falls
+    /// back to stdout, whatever stdout-loglevel says), and such a line must not land in a verb's output (after
+    /// <c>jobs --json</c>'s JSON); so stdout is stderr while the node leaves, and is given back afterwards for the verbs
+    /// that print once they have left (<c>status</c>).</summary>
     public async ValueTask DisposeAsync()
     {
-        Console.Out.Flush();
+        var stdout = Console.Out;
+        stdout.Flush();
         Console.SetOut(Console.Error);
-        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        try { await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance); }
+        finally { Console.SetOut(stdout); }
     }
 }
