@@ -158,20 +158,29 @@ public static class ExperimentReport
                      (Method.Centralized, "llm_sft_loss", "Centralized LLM SFT (pooled data)"),
                  })
         {
-            var xs = new List<double>();
-            var ys = new List<double>();
-            for (int round = 1; round <= plan.Rounds; round++)
-            {
-                var v = runs.Where(r => r.Job.Method == method)
-                    .Select(r => r.State.History.FirstOrDefault(h => h.Round == round)?.Metrics.GetValueOrDefault(key, double.NaN) ?? double.NaN)
-                    .Where(double.IsFinite).ToArray();
-                if (v.Length == 0) continue;
-                xs.Add(round);
-                ys.Add(v.Average());
-            }
-            if (xs.Count > 0) series.Add((name, xs.ToArray(), ys.ToArray()));
+            var (xs, ys) = MeanPerRound(plan, runs, method, key);
+            if (xs.Length > 0) series.Add((name, xs, ys));
         }
         return series;
+    }
+
+    /// <summary>The rounds in which <paramref name="method"/>'s runs recorded the round metric <paramref name="key"/>, and its
+    /// mean over those runs (seeds) in each.</summary>
+    static (double[] Rounds, double[] Means) MeanPerRound(ExperimentPlan plan,
+        IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, Method method, string key)
+    {
+        var xs = new List<double>();
+        var ys = new List<double>();
+        for (int round = 1; round <= plan.Rounds; round++)
+        {
+            var v = runs.Where(r => r.Job.Method == method)
+                .Select(r => r.State.History.FirstOrDefault(h => h.Round == round)?.Metrics.GetValueOrDefault(key, double.NaN) ?? double.NaN)
+                .Where(double.IsFinite).ToArray();
+            if (v.Length == 0) continue;
+            xs.Add(round);
+            ys.Add(v.Average());
+        }
+        return (xs.ToArray(), ys.ToArray());
     }
 
     /// <summary>Per method, direction and round, the teacher's mean probability mass outside its top-k at the job's T
@@ -183,18 +192,8 @@ public static class ExperimentReport
         foreach (var method in plan.Methods)
             foreach (var (key, direction) in new[] { (LearningStepRunner.LlmToSlmTeacherMass, "LLM→SLM"), (LearningStepRunner.SlmToLlmTeacherMass, "SLM→LLM") })
             {
-                var xs = new List<double>();
-                var ys = new List<double>();
-                for (int round = 1; round <= plan.Rounds; round++)
-                {
-                    var v = runs.Where(r => r.Job.Method == method)
-                        .Select(r => r.State.History.FirstOrDefault(h => h.Round == round)?.Metrics.GetValueOrDefault(key, double.NaN) ?? double.NaN)
-                        .Where(double.IsFinite).ToArray();
-                    if (v.Length == 0) continue;
-                    xs.Add(round);
-                    ys.Add(v.Average());
-                }
-                if (xs.Count > 0) series.Add((method, direction, xs.ToArray(), ys.ToArray()));
+                var (xs, ys) = MeanPerRound(plan, runs, method, key);
+                if (xs.Length > 0) series.Add((method, direction, xs, ys));
             }
         return series;
     }
