@@ -105,18 +105,8 @@ public sealed class FederationSteps : IDisposable
     /// (or <see cref="FederationSetup.ClientTraining"/>). The same loss as <see cref="TrainClient"/>, on the other model.
     /// </summary>
     public ClientUpdate TrainLlm(byte[] llmAdapter, string trainJsonl, long seed,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
-    {
-        ArgumentNullException.ThrowIfNull(llmAdapter);
-        lock (ProcessGate)
-        {
-            ThrowIfDisposed();
-            var examples = TrainingSet(trainJsonl, Setup.MaxClientExamples);
-            var (model, adapter) = LoadInto(ModelKind.Llm, llmAdapter);
-            var report = SupervisedFineTuning.Train(model, examples, PhaseSettings(Setup.LlmFineTuning ?? Setup.ClientTraining, seed), Setup.Compute, progress, cancellation);
-            return new ClientUpdate(adapter.Export().ToBytes(), examples.Count, report);
-        }
-    }
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default) =>
+        SftLlm(llmAdapter, trainJsonl, Setup.MaxClientExamples, Setup.LlmFineTuning ?? Setup.ClientTraining, seed, progress, cancellation);
 
     /// <summary>
     /// The "LLM on the public set alone" reference (issue 16): answer-token cross-entropy SFT of the LLM, starting from
@@ -125,15 +115,22 @@ public sealed class FederationSteps : IDisposable
     /// FedCoLLM's SLM → LLM step, without the KD term and without any SLM.
     /// </summary>
     public ClientUpdate TrainLlmOnPublic(byte[] llmAdapter, string publicJsonl, long seed,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default) =>
+        SftLlm(llmAdapter, publicJsonl, Setup.MaxPublicExamples, Setup.LlmDistillation, seed, progress, cancellation);
+
+    /// <summary>Answer-token cross-entropy SFT of the LLM from <paramref name="llmAdapter"/> on the first
+    /// <paramref name="maxExamples"/> questions of <paramref name="jsonl"/>: the shared body of <see cref="TrainLlm"/> and
+    /// <see cref="TrainLlmOnPublic"/>, which differ only in the data, its cap and the phase settings.</summary>
+    ClientUpdate SftLlm(byte[] llmAdapter, string jsonl, int? maxExamples, TrainingSettings phase, long seed,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(llmAdapter);
         lock (ProcessGate)
         {
             ThrowIfDisposed();
-            var examples = TrainingSet(publicJsonl, Setup.MaxPublicExamples);
+            var examples = TrainingSet(jsonl, maxExamples);
             var (model, adapter) = LoadInto(ModelKind.Llm, llmAdapter);
-            var report = SupervisedFineTuning.Train(model, examples, PhaseSettings(Setup.LlmDistillation, seed), Setup.Compute, progress, cancellation);
+            var report = SupervisedFineTuning.Train(model, examples, PhaseSettings(phase, seed), Setup.Compute, progress, cancellation);
             return new ClientUpdate(adapter.Export().ToBytes(), examples.Count, report);
         }
     }
