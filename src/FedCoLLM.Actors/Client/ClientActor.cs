@@ -178,9 +178,10 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         {
             prefetching.Remove($"{p.Ready.Round}/{p.Ready.Slm.Sha256}");
             if (p.Error is not null) log.Warning("Prefetch of {0} failed: {1}", p.Ready.Slm, p.Error);
-            // Reported only when bytes moved: silos sharing a node's store fetch the adapter once, and a journal event per
-            // silo that moved nothing would grow every round's journal by the number of clients.
-            var moved = Reported(p.Ready.Round, Rounds.ClientTransfer.Broadcast, p.Ready.Slm, always: false);
+            // Reported only when bytes moved, except the final download: silos sharing a node's store fetch the adapter
+            // once, and an event per silo that moved nothing would grow every round's journal by the number of clients;
+            // the final one is reported by every client so the job's report knows when all of them have it.
+            var moved = Reported(p.Ready.Round, Rounds.ClientTransfer.Broadcast, p.Ready.Slm, always: p.Ready.Final);
             FederationMetrics.ClientBytes(jobId, clientId, TransferDirection.Received, moved);
             StopIfEnded();
         });

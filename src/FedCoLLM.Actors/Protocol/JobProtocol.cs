@@ -62,8 +62,9 @@ public sealed record ReportDownload(string JobId, int Round, string ClientId, st
 
 public sealed record DownloadAcknowledged(string JobId, int Round, string ClientId, string What, BlobRef Blob, Outcome Outcome, string? Detail) : IWireMessage;
 
-/// <summary>The distilled SLM adapter of a round; clients prefetch it into their store.</summary>
-public sealed record GlobalSlmReady(string JobId, int Round, BlobRef Slm, string Holder) : IWireMessage;
+/// <summary>The distilled SLM adapter of a round; clients prefetch it into their store. <paramref name="Final"/>: the job's
+/// last round, whose adapter is the final download every client reports, even when it moved nothing.</summary>
+public sealed record GlobalSlmReady(string JobId, int Round, BlobRef Slm, string Holder, bool Final) : IWireMessage;
 
 // ---- server ↔ aggregator ----------------------------------------------------------------------
 

@@ -278,7 +278,7 @@ public sealed partial record RoundState
                 var ids = Updates.Keys.Order(StringComparer.Ordinal).ToArray();
                 return new RunAggregation(Step(ids.Select(i => Updates[i].Update).ToArray(), ids.Select(i => Updates[i].SampleCount).ToArray()));
             case PhaseRunner.Broadcast:
-                return new BroadcastSlm(Round, Slots[plan.Consumes[0]]);
+                return new BroadcastSlm(Round, Slots[plan.Consumes[0]], Final: Round == Job!.Rounds);
             default:
                 return new RunServerStep(Step(plan.Consumes.Select(slot => Slots[slot]).ToArray()));
         }
@@ -299,4 +299,5 @@ public sealed record NoWork : RoundWork;
 public sealed record RunServerStep(StepRequest Request) : RoundWork;
 public sealed record RunAggregation(StepRequest Request) : RoundWork;
 public sealed record CollectUpdates(int Round, int Attempt, BlobRef GlobalSlm, IReadOnlyList<string> Waiting, DateTimeOffset Deadline) : RoundWork;
-public sealed record BroadcastSlm(int Round, BlobRef Slm) : RoundWork;
+/// <param name="Final">The job's last round: its adapter is the final download.</param>
+public sealed record BroadcastSlm(int Round, BlobRef Slm, bool Final) : RoundWork;

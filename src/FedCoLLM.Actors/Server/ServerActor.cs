@@ -434,7 +434,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
                 break;
             case BroadcastSlm b:
                 var recipients = clients.Keys.Order(StringComparer.Ordinal).ToArray();
-                foreach (var id in recipients) clients[id].Tell(new GlobalSlmReady(jobId, b.Round, b.Slm, services.BlobServerPath));
+                foreach (var id in recipients) clients[id].Tell(new GlobalSlmReady(jobId, b.Round, b.Slm, services.BlobServerPath, b.Final));
                 Decide(new RecordBroadcast(b.Round, recipients));
                 break;
             default:

@@ -41,11 +41,11 @@ public static class JobWatch
         return watches.ToDictionary(w => w.JobId, w => w.State!);
     }
 
-    /// <summary>How long a completed job's report waits for the clients' reports of its final download. Short: the clients
-    /// prefetch the last broadcast while the server still distils and evaluates, so the reports are usually in before the
-    /// job completes; and a client that already held the adapter (moved nothing) sends none, so the full wait is paid
-    /// whenever that happens (20 s here cost the CI run about 3 min).</summary>
-    public static readonly TimeSpan FinalDownloadWait = TimeSpan.FromSeconds(5);
+    /// <summary>How long a completed job's report waits for the clients' reports of its final download. Every client that
+    /// received the last broadcast reports it, even when it moved nothing (<see cref="GlobalSlmReady.Final"/>), and clients
+    /// prefetch it while the server still evaluates, so the wait ends early; it is paid in full only when a client never
+    /// got the broadcast (it was away), and the report then names it.</summary>
+    public static readonly TimeSpan FinalDownloadWait = TimeSpan.FromSeconds(10);
 
     /// <summary>A job completes with its last commit; its clients fetch the final SLM adapter from that round's broadcast and
     /// report it, which may land a moment later. Waits (at most <see cref="FinalDownloadWait"/>) until every completed job

@@ -14,7 +14,7 @@ public class FedAvgRoundTests
         f.Send(Output(1, RoundPhase.Aggregating));
 
         Assert.Equal(RoundPhase.SlmBroadcast, f.State.Phase);
-        Assert.Equal(new BroadcastSlm(1, Blobs.Output(1, RoundPhase.Aggregating)), f.State.NextWork());
+        Assert.Equal(new BroadcastSlm(1, Blobs.Output(1, RoundPhase.Aggregating), Final: false), f.State.NextWork());
     }
 
     [Fact]

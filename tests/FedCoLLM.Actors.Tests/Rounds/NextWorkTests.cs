@@ -106,7 +106,15 @@ public class NextWorkTests
     {
         var f = Federation.InRound1().RunTo(1, RoundPhase.SlmBroadcast);
 
-        Assert.Equal(new BroadcastSlm(1, Blobs.Output(1, RoundPhase.SlmDistillation)), f.State.NextWork());
+        Assert.Equal(new BroadcastSlm(1, Blobs.Output(1, RoundPhase.SlmDistillation), Final: false), f.State.NextWork());
+    }
+
+    [Fact]
+    public void The_last_rounds_broadcast_is_the_final_download_every_client_reports()
+    {
+        var f = Federation.InRound1().RunTo(2, RoundPhase.SlmBroadcast);
+
+        Assert.Equal(new BroadcastSlm(2, Blobs.Output(2, RoundPhase.SlmDistillation), Final: true), f.State.NextWork());
     }
 
     [Fact]

@@ -96,7 +96,7 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
             new SubmitClientUpdate("job-7", 1, "alice", Update, 10, 1.5, "akka.tcp://fedcollm@127.0.0.1:1234/user/blobs", 2, Convert.ToBase64String(new byte[64])),
             new UpdateAcknowledged("job-7", 1, "alice", Outcome.Rejected, "no"),
             new ReportProgress("job-7", new LiveProgress("alice", 1, RoundPhase.ClientsTraining, 1, 2, 3)),
-            new GlobalSlmReady("job-7", 1, Slm, "holder"),
+            new GlobalSlmReady("job-7", 1, Slm, "holder", Final: true),
             new AggregateUpdates("job-7", Request, "holder"),
             new AggregationStarted("job-7", Request),
             new Aggregated("job-7", Request, Result, "holder"),

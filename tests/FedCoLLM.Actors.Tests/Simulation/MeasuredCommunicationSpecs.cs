@@ -89,4 +89,46 @@ public sealed class MeasuredCommunicationSpecs
             await system.Terminate();
         }
     }
+
+    /// <summary>Silos sharing the server's store (no <see cref="NodeOptions.ClientStores"/>) move nothing: a broadcast that
+    /// moved nothing is not journaled, except the final one, which every client reports (zero bytes), so a report waiting
+    /// for the final downloads ends as soon as the clients have the adapter.</summary>
+    [Fact]
+    public async Task Clients_that_moved_nothing_still_report_the_final_download_and_only_it()
+    {
+        using var run = new RunDirectory();
+        var sizes = SimulatedSizes.Uniform(20_000);
+        var ids = SimulatedJob.ClientIds(2);
+        var config = ConfigurationFactory.ParseString("""
+            akka.loglevel = WARNING
+            fedcollm.protocol.directory-poll = 200ms
+            fedcollm.protocol.client-resend = 500ms
+            fedcollm.protocol.client-register = 200ms
+            """).WithFallback(FederationConfig.Load(["local.conf", "sharding.conf", "serialization.conf", "persistence-sqlite.conf"],
+                $"fedcollm.sqlite-file = \"{run.Journal.Replace("\\", "/")}\""));
+        var system = FederationHost.CreateSystem(config);
+        try
+        {
+            var node = FederationNode.Start(system, new NodeOptions(run.Blobs, new SimulatedStepRunner(new DirectoryBlobStore(run.Blobs), sizes))
+            {
+                Clients = ids.Select(id => new LocalClient(id, Path.Combine(run.Path, "data", id))).ToArray(),
+            });
+            var spec = SimulatedJob.Spec("shared-store", ids.Count, rounds: 2, sizes);
+            var accepted = await node.Servers.Ask<JobAccepted>(new StartFederation(spec.JobId, spec), TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+            Assert.Equal(Outcome.Accepted, accepted.Outcome);
+
+            var state = await Eventually.Until(async () => (await node.Servers.Ask<JobStatus>(new GetJobStatus(spec.JobId), TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)).State,
+                s => s.Phase.IsTerminal && s.FinalDownloadsPending().Count == 0, TimeSpan.FromSeconds(90),
+                s => $"the job to complete and its final downloads to be reported; at round {s.Round} {s.Phase}, {s.Transfers.Count} transfers");
+            Assert.Equal(RoundPhase.Completed, state.Phase);
+
+            var downs = state.Transfers.Where(t => t.Direction == ClientTransfer.Down).ToArray();
+            Assert.Equal(ids.Select(id => (2, id, ClientTransfer.Broadcast, state.History[^1].Slm, TransferCount.None)),
+                downs.Select(t => (t.Round, t.ClientId, t.What, t.Blob, t.Count)).OrderBy(t => t.ClientId, StringComparer.Ordinal));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
 }
