@@ -79,6 +79,29 @@ public class TuningTests
     }
 
     [Fact]
+    public void Ablations_are_tuned_as_FedCoLLM_and_run_with_its_choice_so_each_differs_from_it_in_one_thing()
+    {
+        using var dir = new TempDir();
+        var grid = TuningGrid.Parse("1e-3,5e-3", "1");
+        Method[] methods = [Method.FedCoLLMCeOnly, Method.FedCoLLMKdOnly, Method.FedCoLLMT2, Method.LlmPublic, Method.FedAvg];
+        var tuning = Tuning(dir.Path, "wordnet", grid, methods);
+
+        // The ablations alone were asked for, yet FedCoLLM is what gets tuned; llm-public has no client to tune.
+        Assert.Equal(new[] { Method.FedCoLLM, Method.FedAvg }, tuning.Methods);
+        Assert.Equal(grid.Cells.Count * 2, tuning.Jobs.Count());
+
+        var choices = new Dictionary<Method, TuningCell> { [Method.FedCoLLM] = new(5e-3, 1), [Method.FedAvg] = new(1e-3, 1) };
+        var test = Plan(dir.Path, "wordnet", "test", 1, methods, TuningPlan.Chosen(choices));
+        foreach (var job in test.Jobs.Where(j => j.Method != Method.LlmPublic))
+        {
+            var client = JobSpecs.DefinitionOf(job.Spec).Training.Client;
+            var expected = job.Method == Method.FedAvg ? choices[Method.FedAvg] : choices[Method.FedCoLLM];
+            Assert.Equal((expected.LearningRate, expected.Epochs), (client.LearningRate, client.Epochs));
+        }
+        Assert.Contains("ablations take FedCoLLM's choice", tuning.Caption(choices));
+    }
+
+    [Fact]
     public void The_guard_refuses_a_plan_that_scores_the_test_split()
     {
         using var dir = new TempDir();

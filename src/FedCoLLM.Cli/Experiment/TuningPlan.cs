@@ -31,8 +31,9 @@ public sealed record TuningPlan(TuningGrid Grid, IReadOnlyList<Method> Methods, 
     public static TuningPlan Create(TuningGrid grid, IReadOnlyList<Method> methods, string tuningJobsDir,
         Func<string, int, IReadOnlyList<Method>, PlanVariant, ExperimentPlan> createPlan)
     {
-        // Zero-shot trains nothing and llm-public has no client, so the client lr × epochs grid would not change them.
-        var trained = methods.Where(m => m is not (Method.ZeroShot or Method.LlmPublic)).Distinct().Order().ToArray();
+        // Zero-shot trains nothing and llm-public has no client, so the client lr × epochs grid would not change them. An
+        // ablation of FedCoLLM is tuned as FedCoLLM (TunedAs), so it differs from FedCoLLM in its one change alone.
+        var trained = methods.Where(m => m is not (Method.ZeroShot or Method.LlmPublic)).Select(TunedAs).Distinct().Order().ToArray();
         var cells = grid.Cells.Select(cell =>
         {
             var plan = createPlan(Split, Seed, trained, new PlanVariant($"{JobPrefix}{cell.Slug}-", tuningJobsDir, _ => cell.JobLines));
@@ -92,14 +93,21 @@ public sealed record TuningPlan(TuningGrid Grid, IReadOnlyList<Method> Methods, 
             .Where(c => c.Cell is not null)
             .ToDictionary(c => c.Method, c => c.Cell!);
 
+    /// <summary>The method whose choice <paramref name="method"/> takes: FedCoLLM for its ablations (λ = 0, KD only, T²),
+    /// which would otherwise differ from it in their client settings too and no longer isolate their one change; itself
+    /// for every other method.</summary>
+    public static Method TunedAs(Method method) =>
+        method is Method.FedCoLLMCeOnly or Method.FedCoLLMKdOnly or Method.FedCoLLMT2 ? Method.FedCoLLM : method;
+
     /// <summary>The reported run's variant: each method's chosen lines (Zero-shot has none: it trains nothing).</summary>
     public static PlanVariant Chosen(IReadOnlyDictionary<Method, TuningCell> choices) =>
-        new("", null, m => choices.TryGetValue(m, out var cell) ? cell.JobLines : []);
+        new("", null, m => choices.TryGetValue(TunedAs(m), out var cell) ? cell.JobLines : []);
 
     /// <summary>The reported table's caption: how the settings were chosen and what each method got.</summary>
     public string Caption(IReadOnlyDictionary<Method, TuningCell> choices) =>
         $"Each method's client lr and epochs chosen on validation from the same {Grid.Cells.Count}-cell grid "
         + $"(lr ∈ {{{string.Join(", ", Grid.LearningRates.Select(l => new TuningCell(l, 1).LearningRateText))}}} × epochs ∈ {{{string.Join(", ", Grid.Epochs)}}}; "
         + $"seed {Seed}, mean SLM validation accuracy over the client domains; ties → smaller lr, then fewer epochs; tuning.md), run before the test split was scored: "
-        + string.Join("; ", Methods.Where(choices.ContainsKey).Select(m => $"{m} lr {choices[m].LearningRateText}, {choices[m].Epochs} ep")) + ".";
+        + string.Join("; ", Methods.Where(choices.ContainsKey).Select(m => $"{m} lr {choices[m].LearningRateText}, {choices[m].Epochs} ep"))
+        + (Methods.Contains(Method.FedCoLLM) ? "; FedCoLLM's ablations take FedCoLLM's choice." : ".");
 }
