@@ -31,29 +31,30 @@ public class ChaosCommandTests
         Assert.True(File.Exists(Path.Combine(dir.Path, "chaos.md")));
     }
 
-    /// <summary>Issue 14: the same four kinds with TLS (the lab's) and secure aggregation on, the client kill striking
-    /// one of the client's protocol steps (seed 3 draws the masking step, in which the client trains). The reference
-    /// runs the same secure job; the audit counts each client's protocol messages once per step of the committed attempt.
-    /// One round per trial keeps the test near 5 minutes on the 2-core CI machine (two rounds: about 7.5 min; the
-    /// two-round run is in docs/reliability.md).</summary>
+    /// <summary>Issue 14: chaos with TLS (the lab's) and secure aggregation on, the client kill striking one of the
+    /// client's protocol steps. Seed 96 draws the two kinds a secure job adds risk to: a client killed in its masking step
+    /// (the one in which it trains) and the job's host killed while the clients run the protocol. The reference runs the
+    /// same secure job; the audit counts each client's protocol messages once per step of the committed attempt. Two
+    /// one-round trials keep the test near 3 minutes on the 2-core CI machine; the aggregator and transfer kinds with
+    /// secure aggregation, and two rounds, are the `--trials 4` runs in docs/reliability.md.</summary>
     [LabFact]
-    public async Task Four_secure_aggregation_trials_in_the_lab_one_killing_a_client_mid_protocol_all_complete_identically_exactly_once()
+    public async Task Secure_aggregation_trials_in_the_lab_killing_a_client_mid_protocol_and_the_job_host_complete_identically_exactly_once()
     {
         if (LabFactAttribute.Unavailable is { } reason) Assert.Fail($"CI=true, so the lab must run: {reason}");
         using var dir = new TempDir();
-        var (code, output) = await Fedcollm.Run(Fedcollm.StartInfo(["chaos", "--secure-aggregation", "--trials", "4", "--rounds", "1", "--seed", "3", "--out", dir.Path]), TimeSpan.FromMinutes(20));
+        var (code, output) = await Fedcollm.Run(Fedcollm.StartInfo(["chaos", "--secure-aggregation", "--trials", "2", "--rounds", "1", "--seed", "96", "--out", dir.Path]), TimeSpan.FromMinutes(15));
 
         Assert.True(code == 0, output);
         Assert.Contains("Trials run on the multi-host lab", output);
-        Assert.Contains("trials: 4, completed: 4, identical: 4, exactly-once: 4", output);
+        Assert.Contains("trials: 2, completed: 2, identical: 2, exactly-once: 2", output);
         Assert.Contains("job.secure-aggregation = on", File.ReadAllText(Path.Combine(dir.Path, "job.conf")));
         var trials = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "chaos.json")))!["trials"]!.AsArray();
-        Assert.Equal(["aggregator", "client-secagg", "job-host", "transfer"], trials.Select(t => t!["kind"]!.GetValue<string>()).Order());
+        Assert.Equal(["client-secagg", "job-host"], trials.Select(t => t!["kind"]!.GetValue<string>()).Order());
         Assert.All(trials, t => Assert.NotNull(t!["victim"]?.GetValue<string>()));
         var secagg = trials.Single(t => t!["kind"]!.GetValue<string>() == "client-secagg")!;
         Assert.StartsWith("client", secagg["victim"]!.GetValue<string>());
         // Killed while its protocol step ran, or just after it was submitted, before the round aggregated.
-        Assert.Matches(@", (mid-step|just after step) \(round \d \w+ \S+ secagg-(advertise|share|mask|unmask) attempt \d", secagg["killed_during"]!.GetValue<string>());
+        Assert.Matches(@", (mid-step|just after step) \(round \d \w+ \S+ secagg-mask attempt \d", secagg["killed_during"]!.GetValue<string>());
         // The failover profile (fedcollm bench failover reads it): the killed host's job entity replayed its journal on a survivor.
         var host = trials.Single(t => t!["kind"]!.GetValue<string>() == "job-host")!;
         Assert.NotNull(host["breakdown"]?["at"]?["entity_recovered_s"]);
