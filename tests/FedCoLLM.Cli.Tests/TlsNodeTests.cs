@@ -84,8 +84,14 @@ public class TlsNodeTests
         var deadline = DateTime.UtcNow + Within;
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline || nodes.Any(n => n.HasExited && !condition()))
-                Assert.Fail($"Not within {Within.TotalSeconds:F0} s: {what}.\n{string.Join("\n", nodes.Select(n => n.Output))}");
+            var exited = nodes.Where(n => n.HasExited).ToArray();
+            if (DateTime.UtcNow > deadline || exited.Length > 0 && !condition())
+            {
+                // An exited process's last lines may still be in its pipes: drain them, so the failure shows why it ended.
+                foreach (var n in exited) await n.WaitForExit(TimeSpan.FromSeconds(5));
+                var why = exited.Length > 0 ? $"{string.Join(", ", exited.Select(n => $"{n.Name} exited with code {n.ExitCode}"))} before" : $"not within {Within.TotalSeconds:F0} s";
+                Assert.Fail($"{why}: {what}.\n{string.Join("\n", nodes.Select(n => n.Output))}");
+            }
             await Task.Delay(200);
         }
     }
