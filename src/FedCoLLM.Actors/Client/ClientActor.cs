@@ -51,6 +51,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     IActorRef worker = ActorRefs.Nobody;
     TrainRound? current;
     bool registered;
+    TimeSpan registerDelay;
     int failedAttempts;
     // Secure aggregation: the step being worked on and the messages already sent (resent until acknowledged). Steps are
     // pure functions of their inputs and this node's secret, so a restarted client simply runs them again.
@@ -75,7 +76,11 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         this.servers = servers;
         this.services = services;
 
-        Receive<RegisterTick>(_ => servers.Tell(new RegisterClient(jobId, clientId, Self)));
+        Receive<RegisterTick>(_ =>
+        {
+            servers.Tell(new RegisterClient(jobId, clientId, Self));
+            if (!registered) ScheduleRegistration();
+        });
         Receive<ClientRegistered>(_ =>
         {
             if (registered) return;
@@ -243,7 +248,18 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         worker = Context.ActorOf(TrainingWorker.Props(services.Runner), "worker");
-        Timers.StartPeriodicTimer("register", RegisterTick.Instance, TimeSpan.Zero, services.Timeouts.ClientRegister);
+        registerDelay = services.Timeouts.ClientRegister;
+        Self.Tell(RegisterTick.Instance);
+    }
+
+    /// <summary>The next registration attempt while none was answered: the delay doubles up to the heartbeat period, with
+    /// ±20 % jitter, so thousands of silos that start together (a node of many silos, a job enrolling them all) do not
+    /// all resend every second while the job's entity is still being located.</summary>
+    void ScheduleRegistration()
+    {
+        Timers.StartSingleTimer("register", RegisterTick.Instance, registerDelay * (0.8 + 0.4 * Random.Shared.NextDouble()));
+        var doubled = registerDelay * 2;
+        registerDelay = doubled < services.Timeouts.ClientHeartbeat ? doubled : services.Timeouts.ClientHeartbeat;
     }
 
     protected override SupervisorStrategy SupervisorStrategy() =>

@@ -5,25 +5,21 @@ using FedCoLLM.Actors.Protocol;
 namespace FedCoLLM.Actors.Client;
 
 /// <summary>
-/// One data silo on this node: a client id and the private training file only it reads. It asks the job directory
-/// which running jobs enrol it and keeps one <see cref="ClientActor"/> per such job (several jobs may train on the
-/// same silo; their steps queue on the node's one TorchSharp gate). A job that ended stops its actor.
+/// One data silo on this node: a client id and the private training file only it reads. Told by its node's
+/// <see cref="SiloDirectoryPoller"/> which running jobs enrol it, it keeps one <see cref="ClientActor"/> per such job
+/// (several jobs may train on the same silo; their steps queue on the node's one TorchSharp gate). A job that ended
+/// stops its actor.
 /// </summary>
-public sealed class ClientSilo : ReceiveActor, IWithTimers
+public sealed class ClientSilo : ReceiveActor
 {
-    public static Props Props(string clientId, string dataPath, IActorRef servers, IActorRef directory, NodeServices services, Identity.ClientSigner? signer = null) =>
-        Akka.Actor.Props.Create(() => new ClientSilo(clientId, dataPath, servers, directory, services, signer));
-
-    sealed record PollTick : INoSerializationVerificationNeeded { public static readonly PollTick Instance = new(); }
+    public static Props Props(string clientId, string dataPath, IActorRef servers, NodeServices services, Identity.ClientSigner? signer = null) =>
+        Akka.Actor.Props.Create(() => new ClientSilo(clientId, dataPath, servers, services, signer));
 
     readonly Dictionary<string, IActorRef> jobs = new(StringComparer.Ordinal);
     readonly HashSet<string> ended = new(StringComparer.Ordinal);
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    public ClientSilo(string clientId, string dataPath, IActorRef servers, IActorRef directory, NodeServices services, Identity.ClientSigner? signer = null)
+    public ClientSilo(string clientId, string dataPath, IActorRef servers, NodeServices services, Identity.ClientSigner? signer = null)
     {
-        Receive<PollTick>(_ => directory.Tell(new JobsForClient(clientId)));
         Receive<ClientJobs>(running =>
         {
             foreach (var jobId in running.JobIds.Where(j => !jobs.ContainsKey(j) && !ended.Contains(j)))
@@ -40,7 +36,6 @@ public sealed class ClientSilo : ReceiveActor, IWithTimers
         {
             foreach (var id in jobs.Where(kv => kv.Value.Equals(t.ActorRef)).Select(kv => kv.Key).ToList()) jobs.Remove(id);
         });
-        Timers.StartPeriodicTimer("poll", PollTick.Instance, TimeSpan.Zero, services.Timeouts.DirectoryPoll);
     }
 
     // A job actor that failed is restarted: the job goes on, and giving up on a client is the server's call.

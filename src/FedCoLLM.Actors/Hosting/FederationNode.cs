@@ -81,9 +81,12 @@ public sealed record FederationNode(IActorRef Servers, IActorRef Directory, IAct
         }
 
         var clients = roles.Contains("client")
-            ? options.Clients.Select(c => system.ActorOf(ClientSilo.Props(c.ClientId, c.DataPath, servers, directory, ServicesOf(c), LoadSigner(system, c.ClientId)),
+            ? options.Clients.Select(c => system.ActorOf(ClientSilo.Props(c.ClientId, c.DataPath, servers, ServicesOf(c), LoadSigner(system, c.ClientId)),
                 $"client-{Uri.EscapeDataString(c.ClientId)}")).ToArray()
             : [];
+        if (clients.Length > 0)
+            system.ActorOf(SiloDirectoryPoller.Props(directory, options.Clients.Select((c, i) => (c.ClientId, Silo: clients[i])).ToDictionary(c => c.ClientId, c => c.Silo),
+                timeouts.DirectoryPoll), SiloDirectoryPoller.DefaultName);
 
         if (system.Settings.Config.GetBoolean("fedcollm.self-join", false) && system.Settings.Config.GetStringList("akka.cluster.seed-nodes").Count == 0)
             cluster.Join(cluster.SelfAddress);

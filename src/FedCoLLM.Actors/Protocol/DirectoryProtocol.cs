@@ -23,7 +23,12 @@ public sealed record JobEntry(string JobId, IReadOnlyList<string> Enrolled, Date
 
 public sealed record JobList(IReadOnlyList<JobEntry> Jobs) : IWireMessage;
 
-/// <summary>Asked by a client silo: the running jobs that enrol it. Reply: <see cref="ClientJobs"/>.</summary>
-public sealed record JobsForClient(string ClientId) : IDirectoryMessage;
+/// <summary>Asked by a node's <see cref="Client.SiloDirectoryPoller"/> for a batch of its client silos: the running jobs that
+/// enrol each. One query per batch, not per silo, so a node hosting thousands of silos costs the directory a few messages
+/// per poll. Reply: <see cref="ClientsJobs"/>.</summary>
+public sealed record JobsForClients(IReadOnlyList<string> ClientIds) : IDirectoryMessage;
+
+/// <summary>The running jobs that enrol each asked client, in the order asked.</summary>
+public sealed record ClientsJobs(IReadOnlyList<ClientJobs> Clients) : IWireMessage;
 
 public sealed record ClientJobs(string ClientId, IReadOnlyList<string> JobIds) : IWireMessage;

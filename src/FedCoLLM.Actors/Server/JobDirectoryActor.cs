@@ -17,7 +17,8 @@ public sealed record DirectoryJobEnded(string JobId, string Phase, DateTimeOffse
 /// <summary>
 /// The cluster's list of jobs: one event-sourced entity (sharded, so it moves like a job entity when its node dies).
 /// Job entities announce themselves and their end (both resent until acknowledged, so a crash on either side loses
-/// nothing); client silos ask it which running jobs enrol them; <c>fedcollm jobs</c> lists it. It holds no round state:
+/// nothing); each node's <see cref="Client.SiloDirectoryPoller"/> asks it which running jobs enrol its client silos;
+/// <c>fedcollm jobs</c> lists it. It holds no round state:
 /// a job's progress is asked of the job itself.
 /// </summary>
 public sealed class JobDirectoryActor : ReceivePersistentActor
@@ -65,8 +66,12 @@ public sealed class JobDirectoryActor : ReceivePersistentActor
             }
         });
         Command<ListJobs>(_ => Sender.Tell(new JobList(jobs)));
-        Command<JobsForClient>(q => Sender.Tell(new ClientJobs(q.ClientId,
-            jobs.Where(j => j.EndedIn is null && j.Enrolled.Contains(q.ClientId)).Select(j => j.JobId).ToArray())));
+        Command<JobsForClients>(q =>
+        {
+            // A set per running job, so a batch of N silos against jobs enrolling E clients costs N + E, not N × E.
+            var running = jobs.Where(j => j.EndedIn is null).Select(j => (j.JobId, Enrolled: j.Enrolled.ToHashSet(StringComparer.Ordinal))).ToArray();
+            Sender.Tell(new ClientsJobs(q.ClientIds.Select(c => new ClientJobs(c, running.Where(j => j.Enrolled.Contains(c)).Select(j => j.JobId).ToArray())).ToArray()));
+        });
     }
 
     static void Written(long started) => FederationMetrics.JournalWritten("directory", started);

@@ -115,16 +115,20 @@ public static class ScaleBench
     }
 
     /// <summary>What one more idle client silo costs on a running client node, free of the node's fixed costs: the GC
-    /// heap grown by <see cref="ExtraSilos"/> silos that enrol in no job, after each has polled the job directory once.</summary>
+    /// heap grown by <see cref="ExtraSilos"/> silos that enrol in no job, after their poller has asked the job directory
+    /// about them once.</summary>
     static async Task<double> MarginalSiloBytesAsync(SimulatedCluster cluster)
     {
         var node = cluster.Clients.Node;
+        var system = cluster.Clients.System;
         var before = Memory();
-        var silos = Enumerable.Range(0, ExtraSilos).Select(i => cluster.Clients.System.ActorOf(
-            Client.ClientSilo.Props($"idle-{i:D5}", "", node.Servers, node.Directory, node.Services), $"idle-silo-{i:D5}")).ToArray();
+        var silos = Enumerable.Range(0, ExtraSilos).ToDictionary(i => $"idle-{i:D5}",
+            i => system.ActorOf(Client.ClientSilo.Props($"idle-{i:D5}", "", node.Servers, node.Services), $"idle-silo-{i:D5}"));
+        var poller = system.ActorOf(Client.SiloDirectoryPoller.Props(node.Directory, silos, node.Services.Timeouts.DirectoryPoll), "idle-silo-poller");
         await Task.Delay(TimeSpan.FromSeconds(3));
         var after = Memory();
-        foreach (var silo in silos) cluster.Clients.System.Stop(silo);
+        system.Stop(poller);
+        foreach (var silo in silos.Values) system.Stop(silo);
         return (after.Heap - before.Heap) / (double)ExtraSilos;
     }
 

@@ -117,7 +117,8 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
             ListJobs.Instance,
             new JobEntry("job-7", ["alice"], At, null),
             new JobList([new JobEntry("job-7", ["alice"], At, "Failed")]),
-            new JobsForClient("alice"),
+            new JobsForClients(["alice", "bob"]),
+            new ClientsJobs([new ClientJobs("alice", ["job-7", "job-8"]), new ClientJobs("bob", [])]),
             new ClientJobs("alice", ["job-7", "job-8"]),
             new SecAggTask("job-7", Request with
             {
