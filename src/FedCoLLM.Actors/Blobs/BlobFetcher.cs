@@ -111,6 +111,16 @@ public static class BlobFetcher
             throw new TimeoutException($"{holder} did not answer FetchBlob({blob}) within {timeout}.", e);
         }
 
+        if (reply is BlobInline inline && inline.Blob == blob)
+        {
+            tally?.Began();
+            tally?.Received(inline.Bytes.Length);
+            var put = await store.PutAsync(new MemoryStream(inline.Bytes, writable: false), blob, cancellationToken).ConfigureAwait(false);
+            FederationMetrics.BlobBytes(TransferDirection.Received, blob.Size);
+            FederationMetrics.BlobFetched(started);
+            return put;
+        }
+
         var offer = reply switch
         {
             BlobOffer o when o.Blob == blob => o,

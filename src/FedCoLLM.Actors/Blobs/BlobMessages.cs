@@ -19,6 +19,13 @@ public sealed record FetchBlob(BlobRef Blob) : IWireMessage;
 /// </remarks>
 public sealed record BlobOffer(BlobRef Blob, ISourceRef<byte[]> Chunks) : IWireMessage;
 
+/// <summary>
+/// The holder has the blob and it fits in one chunk: its bytes, in the answer itself. A stream ref costs a
+/// subscription handshake and a stream on each side, which for a job definition or a small adapter took longer than the
+/// bytes; with thousands of clients fetching at once it was most of the round. Verified by the receiver like a stream.
+/// </summary>
+public sealed record BlobInline(BlobRef Blob, byte[] Bytes) : IWireMessage;
+
 /// <summary>The holder does not have the blob (or its copy is damaged and it will not serve it).</summary>
 public sealed record BlobMissing(BlobRef Blob) : IWireMessage;
 

@@ -11,7 +11,7 @@ namespace FedCoLLM.Actors.Blobs;
 /// <summary>
 /// Serves this node's <see cref="IBlobStore"/> to other nodes: answers <see cref="FetchBlob"/> with a
 /// <see cref="BlobOffer"/> whose stream ref carries the file in chunks (each its own remoting message, far below the
-/// frame size), or with <see cref="BlobMissing"/>. One per node, by convention at <c>/user/blobs</c>
+/// frame size), with <see cref="BlobInline"/> for a blob of one chunk, or with <see cref="BlobMissing"/>. One per node, by convention at <c>/user/blobs</c>
 /// (<see cref="DefaultName"/>). Clients use <see cref="BlobFetcher"/>.
 /// </summary>
 /// <remarks>
@@ -108,6 +108,12 @@ public sealed class BlobServerActor : ReceiveActor
             return;
         }
 
+        if (blob.Size <= _chunkSize && _chunkInterval == TimeSpan.Zero)
+        {
+            ServeInline(blob);
+            return;
+        }
+
         Stream file;
         try
         {
@@ -154,6 +160,28 @@ public sealed class BlobServerActor : ReceiveActor
         Context.System.EventStream.Publish(new BlobServing(blob, Sender.Path.Address.ToString()));
         offered.PipeTo(Sender, success: chunkRef => new BlobOffer(blob, chunkRef),
             failure: e => new Status.Failure(e));
+    }
+
+    /// <summary>A blob of one chunk goes in the answer (<see cref="BlobInline"/>), unless fault injection paces chunks:
+    /// then every transfer streams, so the chaos harness can kill one in the middle.</summary>
+    private void ServeInline(BlobRef blob)
+    {
+        byte[] bytes;
+        try
+        {
+            using var file = _store.OpenRead(blob);
+            bytes = new byte[blob.Size];
+            file.ReadExactly(bytes);
+        }
+        catch (Exception e) when (e is IOException or BlobIntegrityException)
+        {
+            _log.Error(e, "Cannot serve {0}: {1}", blob, e.Message);
+            Sender.Tell(new BlobMissing(blob));
+            return;
+        }
+        FederationMetrics.BlobBytes(TransferDirection.Sent, bytes.Length);
+        Context.System.EventStream.Publish(new BlobServing(blob, Sender.Path.Address.ToString()));
+        Sender.Tell(new BlobInline(blob, bytes));
     }
 
     private static async Task<Option<byte[]>> ReadChunkAsync(Stream stream, int chunkSize)

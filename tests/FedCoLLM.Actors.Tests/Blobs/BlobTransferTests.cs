@@ -109,6 +109,51 @@ public sealed class BlobTransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_blob_of_one_chunk_crosses_in_the_answer_itself_with_Hyperion_and_a_damaged_one_is_refused_by_the_receiver()
+    {
+        var hyperion = ConfigurationFactory.ParseString("""
+            akka.actor {
+              serializers.hyperion = "Akka.Serialization.HyperionSerializer, Akka.Serialization.Hyperion"
+              serialization-bindings { "FedCoLLM.Actors.Protocol.IWireMessage, FedCoLLM.Actors" = hyperion }
+            }
+            """).WithFallback(RemoteConfig);
+        using var holderDir = new TempDirectory();
+        using var receiverDir = new TempDirectory();
+        var holderStore = new DirectoryBlobStore(holderDir.Path);
+        var receiverStore = new DirectoryBlobStore(receiverDir.Path);
+        var holderSystem = ActorSystem.Create("holder-inline", hyperion);
+        var receiverSystem = ActorSystem.Create("receiver-inline", hyperion);
+        try
+        {
+            holderSystem.ActorOf(BlobServerActor.Props(holderStore), BlobServerActor.DefaultName);
+            var holder = new RootActorPath(((ExtendedActorSystem)holderSystem).Provider.DefaultAddress) / "user" / BlobServerActor.DefaultName;
+            var bytes = TempDirectory.RandomBytes(BlobServerActor.DefaultChunkSize, seed: 5);
+            var blob = holderStore.Put(bytes);
+
+            // The answer carries the bytes: no stream ref for a blob of one chunk.
+            var answer = await receiverSystem.ActorSelection(holder).Ask<object>(new FetchBlob(blob), Timeout, Ct);
+            Assert.Equal(bytes, Assert.IsType<BlobInline>(answer).Bytes);
+
+            var tally = new TransferTally();
+            await BlobFetcher.EnsureLocalAsync(receiverSystem, receiverStore, blob, holder, Timeout, Ct, tally: tally);
+            Assert.Equal(bytes, receiverStore.Read(blob));
+            Assert.Equal(new TransferCount(blob.Size, 1, 1), tally.Count());
+
+            // Same size, other bytes behind the holder's back: served, and refused by the receiver's verification.
+            var other = holderStore.Put(TempDirectory.RandomBytes(1000, seed: 6));
+            TempDirectory.FlipByte(holderStore.PathOf(other), 500);
+            var e = await Assert.ThrowsAsync<BlobFetchException>(() =>
+                BlobFetcher.EnsureLocalAsync(receiverSystem, receiverStore, other, holder, Timeout, Ct, maxAttempts: 1));
+            Assert.IsType<BlobIntegrityException>(e.InnerException);
+            Assert.False(receiverStore.Contains(other));
+        }
+        finally
+        {
+            await Task.WhenAll(receiverSystem.Terminate(), holderSystem.Terminate());
+        }
+    }
+
+    [Fact]
     public async Task A_missing_blob_is_answered_with_BlobMissing_over_the_wire()
     {
         var absent = BlobRef.Of(TempDirectory.RandomBytes(10, seed: 1));

@@ -106,6 +106,7 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
             new FetchBlob(Slm),
             new BlobOffer(Slm, sourceRef),
             new BlobMissing(Llm),
+            new BlobInline(Slm, [1, 2, 3]),
             new ReplicateBlob(Slm, "akka.tcp://fedcollm@127.0.0.1:1234/user/blobs"),
             new BlobReplicated(Slm),
             new CancelFederation("job-7", "no longer needed"),
