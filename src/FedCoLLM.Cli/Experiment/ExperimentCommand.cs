@@ -99,7 +99,7 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         var silos = (tuning?.Jobs ?? plan!.Jobs).SelectMany(j => j.Clients).DistinctBy(c => c.ClientId).ToArray();
         await using var host = FederationHost.Start(LocalCluster.LoadConfig(s.Out, s.Config), Path.Combine(s.Out, "blobs"), silos,
             clientBlobDirectory: RunCommand.ClientBlobs(s.Out));
-        using var stop = new ConsoleStop(cancellation);
+        using var stop = new ConsoleStop(cancellation, handleSigterm: true);
         string? caption = null;
         if (tuning is not null)
         {
