@@ -24,7 +24,18 @@ public sealed class ChaosCluster : IDisposable
     public IReadOnlyList<string> ClientNodes => Layout.ClientNodes;
     public string Aggregator => Layout.Aggregator;
 
-    public NodeProcess this[string name] { get { lock (gate) return running[name]; } }
+    /// <summary>The node's running incarnation or, between its exit and its restart (a kill, or the supervisor restarting
+    /// a node the cluster downed), its last one: a harness polling a node's output must not fail in that window (the lab's
+    /// partition of the job host did, with "the given key 'server-0' was not present").</summary>
+    public NodeProcess this[string name]
+    {
+        get
+        {
+            lock (gate)
+                return running.TryGetValue(name, out var node) ? node
+                    : exited.LastOrDefault(n => n.Name == name) ?? throw new KeyNotFoundException($"no node named {name} was ever started");
+        }
+    }
 
     public IReadOnlyList<NodeProcess> Running { get { lock (gate) return running.Values.ToArray(); } }
 
