@@ -111,24 +111,31 @@ public static class BlobFetcher
             throw new TimeoutException($"{holder} did not answer FetchBlob({blob}) within {timeout}.", e);
         }
 
-        if (reply is BlobInline inline && inline.Blob == blob)
+        await using var bytes = reply switch
         {
-            tally?.Began();
-            tally?.Received(inline.Bytes.Length);
-            var put = await store.PutAsync(new MemoryStream(inline.Bytes, writable: false), blob, cancellationToken).ConfigureAwait(false);
-            FederationMetrics.BlobBytes(TransferDirection.Received, blob.Size);
-            FederationMetrics.BlobFetched(started);
-            return put;
-        }
-
-        var offer = reply switch
-        {
-            BlobOffer o when o.Blob == blob => o,
+            BlobInline i when i.Blob == blob => InlineStream(i, tally),
+            BlobOffer o when o.Blob == blob => OfferStream(system, o, chunkTimeout, tally),
             BlobMissing m when m.Blob == blob => throw new BlobNotFoundException(blob, $"{holder} does not have {blob}."),
             Status.Failure f => throw new IOException($"{holder} failed to offer {blob}: {f.Cause?.Message}", f.Cause),
             _ => throw new InvalidOperationException($"{holder} answered FetchBlob({blob}) with an unexpected {reply?.GetType().Name ?? "null"}."),
         };
+        var stored = await store.PutAsync(bytes, blob, cancellationToken).ConfigureAwait(false);
+        FederationMetrics.BlobBytes(TransferDirection.Received, blob.Size);
+        FederationMetrics.BlobFetched(started);
+        return stored;
+    }
 
+    /// <summary>The bytes that came in the answer: one chunk, counted at once.</summary>
+    private static Stream InlineStream(BlobInline inline, TransferTally? tally)
+    {
+        tally?.Began();
+        tally?.Received(inline.Bytes.Length);
+        return new MemoryStream(inline.Bytes, writable: false);
+    }
+
+    /// <summary>The offer's chunks as they arrive, counted chunk by chunk (<see cref="ChunkStream"/>).</summary>
+    private static Stream OfferStream(ActorSystem system, BlobOffer offer, TimeSpan chunkTimeout, TransferTally? tally)
+    {
         var materializer = system.WithExtension<FetchMaterializer, FetchMaterializerProvider>().Materializer;
         var (killSwitch, queue) = offer.Chunks.Source
             .IdleTimeout(chunkTimeout)
@@ -136,11 +143,7 @@ public static class BlobFetcher
             .ToMaterialized(Sink.Queue<byte[]>(), Keep.Both)
             .Run(materializer);
         tally?.Began();
-        await using var bytes = new ChunkStream(queue, killSwitch, tally);
-        var stored = await store.PutAsync(bytes, blob, cancellationToken).ConfigureAwait(false);
-        FederationMetrics.BlobBytes(TransferDirection.Received, blob.Size);
-        FederationMetrics.BlobFetched(started);
-        return stored;
+        return new ChunkStream(queue, killSwitch, tally);
     }
 }
 
