@@ -85,7 +85,7 @@ public sealed record FederationNode(IActorRef Servers, IActorRef Directory, IAct
                 $"client-{Uri.EscapeDataString(c.ClientId)}")).ToArray()
             : [];
         if (clients.Length > 0)
-            system.ActorOf(SiloDirectoryPoller.Props(directory, options.Clients.Select((c, i) => (c.ClientId, Silo: clients[i])).ToDictionary(c => c.ClientId, c => c.Silo),
+            system.ActorOf(SiloDirectoryPoller.Props(directory, options.Clients.Zip(clients).ToDictionary(s => s.Item1.ClientId, s => s.Item2),
                 timeouts.DirectoryPoll), SiloDirectoryPoller.DefaultName);
 
         if (system.Settings.Config.GetBoolean("fedcollm.self-join", false) && system.Settings.Config.GetStringList("akka.cluster.seed-nodes").Count == 0)
