@@ -38,9 +38,19 @@ public class StatusPageTests(ITestOutputHelper log)
         using var run = NodeProcess.Start("run", info);
         try
         {
-            // Poll the page as a browser renders it until round 1 has committed (its row in the rounds table).
+            // Wait on the page's own API (cheap) until round 1 has committed, then render the page in the browser until
+            // round 1's row is in its DOM (the page's script fetches the API after load). A browser start per poll cost
+            // about 30 s of CI.
+            using var http = new HttpClient { BaseAddress = new Uri(page), Timeout = TimeSpan.FromSeconds(5) };
+            while (!await RoundOneCommitted(run, http))
+            {
+                Assert.False(run.HasExited, $"the run exited before round 1 committed:\n{run.Output}");
+                Assert.True(clock.Elapsed < Limit, $"round 1 never committed:\n{run.Output}");
+                await Task.Delay(500);
+            }
+            log.WriteLine($"round 1 in the API: {clock.Elapsed.TotalSeconds:F0} s");
             string dom;
-            while (!(dom = await DomOnceUp(run, page)).Contains("data-round=\"1\"", StringComparison.Ordinal))
+            while (!(dom = await HeadlessChromium.DumpDom(page, TimeSpan.FromSeconds(3))).Contains("data-round=\"1\"", StringComparison.Ordinal))
             {
                 Assert.False(run.HasExited, $"the run exited before round 1 was on the page:\n{run.Output}");
                 Assert.True(clock.Elapsed < Limit, $"round 1 never appeared on the page:\n{dom}\n{run.Output}");
@@ -61,7 +71,6 @@ public class StatusPageTests(ITestOutputHelper log)
             if (Environment.GetEnvironmentVariable("FEDCOLLM_STATUS_SCREENSHOT") is { Length: > 0 } keep) File.Copy(png, keep, overwrite: true);
 
             // The API the page reads: the same round, read-only (no POST), and no entity for a job that does not exist.
-            using var http = new HttpClient { BaseAddress = new Uri(page) };
             var detail = JsonNode.Parse(await http.GetStringAsync($"api/jobs/{Job}"))!;
             Assert.Equal(1, detail["history"]![0]!["round"]!.GetValue<int>());
             Assert.Equal(["noun.animal", "noun.plant"], detail["clients"]!.AsArray().Select(c => c!["id"]!.GetValue<string>()));
@@ -76,10 +85,19 @@ public class StatusPageTests(ITestOutputHelper log)
         }
     }
 
-    /// <summary>The page's DOM; while the run is still starting (nothing listens yet) chromium shows its own error page,
-    /// which has no job, and the caller polls again.</summary>
-    static async Task<string> DomOnceUp(NodeProcess run, string page) =>
-        run.Saw("Status page on") ? await HeadlessChromium.DumpDom(page, TimeSpan.FromSeconds(3)) : "";
+    /// <summary>Whether the job's history in the API has round 1; false while the run is still starting (nothing
+    /// listens yet, or the job is not known yet).</summary>
+    static async Task<bool> RoundOneCommitted(NodeProcess run, HttpClient http)
+    {
+        if (!run.Saw("Status page on")) return false;
+        try
+        {
+            var response = await http.GetAsync($"api/jobs/{Job}");
+            if (!response.IsSuccessStatusCode) return false;
+            return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["history"]!.AsArray().Any(r => r!["round"]!.GetValue<int>() == 1);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; }
+    }
 
     /// <summary>A PNG of the requested size that shows something: many pixels that are not the page's background and
     /// many distinct colours (text, plot lines), which neither a blank page nor a browser error page has.</summary>
