@@ -22,6 +22,21 @@ public sealed record JobSpec
         get;
         init => field = value.Order(StringComparer.Ordinal).ToArray();
     }
+    /// <summary>Whether the job enrols this client: a binary search of the ordinal order <see cref="ClientIds"/> keeps.</summary>
+    public bool Enrols(string clientId)
+    {
+        int lo = 0, hi = ClientIds.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = lo + (hi - lo) / 2;
+            var order = string.CompareOrdinal(ClientIds[mid], clientId);
+            if (order == 0) return true;
+            if (order < 0) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return false;
+    }
+
     /// <summary>Each enrolled client's Ed25519 public key (<see cref="Identity.ClientPublicKey"/>), from the job file's
     /// <c>clients.public-keys</c>; null when the job enrols none (then updates are accepted unsigned). Left out of the
     /// journaled JSON when null, so jobs without keys are journaled as before.</summary>

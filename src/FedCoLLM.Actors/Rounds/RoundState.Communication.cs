@@ -59,6 +59,7 @@ public sealed partial record RoundState
     {
         if (Phase != RoundPhase.Completed || History.Count == 0 || Job is null || !Job.Phases.Any(p => p.RunBy == Strategies.PhaseRunner.Broadcast)) return [];
         var last = History[^1].Round;
-        return Job.ClientIds.Where(c => !Transfers.Any(t => t.Round == last && t.ClientId == c && t.What == ClientTransfer.Broadcast)).ToArray();
+        var downloaded = Transfers.Where(t => t.Round == last && t.What == ClientTransfer.Broadcast).Select(t => t.ClientId).ToHashSet(StringComparer.Ordinal);
+        return Job.ClientIds.Where(c => !downloaded.Contains(c)).ToArray();
     }
 }

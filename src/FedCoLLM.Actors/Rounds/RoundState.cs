@@ -51,10 +51,24 @@ public sealed partial record RoundState
     [JsonIgnore]
     public PhasePlan? Plan => Job?.Phases.FirstOrDefault(p => p.Name == Phase);
 
-    /// <summary>Clients of the open round that have not submitted yet, in ordinal order.</summary>
+    /// <summary>Clients of the open round that have not submitted yet, in ordinal order. O(K): the job entity lists them
+    /// once per round (to task them); per message it asks <see cref="IsWaitingFor"/> and <see cref="WaitingCount"/>.</summary>
     [JsonIgnore]
     public IReadOnlyList<string> Waiting =>
-        Plan?.RunBy == PhaseRunner.Clients && SecAgg is null ? Job!.ClientIds.Where(c => !Updates.ContainsKey(c) && !Rejected.ContainsKey(c)).ToArray() : [];
+        CollectingInTheClear ? Job!.ClientIds.Where(c => !Updates.ContainsKey(c) && !Rejected.ContainsKey(c)).ToArray() : [];
+
+    /// <summary>Whether the open round still waits for this client's update, in O(log K): with thousands of clients the
+    /// job entity asks this for every update, resend and heartbeat (<c>fedcollm bench scale --clients 10000</c> spent its
+    /// time listing <see cref="Waiting"/> per message).</summary>
+    public bool IsWaitingFor(string clientId) =>
+        CollectingInTheClear && Job!.Enrols(clientId) && !Updates.ContainsKey(clientId) && !Rejected.ContainsKey(clientId);
+
+    /// <summary>How many clients the open round still waits for; updates and refusals are only ever recorded for
+    /// enrolled clients the round waited for, so the count is a difference.</summary>
+    [JsonIgnore]
+    public int WaitingCount => CollectingInTheClear ? Job!.ClientIds.Count - Updates.Count - Rejected.Count : 0;
+
+    bool CollectingInTheClear => Plan?.RunBy == PhaseRunner.Clients && SecAgg is null;
 
     // ---- Decide -------------------------------------------------------------------------------
 
@@ -91,7 +105,7 @@ public sealed partial record RoundState
     RoundDecision DecideUpdate(SubmitUpdate c, DateTimeOffset now)
     {
         if (Job is null) return RoundDecision.Rejected("no job has started");
-        if (!Job.ClientIds.Contains(c.ClientId))
+        if (!Job.Enrols(c.ClientId))
             return RoundDecision.Rejected($"client \"{c.ClientId}\" is not enrolled in job {Job.JobId} (enrolled: {string.Join(", ", Job.ClientIds)})");
         if (Job.SecureAggregation is not null)
             return RoundDecision.Rejected($"job {Job.JobId} uses secure aggregation: an adapter in the clear from \"{c.ClientId}\" is refused and not kept");
@@ -129,9 +143,9 @@ public sealed partial record RoundState
     RoundDecision DecideReject(RejectUpdate c, DateTimeOffset now)
     {
         if (Job is null) return RoundDecision.Rejected("no job has started");
-        if (!Job.ClientIds.Contains(c.ClientId))
+        if (!Job.Enrols(c.ClientId))
             return RoundDecision.Rejected($"client \"{c.ClientId}\" is not enrolled in job {Job.JobId}");
-        if (c.Round != Round || !Waiting.Contains(c.ClientId))
+        if (c.Round != Round || !IsWaitingFor(c.ClientId))
             return RoundDecision.Late($"refusal of {c.ClientId}'s update for round {c.Round}, but the job is at round {Round}, {Phase} and not waiting for it");
         return new RoundDecision([new ClientUpdateRejected(c.Round, c.ClientId, c.Update, c.Fault, c.Reason, now, c.Upload)], Outcome.Rejected, $"{c.Fault}: {c.Reason}");
     }
@@ -224,7 +238,7 @@ public sealed partial record RoundState
     /// <summary>Every client has answered (accepted or refused): with a quorum the round goes on at once; without one it
     /// waits for the deadline, which abandons the attempt.</summary>
     static RoundState AdvanceIfAllAnswered(RoundState s) =>
-        s.Waiting.Count == 0 && s.Updates.Count >= s.Job!.MinUpdates ? s.Advance() : s;
+        s.WaitingCount == 0 && s.Updates.Count >= s.Job!.MinUpdates ? s.Advance() : s;
 
     RoundState WithPhaseOutput(PhaseCompleted p)
     {
@@ -273,7 +287,7 @@ public sealed partial record RoundState
             case PhaseRunner.Aggregator when SecAgg is not null:
                 return SecAggAggregation();
             case PhaseRunner.Clients:
-                return new CollectUpdates(Round, Attempt, Slots[plan.Consumes[0]], Waiting, ClientDeadline!.Value);
+                return new CollectUpdates(Round, Attempt, Slots[plan.Consumes[0]], ClientDeadline!.Value);
             case PhaseRunner.Aggregator:
                 var ids = Updates.Keys.Order(StringComparer.Ordinal).ToArray();
                 return new RunAggregation(Step(ids.Select(i => Updates[i].Update).ToArray(), ids.Select(i => Updates[i].SampleCount).ToArray()));
@@ -298,6 +312,8 @@ public abstract record RoundWork
 public sealed record NoWork : RoundWork;
 public sealed record RunServerStep(StepRequest Request) : RoundWork;
 public sealed record RunAggregation(StepRequest Request) : RoundWork;
-public sealed record CollectUpdates(int Round, int Attempt, BlobRef GlobalSlm, IReadOnlyList<string> Waiting, DateTimeOffset Deadline) : RoundWork;
+/// <summary>Clients train the round from <paramref name="GlobalSlm"/>; the state's <see cref="RoundState.Waiting"/> names who
+/// is still to answer (not carried here: listing it is O(K), and this work is derived for every message).</summary>
+public sealed record CollectUpdates(int Round, int Attempt, BlobRef GlobalSlm, DateTimeOffset Deadline) : RoundWork;
 /// <param name="Final">The job's last round: its adapter is the final download.</param>
 public sealed record BroadcastSlm(int Round, BlobRef Slm, bool Final) : RoundWork;

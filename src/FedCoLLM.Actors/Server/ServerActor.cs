@@ -64,6 +64,20 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     readonly HashSet<string> fetchingSecAgg = new(StringComparer.Ordinal);
     // What the directory has acknowledged of this job: listed, then delisted (resent on a timer until then).
     bool listed, delisted;
+    // The work the current state calls for, derived once per state: heartbeats, resends and registrations ask for it
+    // thousands of times a second at scale, and deriving it lists or sorts the clients in some phases.
+    RoundState? workOf;
+    RoundWork work = RoundWork.Nothing;
+    RoundWork Work
+    {
+        get
+        {
+            if (ReferenceEquals(workOf, state)) return work;
+            work = state.NextWork();
+            workOf = state;
+            return work;
+        }
+    }
     // Events replayed by recovery (reported in JobEntityRecovered: the failover bench's journal-replay figure).
     long replayed;
 
@@ -221,10 +235,15 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         if (state.Phase.IsTerminal) Sender.Tell(new JobEnded(jobId, state.Phase));
         // The heartbeat doubles as the task resend: a client that lost its task (or restarted) gets it again;
         // clients ignore a task they are already working on.
-        if (state.NextWork() is CollectUpdates c && c.Waiting.Contains(register.ClientId))
-            SendTask(c, register.ClientId, register.Client);
-        if (state.NextWork() is CollectSecAgg s && s.Waiting.Contains(register.ClientId))
-            SendSecAggTask(register.ClientId, register.Client);
+        switch (Work)
+        {
+            case CollectUpdates c when state.IsWaitingFor(register.ClientId):
+                SendTask(c, register.ClientId, register.Client);
+                break;
+            case CollectSecAgg s when s.Waiting.Contains(register.ClientId):
+                SendSecAggTask(register.ClientId, register.Client);
+                break;
+        }
         Reconcile();
     }
 
@@ -236,8 +255,8 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     void OnUpdate(SubmitClientUpdate update)
     {
         // A forged or unsigned update is refused before its bytes are fetched from the holder it names.
-        if (!state.Waiting.Contains(update.ClientId) || update.Round != state.Round || state.Authenticate(ToCommand(update)) is not null
-            || state.NextWork() is not CollectUpdates round)
+        if (!state.IsWaitingFor(update.ClientId) || update.Round != state.Round || state.Authenticate(ToCommand(update)) is not null
+            || Work is not CollectUpdates round)
         {
             Decide(ToCommand(update), Sender);
             return;
@@ -321,7 +340,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     void OnAggregatorLost()
     {
         aggregator = null;
-        if (state.NextWork() is not RunAggregation a || !pending.IsFor(a.Request)) return;
+        if (Work is not RunAggregation a || !pending.IsFor(a.Request)) return;
         log.Warning("The aggregator of {0} was lost; asking again", a.Request);
         pending.Drop();
         Reconcile();
@@ -413,7 +432,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
             services.Store.Put(job.DefinitionBytes); // the spec every step names; rebuilt from the journal on any server node
         Announce();
         if (state.Phase.IsTerminal && pending.Key is not null) StopRunningStep();
-        switch (state.NextWork())
+        switch (Work)
         {
             case RunServerStep s:
                 Dispatch(s.Request, () => worker.Tell(new TrainingWorker.RunStep(s.Request)));
@@ -483,7 +502,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
         }
         if (taskedRound == roundKey) return;
         taskedRound = roundKey;
-        foreach (var id in c.Waiting)
+        foreach (var id in state.Waiting)
             if (clients.TryGetValue(id, out var client)) SendTask(c, id, client);
     }
 
@@ -495,7 +514,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     /// store and another server node's; any other is decided at once (duplicate, late or refused).</summary>
     void OnSecAggStep(SubmitSecAggStep message)
     {
-        if (state.NextWork() is not CollectSecAgg c || c.Round != message.Round || c.Attempt != message.Attempt || c.Step != message.Step
+        if (Work is not CollectSecAgg c || c.Round != message.Round || c.Attempt != message.Attempt || c.Step != message.Step
             || !c.Waiting.Contains(message.ClientId))
         {
             DecideSecAgg(message, Sender);

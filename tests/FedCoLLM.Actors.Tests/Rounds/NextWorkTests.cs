@@ -41,7 +41,10 @@ public class NextWorkTests
         var collect = Assert.IsType<CollectUpdates>(f.State.NextWork());
 
         Assert.Equal((1, 1, Blobs.InitialSlm), (collect.Round, collect.Attempt, collect.GlobalSlm));
-        Assert.Equal(Specs.Clients, collect.Waiting);
+        Assert.Equal(Specs.Clients, f.State.Waiting);
+        Assert.Equal(Specs.Clients.Length, f.State.WaitingCount);
+        Assert.All(Specs.Clients, c => Assert.True(f.State.IsWaitingFor(c)));
+        Assert.False(f.State.IsWaitingFor("mallory"));
         Assert.Equal(f.State.ClientDeadline, collect.Deadline);
     }
 
@@ -50,7 +53,11 @@ public class NextWorkTests
     {
         var f = Federation.InRound1().Given(Update(1, "alice"));
 
-        Assert.Equal(["bob", "carol"], Assert.IsType<CollectUpdates>(f.State.NextWork()).Waiting);
+        Assert.IsType<CollectUpdates>(f.State.NextWork());
+        Assert.Equal(["bob", "carol"], f.State.Waiting);
+        Assert.Equal(2, f.State.WaitingCount);
+        Assert.False(f.State.IsWaitingFor("alice"));
+        Assert.True(f.State.IsWaitingFor("bob"));
     }
 
     [Fact]

@@ -136,13 +136,14 @@ sealed class Federation
 
 static class Describe
 {
-    /// <summary>A value-like rendering of a work item (its records hold lists, which compare by reference).</summary>
-    public static string Work(RoundWork w) => w switch
+    /// <summary>A value-like rendering of the work a state calls for, with the clients it waits for (records that hold
+    /// lists compare them by reference).</summary>
+    public static string Work(RoundState state) => state.NextWork() switch
     {
         RunServerStep s => $"RunServerStep {Request(s.Request)}",
         RunAggregation a => $"RunAggregation {Request(a.Request)}",
-        CollectUpdates c => $"CollectUpdates r{c.Round} a{c.Attempt} {c.GlobalSlm} [{string.Join(", ", c.Waiting)}] until {c.Deadline:O}",
-        _ => w.ToString(),
+        CollectUpdates c => $"CollectUpdates r{c.Round} a{c.Attempt} {c.GlobalSlm} [{string.Join(", ", state.Waiting)}] until {c.Deadline:O}",
+        var w => w.ToString(),
     };
 
     static string Request(StepRequest r) =>

@@ -46,6 +46,8 @@ public class SecureAggregationRoundTests
         Assert.Equal((1, 1, 0), (collect.Round, collect.Attempt, collect.Step));
         Assert.Equal(Specs.Clients, collect.Waiting);
         Assert.Empty(f.State.Waiting); // no adapter is ever collected in the clear
+        Assert.Equal(0, f.State.WaitingCount);
+        Assert.False(f.State.IsWaitingFor("bob"));
 
         var task = f.State.SecAggClientTask("bob");
         Assert.Equal((SecAggOperations.Advertise, "bob"), (task.Operation, task.ClientId));
