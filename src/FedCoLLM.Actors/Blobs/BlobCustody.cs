@@ -22,6 +22,10 @@ public sealed class BlobCustody(IBlobStore store, string serverPath, ProtocolTim
     // on which of the two happened to start before the other finished.
     readonly ConcurrentDictionary<(BlobRef Blob, string Holder), Task<BlobRef>> fetching = new();
 
+    // Fetches running against each holder, at most ProtocolTimeouts.BlobFetchesPerHolder at once: the others wait here
+    // rather than time out in the holder's queue (or on the association to it) and be fetched again.
+    readonly ConcurrentDictionary<string, SemaphoreSlim> lanes = new(StringComparer.Ordinal);
+
     /// <summary>Makes <paramref name="blob"/> present in this node's store, fetching it from <paramref name="holder"/> if needed.</summary>
     /// <param name="tally">Counts the bytes this call moved (<see cref="TransferTally"/>): nothing when the blob was here
     /// already or another caller's fetch of it from the same holder was in flight (that caller counts them).</param>
@@ -37,10 +41,19 @@ public sealed class BlobCustody(IBlobStore store, string serverPath, ProtocolTim
         // Not cancelled by one caller's token: others may be waiting on it; each caller stops waiting on its own.
         async Task Fetch()
         {
+            var lane = lanes.GetOrAdd(holder, _ => new SemaphoreSlim(timeouts.BlobFetchesPerHolder));
             try
             {
-                mine.SetResult(await BlobFetcher.EnsureLocalAsync(system, store, blob, ActorPath.Parse(holder), timeouts.BlobFetch,
-                    CancellationToken.None, chunkTimeout: timeouts.BlobChunk, tally: tally).ConfigureAwait(false));
+                await lane.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    mine.SetResult(store.Contains(blob) ? blob : await BlobFetcher.EnsureLocalAsync(system, store, blob, ActorPath.Parse(holder), timeouts.BlobFetch,
+                        CancellationToken.None, chunkTimeout: timeouts.BlobChunk, tally: tally).ConfigureAwait(false));
+                }
+                finally
+                {
+                    lane.Release();
+                }
             }
             catch (Exception e)
             {

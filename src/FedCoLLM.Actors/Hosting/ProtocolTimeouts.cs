@@ -23,6 +23,10 @@ public sealed record ProtocolTimeouts
     public TimeSpan BlobFetch { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>How long a transfer may go without a chunk before the holder is given up on and asked again.</summary>
     public TimeSpan BlobChunk { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>At most this many fetches from one holder run at once; the rest wait their turn, and a fetch's timeouts
+    /// start when it is sent. A job entity fetching 10,000 client updates from one client node at once timed every one
+    /// of them out behind the others (<c>fedcollm bench scale --clients 10000</c>), and the resends fetched again.</summary>
+    public int BlobFetchesPerHolder { get; init; } = 16;
     public RetryPolicy Retries { get; init; } = new();
 
     public static ProtocolTimeouts From(Config config)
@@ -42,6 +46,9 @@ public sealed record ProtocolTimeouts
             Get("retry.max-delay", TimeSpan.FromSeconds(d.Retries.MaxDelaySeconds)).TotalSeconds);
         if (retries.MaxAttempts < 1)
             throw new ArgumentException($"fedcollm.protocol.retry.max-attempts = {retries.MaxAttempts}; set it to at least 1.", "retry.max-attempts");
+        var perHolder = c.GetInt("blob-fetches-per-holder", d.BlobFetchesPerHolder);
+        if (perHolder < 1)
+            throw new ArgumentException($"fedcollm.protocol.blob-fetches-per-holder = {perHolder}; set it to at least 1 (default {d.BlobFetchesPerHolder}).", "blob-fetches-per-holder");
         return new ProtocolTimeouts
         {
             AggregationAck = Get("aggregation-ack", d.AggregationAck),
@@ -51,6 +58,7 @@ public sealed record ProtocolTimeouts
             DirectoryPoll = Get("directory-poll", d.DirectoryPoll),
             BlobFetch = Get("blob-fetch", d.BlobFetch),
             BlobChunk = Get("blob-chunk", d.BlobChunk),
+            BlobFetchesPerHolder = perHolder,
             Retries = retries,
         };
     }
