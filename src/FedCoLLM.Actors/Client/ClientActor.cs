@@ -22,7 +22,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Akka.Actor.Props.Create(() => new ClientActor(jobId, clientId, dataPath, servers, services, signer));
 
     sealed record RegisterTick : INoSerializationVerificationNeeded { public static readonly RegisterTick Instance = new(); }
-    sealed record ResendTick(int Round) : INoSerializationVerificationNeeded;
+    sealed record ResendTick(int Round, TimeSpan After) : INoSerializationVerificationNeeded;
     sealed record SlmFetched(TrainRound Task) : INoSerializationVerificationNeeded;
     sealed record SlmFetchFailed(TrainRound Task, string Error) : INoSerializationVerificationNeeded;
     sealed record RetryTask(TrainRound Task) : INoSerializationVerificationNeeded;
@@ -51,6 +51,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     IActorRef worker = ActorRefs.Nobody;
     TrainRound? current;
     bool registered;
+    TimeSpan heartbeat;
     TimeSpan registerDelay;
     int failedAttempts;
     // Secure aggregation: the step being worked on and the messages already sent (resent until acknowledged). Steps are
@@ -81,11 +82,14 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
             servers.Tell(new RegisterClient(jobId, clientId, Self));
             if (!registered) ScheduleRegistration();
         });
-        Receive<ClientRegistered>(_ =>
+        Receive<ClientRegistered>(r =>
         {
-            if (registered) return;
+            // The job paces heartbeats by its size; never faster than this node's own heartbeat setting.
+            var period = r.Heartbeat > services.Timeouts.ClientHeartbeat ? r.Heartbeat : services.Timeouts.ClientHeartbeat;
+            if (registered && period == heartbeat) return;
             registered = true;
-            Timers.StartPeriodicTimer("register", RegisterTick.Instance, services.Timeouts.ClientHeartbeat);
+            heartbeat = period;
+            Timers.StartPeriodicTimer("register", RegisterTick.Instance, period * (0.9 + 0.2 * Random.Shared.NextDouble()), period);
         });
         Receive<TrainRound>(OnTask);
         Receive<SlmFetched>(f =>
@@ -149,8 +153,9 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
             new LiveProgress(clientId, p.Request.Round, RoundPhase.ClientsTraining, p.Progress.Step, p.Progress.TotalSteps, p.Progress.Loss))));
         Receive<ResendTick>(t =>
         {
-            if (finished.TryGetValue(t.Round, out var done)) servers.Tell(done.Update);
-            else Timers.Cancel($"resend-{t.Round}");
+            if (!finished.TryGetValue(t.Round, out var done)) return;
+            servers.Tell(done.Update);
+            ScheduleResend(t.Round, t.After * 2);
         });
         Receive<UpdateAcknowledged>(ack =>
         {
@@ -311,7 +316,17 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         finished[task.Round] = (task.GlobalSlm, update);
         servers.Tell(update);
         FederationMetrics.ClientBytes(jobId, clientId, TransferDirection.Sent, update.Update.Size);
-        Timers.StartPeriodicTimer($"resend-{task.Round}", new ResendTick(task.Round), services.Timeouts.ClientResend);
+        ScheduleResend(task.Round, services.Timeouts.ClientResend);
+    }
+
+    /// <summary>The next resend of the round's unacknowledged update: doubling from client-resend up to 8× it, jittered
+    /// ±20 %. A job busy with thousands of updates is not asked again every few seconds by each client; a lost update
+    /// is also re-asked for by the job itself, which resends the task on the client's next heartbeat.</summary>
+    void ScheduleResend(int round, TimeSpan after)
+    {
+        var cap = services.Timeouts.ClientResend * 8;
+        if (after > cap) after = cap;
+        Timers.StartSingleTimer($"resend-{round}", new ResendTick(round, after), after * (0.8 + 0.4 * Random.Shared.NextDouble()));
     }
 
     SubmitClientUpdate Signed(SubmitClientUpdate u) => u with

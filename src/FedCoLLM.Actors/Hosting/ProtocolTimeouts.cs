@@ -15,7 +15,12 @@ public sealed record ProtocolTimeouts
     /// <summary>A client registers this often until the job answers, then heartbeats at <see cref="ClientHeartbeat"/>.</summary>
     public TimeSpan ClientRegister { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan ClientHeartbeat { get; init; } = TimeSpan.FromSeconds(5);
-    /// <summary>A client resends an unacknowledged update this often.</summary>
+    /// <summary>A job entity paces its clients' heartbeats so that it hears at most this many a second: with K clients
+    /// each beats every max(<see cref="ClientHeartbeat"/>, K / this). At 10,000 clients and a 5 s heartbeat the
+    /// registrations, their answers and the task resends they trigger were about 6,000 remote messages a second, and
+    /// the transfers queued behind them timed out (<c>fedcollm bench scale --clients 10000</c>).</summary>
+    public int HeartbeatsPerSecond { get; init; } = 500;
+    /// <summary>A client resends an unacknowledged update after this, then at doubling intervals up to 8× it (jittered).</summary>
     public TimeSpan ClientResend { get; init; } = TimeSpan.FromSeconds(3);
     /// <summary>How often a client silo asks the directory which jobs enrol it.</summary>
     public TimeSpan DirectoryPoll { get; init; } = TimeSpan.FromSeconds(2);
@@ -28,6 +33,13 @@ public sealed record ProtocolTimeouts
     /// of them out behind the others (<c>fedcollm bench scale --clients 10000</c>), and the resends fetched again.</summary>
     public int BlobFetchesPerHolder { get; init; } = 16;
     public RetryPolicy Retries { get; init; } = new();
+
+    /// <summary>The heartbeat period a job of <paramref name="clients"/> clients asks of them (see <see cref="HeartbeatsPerSecond"/>).</summary>
+    public TimeSpan HeartbeatFor(int clients)
+    {
+        var paced = TimeSpan.FromSeconds(clients / (double)HeartbeatsPerSecond);
+        return paced > ClientHeartbeat ? paced : ClientHeartbeat;
+    }
 
     public static ProtocolTimeouts From(Config config)
     {
@@ -46,6 +58,9 @@ public sealed record ProtocolTimeouts
             Get("retry.max-delay", TimeSpan.FromSeconds(d.Retries.MaxDelaySeconds)).TotalSeconds);
         if (retries.MaxAttempts < 1)
             throw new ArgumentException($"fedcollm.protocol.retry.max-attempts = {retries.MaxAttempts}; set it to at least 1.", "retry.max-attempts");
+        var heartbeats = c.GetInt("heartbeats-per-second", d.HeartbeatsPerSecond);
+        if (heartbeats < 1)
+            throw new ArgumentException($"fedcollm.protocol.heartbeats-per-second = {heartbeats}; set it to at least 1 (default {d.HeartbeatsPerSecond}).", "heartbeats-per-second");
         var perHolder = c.GetInt("blob-fetches-per-holder", d.BlobFetchesPerHolder);
         if (perHolder < 1)
             throw new ArgumentException($"fedcollm.protocol.blob-fetches-per-holder = {perHolder}; set it to at least 1 (default {d.BlobFetchesPerHolder}).", "blob-fetches-per-holder");
@@ -54,6 +69,7 @@ public sealed record ProtocolTimeouts
             AggregationAck = Get("aggregation-ack", d.AggregationAck),
             ClientRegister = Get("client-register", d.ClientRegister),
             ClientHeartbeat = Get("client-heartbeat", d.ClientHeartbeat),
+            HeartbeatsPerSecond = heartbeats,
             ClientResend = Get("client-resend", d.ClientResend),
             DirectoryPoll = Get("directory-poll", d.DirectoryPoll),
             BlobFetch = Get("blob-fetch", d.BlobFetch),

@@ -35,7 +35,10 @@ public sealed record LiveProgress(string Worker, int Round, RoundPhase Phase, in
 /// <summary>Sent on start and as a heartbeat, so a client finds the job again after the server entity moves. Reply: <see cref="ClientRegistered"/>.</summary>
 public sealed record RegisterClient(string JobId, string ClientId, IActorRef Client) : IJobMessage;
 
-public sealed record ClientRegistered(string JobId, string ClientId) : IWireMessage;
+/// <summary><paramref name="Heartbeat"/>: how often the job wants this client's heartbeat, paced by the job's size so that
+/// its entity hears at most <see cref="Hosting.ProtocolTimeouts.HeartbeatsPerSecond"/> a second (never more often
+/// than the client's own <c>client-heartbeat</c>).</summary>
+public sealed record ClientRegistered(string JobId, string ClientId, TimeSpan Heartbeat) : IWireMessage;
 
 /// <summary>Train round <paramref name="Round"/> from <paramref name="GlobalSlm"/> under the job definition <paramref name="Spec"/>,
 /// both fetched from the blob server at <paramref name="Holder"/>.</summary>

@@ -231,13 +231,14 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
             clients[register.ClientId] = register.Client;
             Context.Watch(register.Client);
         }
-        Sender.Tell(new ClientRegistered(jobId, register.ClientId));
+        Sender.Tell(new ClientRegistered(jobId, register.ClientId, services.Timeouts.HeartbeatFor(state.Job?.ClientIds.Count ?? 1)));
         if (state.Phase.IsTerminal) Sender.Tell(new JobEnded(jobId, state.Phase));
         // The heartbeat doubles as the task resend: a client that lost its task (or restarted) gets it again;
         // clients ignore a task they are already working on.
         switch (Work)
         {
-            case CollectUpdates c when state.IsWaitingFor(register.ClientId):
+            // Not while its update is being fetched: the task would only make it send that update again.
+            case CollectUpdates c when state.IsWaitingFor(register.ClientId) && !fetchingUpdates.Contains(register.ClientId):
                 SendTask(c, register.ClientId, register.Client);
                 break;
             case CollectSecAgg s when s.Waiting.Contains(register.ClientId):

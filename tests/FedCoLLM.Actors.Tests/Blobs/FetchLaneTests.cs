@@ -77,12 +77,4 @@ public sealed class FetchLaneTests : IAsyncLifetime
         Assert.Equal(blobs, fetched);
         Assert.All(blobs, b => Assert.True(fetcherStore.Contains(b)));
     }
-
-    [Fact]
-    public void A_lane_width_below_one_is_refused_naming_the_key()
-    {
-        var e = Assert.Throws<ArgumentException>(() => ProtocolTimeouts.From(ConfigurationFactory.ParseString("fedcollm.protocol.blob-fetches-per-holder = 0")));
-        Assert.Contains("fedcollm.protocol.blob-fetches-per-holder = 0", e.Message);
-        Assert.Equal(16, ProtocolTimeouts.From(ConfigurationFactory.Empty).BlobFetchesPerHolder);
-    }
 }

@@ -39,7 +39,7 @@ public sealed class ClientHolderSpecs : TestKit
         var servers = CreateTestProbe();
         var client = Sys.ActorOf(ClientActor.Props("job", "alice", "unused.jsonl", servers.Ref, services));
         servers.ExpectMsg<RegisterClient>(cancellationToken: TestContext.Current.CancellationToken);
-        client.Tell(new ClientRegistered("job", "alice"));
+        client.Tell(new ClientRegistered("job", "alice", TimeSpan.FromSeconds(5)));
 
         client.Tell(new TrainRound("job", 1, 1, adapter, 7, deadHolder));
         servers.ExpectNoMsg(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken); // the dead holder never answers

@@ -91,7 +91,7 @@ public sealed class WireMessageSerializationTests : IAsyncLifetime
             new JobStatus("job-7", BusyState(), [new LiveProgress("alice", 2, RoundPhase.ClientsTraining, 3, 10, 1.25)]),
             new LiveProgress("server", 1, RoundPhase.SlmDistillation, 1, 2, 0.5),
             new RegisterClient("job-7", "alice", someActor),
-            new ClientRegistered("job-7", "alice"),
+            new ClientRegistered("job-7", "alice", TimeSpan.FromSeconds(20)),
             new TrainRound("job-7", 1, 2, Slm, 12345, "akka.tcp://fedcollm@127.0.0.1:1234/user/blobs", Spec.DefinitionRef),
             new SubmitClientUpdate("job-7", 1, "alice", Update, 10, 1.5, "akka.tcp://fedcollm@127.0.0.1:1234/user/blobs", 2, Convert.ToBase64String(new byte[64])),
             new UpdateAcknowledged("job-7", 1, "alice", Outcome.Rejected, "no"),
