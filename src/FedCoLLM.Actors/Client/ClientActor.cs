@@ -31,7 +31,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     sealed record SecAggRetry(SecAggTask Task) : INoSerializationVerificationNeeded;
     sealed record SecAggResend(string Key) : INoSerializationVerificationNeeded;
     sealed record Prefetched(GlobalSlmReady Ready, string? Error) : INoSerializationVerificationNeeded;
-    sealed record DownloadResend : INoSerializationVerificationNeeded { public static readonly DownloadResend Instance = new(); }
+    sealed record DownloadResend(TimeSpan After) : INoSerializationVerificationNeeded;
     sealed record FinishNow : INoSerializationVerificationNeeded { public static readonly FinishNow Instance = new(); }
 
     /// <summary>The job is gone from the directory: stop once the last download reports are acknowledged (as on <see cref="JobEnded"/>).</summary>
@@ -195,10 +195,12 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
             FederationMetrics.ClientBytes(jobId, clientId, TransferDirection.Received, moved);
             StopIfEnded();
         });
-        Receive<DownloadResend>(_ =>
+        Receive<DownloadResend>(r =>
         {
+            if (unacknowledged.Count == 0) return;
             foreach (var report in unacknowledged.Values) servers.Tell(report);
-            if (unacknowledged.Count == 0) Timers.Cancel("download-resend");
+            var next = Backoff(r.After * 2);
+            Timers.StartSingleTimer("download-resend", new DownloadResend(next), Jittered(next));
         });
         Receive<DownloadAcknowledged>(ack =>
         {
@@ -229,7 +231,8 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         var report = new ReportDownload(jobId, round, clientId, what, blob, count);
         unacknowledged[key] = report;
         servers.Tell(report);
-        if (!Timers.IsTimerActive("download-resend")) Timers.StartPeriodicTimer("download-resend", DownloadResend.Instance, services.Timeouts.ClientResend);
+        if (!Timers.IsTimerActive("download-resend"))
+            Timers.StartSingleTimer("download-resend", new DownloadResend(services.Timeouts.ClientResend), Jittered(services.Timeouts.ClientResend));
         return count.Bytes;
     }
 
@@ -324,10 +327,14 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     /// is also re-asked for by the job itself, which resends the task on the client's next heartbeat.</summary>
     void ScheduleResend(int round, TimeSpan after)
     {
-        var cap = services.Timeouts.ClientResend * 8;
-        if (after > cap) after = cap;
-        Timers.StartSingleTimer($"resend-{round}", new ResendTick(round, after), after * (0.8 + 0.4 * Random.Shared.NextDouble()));
+        after = Backoff(after);
+        Timers.StartSingleTimer($"resend-{round}", new ResendTick(round, after), Jittered(after));
     }
+
+    /// <summary>A resend interval capped at 8× client-resend (updates and download reports back off alike).</summary>
+    TimeSpan Backoff(TimeSpan after) => after < services.Timeouts.ClientResend * 8 ? after : services.Timeouts.ClientResend * 8;
+
+    static TimeSpan Jittered(TimeSpan after) => after * (0.8 + 0.4 * Random.Shared.NextDouble());
 
     SubmitClientUpdate Signed(SubmitClientUpdate u) => u with
     {

@@ -20,7 +20,8 @@ public sealed record ProtocolTimeouts
     /// registrations, their answers and the task resends they trigger were about 6,000 remote messages a second, and
     /// the transfers queued behind them timed out (<c>fedcollm bench scale --clients 10000</c>).</summary>
     public int HeartbeatsPerSecond { get; init; } = 500;
-    /// <summary>A client resends an unacknowledged update after this, then at doubling intervals up to 8× it (jittered).</summary>
+    /// <summary>A client resends an unacknowledged update or download report after this, then at doubling intervals up to
+    /// 8× it (jittered).</summary>
     public TimeSpan ClientResend { get; init; } = TimeSpan.FromSeconds(3);
     /// <summary>How often a client silo asks the directory which jobs enrol it.</summary>
     public TimeSpan DirectoryPoll { get; init; } = TimeSpan.FromSeconds(2);
