@@ -47,7 +47,7 @@ public sealed class BlobCustody(IBlobStore store, string serverPath, ProtocolTim
                 await lane.WaitAsync().ConfigureAwait(false);
                 try
                 {
-                    mine.SetResult(store.Contains(blob) ? blob : await BlobFetcher.EnsureLocalAsync(system, store, blob, ActorPath.Parse(holder), timeouts.BlobFetch,
+                    mine.SetResult(await BlobFetcher.EnsureLocalAsync(system, store, blob, ActorPath.Parse(holder), timeouts.BlobFetch,
                         CancellationToken.None, chunkTimeout: timeouts.BlobChunk, tally: tally).ConfigureAwait(false));
                 }
                 finally

@@ -199,8 +199,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         {
             if (unacknowledged.Count == 0) return;
             foreach (var report in unacknowledged.Values) servers.Tell(report);
-            var next = Backoff(r.After * 2);
-            Timers.StartSingleTimer("download-resend", new DownloadResend(next), Jittered(next));
+            ScheduleDownloadResend(r.After * 2);
         });
         Receive<DownloadAcknowledged>(ack =>
         {
@@ -232,7 +231,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         unacknowledged[key] = report;
         servers.Tell(report);
         if (!Timers.IsTimerActive("download-resend"))
-            Timers.StartSingleTimer("download-resend", new DownloadResend(services.Timeouts.ClientResend), Jittered(services.Timeouts.ClientResend));
+            ScheduleDownloadResend(services.Timeouts.ClientResend);
         return count.Bytes;
     }
 
@@ -265,7 +264,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     /// all resend every second while the job's entity is still being located.</summary>
     void ScheduleRegistration()
     {
-        Timers.StartSingleTimer("register", RegisterTick.Instance, registerDelay * (0.8 + 0.4 * Random.Shared.NextDouble()));
+        Timers.StartSingleTimer("register", RegisterTick.Instance, Jittered(registerDelay));
         var doubled = registerDelay * 2;
         registerDelay = doubled < services.Timeouts.ClientHeartbeat ? doubled : services.Timeouts.ClientHeartbeat;
     }
@@ -331,9 +330,17 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Timers.StartSingleTimer($"resend-{round}", new ResendTick(round, after), Jittered(after));
     }
 
+    /// <summary>The next resend of the unacknowledged download reports, backing off as <see cref="ScheduleResend"/>.</summary>
+    void ScheduleDownloadResend(TimeSpan after)
+    {
+        after = Backoff(after);
+        Timers.StartSingleTimer("download-resend", new DownloadResend(after), Jittered(after));
+    }
+
     /// <summary>A resend interval capped at 8× client-resend (updates and download reports back off alike).</summary>
     TimeSpan Backoff(TimeSpan after) => after < services.Timeouts.ClientResend * 8 ? after : services.Timeouts.ClientResend * 8;
 
+    /// <summary>±20 %, so that silos started together (registrations, resends) do not all fire in the same instant.</summary>
     static TimeSpan Jittered(TimeSpan after) => after * (0.8 + 0.4 * Random.Shared.NextDouble());
 
     SubmitClientUpdate Signed(SubmitClientUpdate u) => u with

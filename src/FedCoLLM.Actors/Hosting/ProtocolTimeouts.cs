@@ -53,29 +53,27 @@ public sealed record ProtocolTimeouts
             return value > TimeSpan.Zero ? value
                 : throw new ArgumentException($"fedcollm.protocol.{key} = {value}; set it to a positive duration, e.g. {fallback.TotalSeconds}s.", key);
         }
+        int Count(string key, int fallback)
+        {
+            var value = c.GetInt(key, fallback);
+            return value >= 1 ? value
+                : throw new ArgumentException($"fedcollm.protocol.{key} = {value}; set it to at least 1 (default {fallback}).", key);
+        }
         var retries = new RetryPolicy(
-            c.GetInt("retry.max-attempts", d.Retries.MaxAttempts),
+            Count("retry.max-attempts", d.Retries.MaxAttempts),
             Get("retry.base-delay", TimeSpan.FromSeconds(d.Retries.BaseDelaySeconds)).TotalSeconds,
             Get("retry.max-delay", TimeSpan.FromSeconds(d.Retries.MaxDelaySeconds)).TotalSeconds);
-        if (retries.MaxAttempts < 1)
-            throw new ArgumentException($"fedcollm.protocol.retry.max-attempts = {retries.MaxAttempts}; set it to at least 1.", "retry.max-attempts");
-        var heartbeats = c.GetInt("heartbeats-per-second", d.HeartbeatsPerSecond);
-        if (heartbeats < 1)
-            throw new ArgumentException($"fedcollm.protocol.heartbeats-per-second = {heartbeats}; set it to at least 1 (default {d.HeartbeatsPerSecond}).", "heartbeats-per-second");
-        var perHolder = c.GetInt("blob-fetches-per-holder", d.BlobFetchesPerHolder);
-        if (perHolder < 1)
-            throw new ArgumentException($"fedcollm.protocol.blob-fetches-per-holder = {perHolder}; set it to at least 1 (default {d.BlobFetchesPerHolder}).", "blob-fetches-per-holder");
         return new ProtocolTimeouts
         {
             AggregationAck = Get("aggregation-ack", d.AggregationAck),
             ClientRegister = Get("client-register", d.ClientRegister),
             ClientHeartbeat = Get("client-heartbeat", d.ClientHeartbeat),
-            HeartbeatsPerSecond = heartbeats,
+            HeartbeatsPerSecond = Count("heartbeats-per-second", d.HeartbeatsPerSecond),
             ClientResend = Get("client-resend", d.ClientResend),
             DirectoryPoll = Get("directory-poll", d.DirectoryPoll),
             BlobFetch = Get("blob-fetch", d.BlobFetch),
             BlobChunk = Get("blob-chunk", d.BlobChunk),
-            BlobFetchesPerHolder = perHolder,
+            BlobFetchesPerHolder = Count("blob-fetches-per-holder", d.BlobFetchesPerHolder),
             Retries = retries,
         };
     }

@@ -20,7 +20,7 @@ public sealed partial record RoundState
         if (Job is null) return RoundDecision.Rejected("no job has started");
         if (Job.SecureAggregation is null)
             return RoundDecision.Rejected($"job {Job.JobId} does not use secure aggregation; clients submit their updates instead");
-        if (!Job.ClientIds.Contains(c.ClientId))
+        if (!Job.Enrols(c.ClientId))
             return RoundDecision.Rejected($"client \"{c.ClientId}\" is not enrolled in job {Job.JobId} (enrolled: {string.Join(", ", Job.ClientIds)})");
         if (c.Round != Round || c.Attempt != Attempt || !InSecAggCollection || c.Step < 0 || c.Step > 3)
             return RoundDecision.Late($"secure-aggregation message of round {c.Round} attempt {c.Attempt} step {c.Step}, but the job is at round {Round} attempt {Attempt}, {Phase}");
