@@ -56,5 +56,26 @@ public class ExperimentCommandTests
         Assert.DoesNotContain("ClientsTraining", output);
         Assert.DoesNotContain("Refused", output);
         Assert.Equal(rows.Length, JsonNode.Parse(File.ReadAllText(Path.Combine(target, "results.json")))!["table"]!.AsArray().Count);
+
+        // Resumable from the records alone (what a later session keeps when the journal and blobs are gone): no job is
+        // submitted, and every number of the report, communication included, is the same.
+        var records = Directory.GetFiles(Path.Combine(target, "records"), "*.json");
+        Assert.Equal(Directory.GetFiles(Path.Combine(target, "jobs"), "*.conf").Length, records.Length);
+        foreach (var journal in Directory.GetFiles(target, "journal.db*")) File.Delete(journal);
+        Directory.Delete(Path.Combine(target, "blobs"), recursive: true);
+        (code, output) = await Fedcollm.Run(["experiment", "--quick", "--out", target]);
+        Assert.True(code == 0, output);
+        Assert.Contains("from its record", output);
+        Assert.DoesNotContain("started", output);
+        var fromRecords = JsonNode.Parse(File.ReadAllText(Path.Combine(target, "results.json")))!;
+        Assert.Equal(results["table"]!.ToJsonString(), fromRecords["table"]!.ToJsonString());
+        Assert.Equal(results["communication"]!.ToJsonString(), fromRecords["communication"]!.ToJsonString());
+
+        // A damaged record is refused by name, not read as a result.
+        File.WriteAllText(records[0], "{\"format\": \"fedcollm-experiment-record/v1\", \"job_id\": 3}");
+        (code, output) = await Fedcollm.Run(["experiment", "--quick", "--out", target]);
+        Assert.Equal(2, code);
+        Assert.Contains(Path.GetFileName(records[0]), output);
+        Assert.Contains("definition_sha256 is missing", output);
     }
 }

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Rounds;
 using FedCoLLM.Learning.Checkpoints;
-using FedCoLLM.Learning.Lora;
 
 namespace FedCoLLM.Cli.Experiment;
 
@@ -27,14 +26,13 @@ public static class ExperimentCommunication
         public double FractionOfLlm => AdapterBytes / (4.0 * LlmParameters);
     }
 
-    public static Communication? Accounting(IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, IBlobStore store, Learning.Federation.FederationSetup models)
+    public static Communication? Accounting(IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, string outDir, IBlobStore store, Learning.Federation.FederationSetup models)
     {
         var fed = runs.FirstOrDefault(r => r.Job.Method is Method.FedCoLLM or Method.FedAvg && r.State.History.Count > 0);
         if (fed.State is null) return null;
         var slm = fed.State.History[^1].Slm;
-        var adapter = AdapterWeights.FromBytes(store.Read(slm), slm.ToString());
         var methods = runs.Where(r => !r.State.Transfers.IsEmpty).GroupBy(r => r.Job.Method).Select(g => Traffic(g.Key, g.Select(r => r.State).ToArray())).ToArray();
-        return new Communication(methods, slm.Size, adapter.ParameterCount,
+        return new Communication(methods, slm.Size, ExperimentRecords.AdapterParameters(outDir, store, slm),
             SafeTensorParameters(Path.Combine(models.SlmDirectory, "model.safetensors")),
             SafeTensorParameters(Path.Combine(models.LlmDirectory, "model.safetensors")));
     }

@@ -130,7 +130,7 @@ public static class ExperimentReport
         IBlobStore store, TimeSpan wall, string? caption = null)
     {
         var rows = Table(plan, runs);
-        var comm = ExperimentCommunication.Accounting(runs, store, plan.Base.ToSetup());
+        var comm = ExperimentCommunication.Accounting(runs, outDir, store, plan.Base.ToSetup());
         var slmCurves = Curves(plan, runs, "slm");
         var llmCurves = Curves(plan, runs, "llm");
         var losses = LossCurves(plan, runs);

@@ -9,8 +9,9 @@ namespace FedCoLLM.Cli.Experiment;
 /// <summary>
 /// Runs an experiment's jobs one after another on the local cluster and collects the finished ones. Resuming is the
 /// journal's: a job submitted again with the same spec is a duplicate, and following it returns its persisted state at
-/// once (a finished job trains nothing) or continues it from its last event. The tuning stage and the reported run both
-/// go through here, so both resume the same way.
+/// once (a finished job trains nothing) or continues it from its last event. A job with a record
+/// (<see cref="ExperimentRecords"/>) for the same definition is not submitted at all, so an experiment also resumes from
+/// its records alone. The tuning stage and the reported run both go through here, so both resume the same way.
 /// </summary>
 public static class ExperimentRunner
 {
@@ -23,6 +24,22 @@ public static class ExperimentRunner
         var finished = new List<(ExperimentJob Job, RoundState State, TimeSpan? Wall)>();
         foreach (var job in jobs)
         {
+            (RoundState State, TimeSpan? Wall)? recorded;
+            try
+            {
+                recorded = ExperimentRecords.Read(outDir, job, warning => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(warning)}[/]"));
+            }
+            catch (InvalidDataException e)
+            {
+                AnsiConsole.MarkupLine($"[red]Refused:[/] {Markup.Escape(e.Message)}");
+                return new RunResult(2, finished);
+            }
+            if (recorded is not null)
+            {
+                Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] == {job.JobId}: from its record in {ExperimentRecords.Directory(outDir)}");
+                finished.Add((job, recorded.Value.State, recorded.Value.Wall));
+                continue;
+            }
             var jobWall = Stopwatch.StartNew();
             var accepted = await JobFiles.Submit(host.Node.Servers, job.Spec, stop);
             if (accepted is null) return new RunResult(130, finished);
@@ -49,6 +66,7 @@ public static class ExperimentRunner
             }
             bool ranHere = accepted.Outcome == Outcome.Accepted || jobWall.Elapsed > TimeSpan.FromSeconds(30);
             finished.Add((job, state, ranHere ? jobWall.Elapsed : null));
+            ExperimentRecords.Write(outDir, job, state, ranHere ? jobWall.Elapsed : null, host.Store);
         }
         return new RunResult(0, finished);
     }
