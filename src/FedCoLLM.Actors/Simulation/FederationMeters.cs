@@ -5,7 +5,7 @@ namespace FedCoLLM.Actors.Simulation;
 
 /// <summary>
 /// Listens to the federation's own meter (<see cref="FederationMetrics"/>) in this process and totals what the
-/// simulation benches report: journal writes (count, summed latency, by entity), blob bytes received and the time their
+/// simulation benches report: journal writes (count, summed latency, by entity, events written), blob bytes received and the time their
 /// fetches took. The production code paths only record into their instruments; nothing is added for the bench.
 /// </summary>
 public sealed class FederationMeters : IDisposable
@@ -13,7 +13,7 @@ public sealed class FederationMeters : IDisposable
     readonly MeterListener listener = new();
     readonly Lock gate = new();
     readonly Dictionary<string, (long Count, double Seconds)> journal = new(StringComparer.Ordinal);
-    long fetches, bytesReceived;
+    long fetches, bytesReceived, journalEvents;
     double fetchSeconds;
 
     public FederationMeters()
@@ -21,7 +21,7 @@ public sealed class FederationMeters : IDisposable
         listener.InstrumentPublished = (instrument, l) =>
         {
             if (instrument.Meter.Name == FederationMetrics.MeterName
-                && instrument.Name is "fedcollm.journal.write.duration" or "fedcollm.blob.fetch.duration" or "fedcollm.blob.transfer")
+                && instrument.Name is "fedcollm.journal.write.duration" or "fedcollm.journal.write.events" or "fedcollm.blob.fetch.duration" or "fedcollm.blob.transfer")
                 l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
@@ -46,6 +46,10 @@ public sealed class FederationMeters : IDisposable
                 if (tag.Key == "direction" && tag.Value as string == "received")
                     lock (gate) bytesReceived += value;
         });
+        listener.SetMeasurementEventCallback<int>((_, value, _, _) =>
+        {
+            lock (gate) journalEvents += value;
+        });
         listener.Start();
     }
 
@@ -54,7 +58,8 @@ public sealed class FederationMeters : IDisposable
     {
         lock (gate)
             return new MeterTotals(journal.Values.Sum(v => v.Count), journal.Values.Sum(v => v.Seconds),
-                journal.ToDictionary(kv => kv.Key, kv => kv.Value.Count, StringComparer.Ordinal), fetches, fetchSeconds, bytesReceived);
+                journal.ToDictionary(kv => kv.Key, kv => kv.Value.Count, StringComparer.Ordinal), fetches, fetchSeconds, bytesReceived)
+                { JournalEvents = journalEvents };
     }
 
     public void Dispose() => listener.Dispose();
@@ -63,7 +68,11 @@ public sealed class FederationMeters : IDisposable
 public sealed record MeterTotals(long JournalWrites, double JournalSeconds, IReadOnlyDictionary<string, long> JournalWritesByEntity,
     long Fetches, double FetchSeconds, long BytesFetched)
 {
+    /// <summary>Events those writes held (a job entity writes the client messages that arrived meanwhile at once).</summary>
+    public long JournalEvents { get; init; }
+
     public MeterTotals Minus(MeterTotals before) => new(JournalWrites - before.JournalWrites, JournalSeconds - before.JournalSeconds,
         JournalWritesByEntity.ToDictionary(kv => kv.Key, kv => kv.Value - before.JournalWritesByEntity.GetValueOrDefault(kv.Key), StringComparer.Ordinal),
-        Fetches - before.Fetches, FetchSeconds - before.FetchSeconds, BytesFetched - before.BytesFetched);
+        Fetches - before.Fetches, FetchSeconds - before.FetchSeconds, BytesFetched - before.BytesFetched)
+    { JournalEvents = JournalEvents - before.JournalEvents };
 }

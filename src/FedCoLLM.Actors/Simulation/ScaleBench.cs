@@ -27,7 +27,7 @@ public static class ScaleBench
         long IdleSilosHeapBytes, long IdleSilosRssBytes, double HeapBytesPerIdleClient, double RssBytesPerIdleClient, double MarginalHeapBytesPerIdleClient, long HeapBytesAfterJob, long RssBytesAfterJob,
         double JournalRowsPerRound, double JournalBytesPerRound, double JournalBytesPerUpdate, long SnapshotsTaken,
         IReadOnlyList<RecoveryTiming> RecoveryWithSnapshots, IReadOnlyList<RecoveryTiming> RecoveryWithoutSnapshots,
-        bool ExactlyOnce, long JournalWrites, double JournalWriteMeanMs, double JournalWriteSecondsPerRound, double ClientStepSecondsPerRound,
+        bool ExactlyOnce, long JournalWrites, double JournalEventsPerWrite, double JournalWriteMeanMs, double JournalWriteSecondsPerRound, double ClientStepSecondsPerRound,
         double FetchSecondsPerRound, long BytesFetched, double WallSeconds);
 
     public static async Task<IReadOnlyList<Row>> RunAsync(Settings s, Action<string>? log = null)
@@ -109,7 +109,8 @@ public static class ScaleBench
             updates == 0 ? 0 : rounds.Sum(RoundBytes) / updates,
             await cluster.SnapshotCountAsync(jobId),
             withSnapshots, withoutSnapshots, exactly.Length == 0 && rounds.Count == s.Rounds,
-            totals.JournalWrites, totals.JournalWrites == 0 ? 0 : totals.JournalSeconds / totals.JournalWrites * 1000, totals.JournalSeconds / Math.Max(1, rounds.Count),
+            totals.JournalWrites, totals.JournalWrites == 0 ? 0 : (double)totals.JournalEvents / totals.JournalWrites,
+            totals.JournalWrites == 0 ? 0 : totals.JournalSeconds / totals.JournalWrites * 1000, totals.JournalSeconds / Math.Max(1, rounds.Count),
             OverheadBench.UnionSeconds(cluster.ClientRunner.Spans) / Math.Max(1, rounds.Count), totals.FetchSeconds / Math.Max(1, rounds.Count), totals.BytesFetched,
             wall.Elapsed.TotalSeconds);
     }

@@ -55,6 +55,10 @@ public static class FederationMetrics
         "From a persistent entity's Persist call to its handler: the journal's write latency as the entity sees it.",
         tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = JournalBuckets });
 
+    static readonly Histogram<int> JournalWriteEvents = Meter.CreateHistogram<int>("fedcollm.journal.write.events", null,
+        "Events in one journal write: a job entity decides the client messages that arrived meanwhile together and writes their events at once.",
+        tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
+
     static readonly ConcurrentDictionary<ActorSystem, Cluster> Clusters = new();
     static readonly ConcurrentDictionary<object, (string Job, Func<bool> InFlight)> PendingSteps = new();
     static int torchQueue;
@@ -97,8 +101,12 @@ public static class FederationMetrics
 
     /// <param name="entity">"job" or "directory".</param>
     /// <param name="started">A <see cref="Stopwatch.GetTimestamp"/> taken at the Persist call.</param>
-    public static void JournalWritten(string entity, long started) =>
+    /// <param name="events">How many events the write held.</param>
+    public static void JournalWritten(string entity, long started, int events = 1)
+    {
         JournalWrite.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("entity", entity));
+        JournalWriteEvents.Record(events, new KeyValuePair<string, object?>("entity", entity));
+    }
 
     /// <summary>Reports <paramref name="system"/>'s view of the cluster in <c>fedcollm.cluster.members</c> until it terminates.</summary>
     public static void TrackCluster(ActorSystem system)
