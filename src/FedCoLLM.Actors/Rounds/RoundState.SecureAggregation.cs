@@ -30,7 +30,7 @@ public sealed partial record RoundState
                 : RoundDecision.Rejected($"client {c.ClientId} already sent {previous} for step {c.Step} of round {Round} attempt {Attempt}; a different message {c.Message} is refused (every step is deterministic, so this means the client's data, settings or secret changed)");
         if (c.Step != SecAgg.Step || SecAgg.Computing)
             return RoundDecision.Late($"step {c.Step} message of {c.ClientId}, but round {Round} attempt {Attempt} is at step {SecAgg.Step}{(SecAgg.Computing ? " (closed)" : "")}");
-        if (!SecAgg.Expected.Contains(c.ClientId))
+        if (!SecAgg.Expects(c.ClientId))
             return RoundDecision.Rejected($"client {c.ClientId} dropped out of round {Round} attempt {Attempt} before step {c.Step} ({SecAggOperations.StepName(c.Step)}); it rejoins in the next round");
         return RoundDecision.Of(new SecAggMessageAccepted(Round, Attempt, c.Step, c.ClientId, c.Message, now, c.Upload));
     }
@@ -64,7 +64,7 @@ public sealed partial record RoundState
     {
         var secAgg = SecAgg!.With(m.Step, m.ClientId, m.Message);
         var next = this with { SecAgg = secAgg };
-        return secAgg.Waiting.Count == 0 ? next.CloseSecAggCollection() : next;
+        return secAgg.WaitingCount == 0 ? next.CloseSecAggCollection() : next;
     }
 
     /// <summary>The step's messages are in: steps 0–2 wait for the server's part, step 3 moves on to the aggregator.</summary>

@@ -109,8 +109,19 @@ public sealed record SecAggRound
 
     public static IReadOnlyList<string> Ordered(IEnumerable<string> ids) => ids.Order(StringComparer.Ordinal).ToArray();
 
-    /// <summary>Clients of the open step that have not sent their message yet.</summary>
+    /// <summary>Clients of the open step that have not sent their message yet. O(K): listed once per step (to task
+    /// them); per message the job entity asks <see cref="IsWaitingFor"/> and <see cref="WaitingCount"/>.</summary>
     public IReadOnlyList<string> Waiting => Computing ? [] : Expected.Where(c => !MessagesOf(Step).ContainsKey(c)).ToArray();
+
+    /// <summary>Whether the open step still waits for this client's message, in O(log K).</summary>
+    public bool IsWaitingFor(string clientId) => !Computing && !MessagesOf(Step).ContainsKey(clientId) && Expects(clientId);
+
+    /// <summary>How many messages the open step still waits for: a step accepts messages only from expected clients.</summary>
+    public int WaitingCount => Computing ? 0 : Expected.Count - MessagesOf(Step).Count;
+
+    /// <summary>Whether the open step expects this client: <see cref="Expected"/> is in ordinal order (the job's clients,
+    /// then each step's senders, <see cref="Ordered"/>), so a binary search.</summary>
+    public bool Expects(string clientId) => Expected.BinarySearch(clientId, StringComparer.Ordinal) >= 0;
 
     internal SecAggRound With(int step, string client, BlobRef message) => step switch
     {

@@ -248,7 +248,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
             case CollectUpdates c when state.IsWaitingFor(register.ClientId) && !fetchingUpdates.Contains(register.ClientId):
                 SendTask(c, register.ClientId, register.Client);
                 break;
-            case CollectSecAgg s when s.Waiting.Contains(register.ClientId):
+            case Rounds.CollectSecAgg when state.SecAgg!.IsWaitingFor(register.ClientId):
                 SendSecAggTask(register.ClientId, register.Client);
                 break;
         }
@@ -556,7 +556,7 @@ public sealed class ServerActor : ReceivePersistentActor, IWithTimers
     void OnSecAggStep(SubmitSecAggStep message)
     {
         if (Work is not CollectSecAgg c || c.Round != message.Round || c.Attempt != message.Attempt || c.Step != message.Step
-            || !c.Waiting.Contains(message.ClientId))
+            || !state.SecAgg!.IsWaitingFor(message.ClientId))
         {
             DecideSecAgg(message, Sender);
             return;

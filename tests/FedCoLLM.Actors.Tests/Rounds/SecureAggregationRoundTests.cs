@@ -22,7 +22,20 @@ public class SecureAggregationRoundTests
     /// <summary>The listed clients send the open step's message; the rest stay silent.</summary>
     static void Step(Federation f, params string[] senders)
     {
-        foreach (var c in senders) Assert.Equal(Outcome.Accepted, f.Send(Send(f.State, c)).Outcome);
+        foreach (var c in senders)
+        {
+            WaitingAgrees(f.State.SecAgg!);
+            Assert.Equal(Outcome.Accepted, f.Send(Send(f.State, c)).Outcome);
+        }
+        WaitingAgrees(f.State.SecAgg!);
+    }
+
+    /// <summary>The per-message checks the job entity makes (O(log K)) say what the listed <see cref="SecAggRound.Waiting"/> says.</summary>
+    static void WaitingAgrees(SecAggRound s)
+    {
+        Assert.Equal(s.Waiting.Count, s.WaitingCount);
+        foreach (var c in Specs.Clients.Append("mallory"))
+            Assert.Equal(s.Waiting.Contains(c), s.IsWaitingFor(c));
     }
 
     /// <summary>The server's part of the open step, with one output per sender at the routing step.</summary>
