@@ -127,7 +127,8 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
             + $"{plan.Rounds} round(s); clients {string.Join(", ", plan.Domains)}; scored on {plan.EvalSplit}). {ExperimentReport.Describe(plan.Base)}");
 
         var run = await ExperimentRunner.RunAsync(host, plan.Jobs, s.Out, stop.Token);
-        if (run.Code == 1) ExperimentReport.Write(s.Out, plan, run.Finished, host.Store, wall.Elapsed, caption);
+        // A stopped or failed experiment still reports what finished (the table says which jobs).
+        if (run.Code is 1 or 130 && run.Finished.Count > 0) ExperimentReport.Write(s.Out, plan, run.Finished, host.Store, wall.Elapsed, caption);
         if (run.Code != 0) return run.Code;
         var report = ExperimentReport.Write(s.Out, plan, run.Finished, host.Store, wall.Elapsed, caption);
         Console.WriteLine(report);
