@@ -30,7 +30,7 @@ public static class ExperimentReport
 
     /// <summary>Accuracy of <paramref name="model"/> ("slm"/"llm") under <paramref name="method"/> on <paramref name="column"/>
     /// (a domain or "public") per seed, from each seed's final round (Zero-shot: the initialisation baseline).</summary>
-    static List<double> Values(IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, Method method, string model, string column, int? round = null)
+    internal static List<double> Values(IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, Method method, string model, string column, int? round = null)
     {
         var values = new List<double>();
         foreach (var seed in runs.Select(r => r.Job.Seed).Distinct().Order())
@@ -233,6 +233,7 @@ public static class ExperimentReport
         md.AppendLine($"|---|---|{string.Concat(columns.Select(_ => "---|"))}");
         foreach (var r in rows)
             md.AppendLine($"| {r.Model} | {r.Method} | {string.Join(" | ", columns.Select(c => r.Columns[c].Text))} |");
+        ExperimentContrasts.Markdown(md, ExperimentContrasts.Compute(plan, runs));
         PerRound(md, plan, slmCurves, llmCurves);
         TeacherMassTable(md, plan, TeacherMassCurves(plan, runs));
         if (comm is not null) ExperimentCommunication.Markdown(md, comm);
@@ -292,6 +293,7 @@ public static class ExperimentReport
                     ["per_seed"] = Arr(c.Value.PerSeed),
                 }))),
             }).ToArray()),
+            ["contrasts"] = ExperimentContrasts.Json(ExperimentContrasts.Compute(plan, runs)),
             ["accuracy_per_round"] = new JsonObject { ["slm"] = CurveJson(slm), ["llm"] = CurveJson(llm) },
             ["losses_per_round"] = new JsonArray(losses.Select(l => (JsonNode)new JsonObject { ["series"] = l.Name, ["rounds"] = Arr(l.Rounds), ["loss"] = Arr(l.Loss) }).ToArray()),
             ["teacher_mass_outside_topk_per_round"] = new JsonArray(TeacherMassCurves(plan, runs).Select(t => (JsonNode)new JsonObject
