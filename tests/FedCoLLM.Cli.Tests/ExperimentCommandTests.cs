@@ -59,11 +59,14 @@ public class ExperimentCommandTests
 
         // Resumable from the records alone (what a later session keeps when the journal and blobs are gone): no job is
         // submitted, and every number of the report, communication included, is the same.
-        var records = Directory.GetFiles(Path.Combine(target, "records"), "*.json");
+        // The records are kept elsewhere (as a committed folder would be) and named with --records.
+        var kept = Path.Combine(dir.Path, "kept-records");
+        Directory.Move(Path.Combine(target, "records"), kept);
+        var records = Directory.GetFiles(kept, "*.json");
         Assert.Equal(Directory.GetFiles(Path.Combine(target, "jobs"), "*.conf").Length, records.Length);
         foreach (var journal in Directory.GetFiles(target, "journal.db*")) File.Delete(journal);
         Directory.Delete(Path.Combine(target, "blobs"), recursive: true);
-        (code, output) = await Fedcollm.Run(["experiment", "--quick", "--out", target]);
+        (code, output) = await Fedcollm.Run(["experiment", "--quick", "--out", target, "--records", kept]);
         Assert.True(code == 0, output);
         Assert.Contains("from its record", output);
         Assert.DoesNotContain("started", output);
@@ -73,7 +76,7 @@ public class ExperimentCommandTests
 
         // A damaged record is refused by name, not read as a result.
         File.WriteAllText(records[0], "{\"format\": \"fedcollm-experiment-record/v1\", \"job_id\": 3}");
-        (code, output) = await Fedcollm.Run(["experiment", "--quick", "--out", target]);
+        (code, output) = await Fedcollm.Run(["experiment", "--quick", "--out", target, "--records", kept]);
         Assert.Equal(2, code);
         Assert.Contains(Path.GetFileName(records[0]), output);
         Assert.Contains("definition_sha256 is missing", output);

@@ -46,6 +46,8 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         public string? BaseJob { get; init; }
         [CommandOption("--out <DIR>")] [Description("Experiment directory: jobs/, journal.db, blobs/, results.md, results.json, plots.")] [DefaultValue("runs/experiment")]
         public string Out { get; init; } = "runs/experiment";
+        [CommandOption("--records <DIR>")] [Description("Where each finished job's record is written and read (default OUT/records). A job with a record for its definition is not run again, so a committed folder of records resumes an experiment without its journal.")]
+        public string? Records { get; init; }
         [CommandOption("--config <FILE>")] [Description("HOCON files replacing the defaults; repeatable.")]
         public string[] Config { get; init; } = [];
         [CommandOption("--quick")] [Description("Tiny data and steps, 1 seed, 2 clients, 1 round: a structural check in a few minutes.")]
@@ -100,13 +102,14 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         await using var host = FederationHost.Start(LocalCluster.LoadConfig(s.Out, s.Config), Path.Combine(s.Out, "blobs"), silos,
             clientBlobDirectory: RunCommand.ClientBlobs(s.Out));
         using var stop = new ConsoleStop(cancellation, handleSigterm: true);
+        var records = s.Records ?? ExperimentRecords.DefaultDirectory(s.Out);
         string? caption = null;
         if (tuning is not null)
         {
             var tuneWall = Stopwatch.StartNew();
             Console.WriteLine($"Tuning: {tuning.Grid.Cells.Count} cells × {string.Join(", ", tuning.Methods)} = {tuning.Jobs.Count()} jobs in "
                 + $"{Path.Combine(s.Out, "tuning", "jobs")}, seed {TuningPlan.Seed}, scored on the {TuningPlan.Split} split only.");
-            var tuned = await ExperimentRunner.RunAsync(host, tuning.Jobs, s.Out, stop.Token);
+            var tuned = await ExperimentRunner.RunAsync(host, tuning.Jobs, s.Out, records, stop.Token);
             var results = tuning.Results(tuned.Finished);
             var choices = TuningPlan.Choices(results);
             TuningReport.Write(s.Out, tuning, results, choices, tuneWall.Elapsed);
@@ -126,11 +129,11 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
         Console.WriteLine($"Experiment: {plan!.Jobs.Count} jobs in {Path.Combine(s.Out, "jobs")} ({string.Join(", ", plan.Methods)}; seeds {string.Join(", ", plan.Seeds)}; "
             + $"{plan.Rounds} round(s); clients {string.Join(", ", plan.Domains)}; scored on {plan.EvalSplit}). {ExperimentReport.Describe(plan.Base)}");
 
-        var run = await ExperimentRunner.RunAsync(host, plan.Jobs, s.Out, stop.Token);
+        var run = await ExperimentRunner.RunAsync(host, plan.Jobs, s.Out, records, stop.Token);
         // A stopped or failed experiment still reports what finished (the table says which jobs).
-        if (run.Code is 1 or 130 && run.Finished.Count > 0) ExperimentReport.Write(s.Out, plan, run.Finished, host.Store, wall.Elapsed, caption);
+        if (run.Code is 1 or 130 && run.Finished.Count > 0) ExperimentReport.Write(s.Out, plan, run.Finished, host.Store, records, wall.Elapsed, caption);
         if (run.Code != 0) return run.Code;
-        var report = ExperimentReport.Write(s.Out, plan, run.Finished, host.Store, wall.Elapsed, caption);
+        var report = ExperimentReport.Write(s.Out, plan, run.Finished, host.Store, records, wall.Elapsed, caption);
         Console.WriteLine(report);
         Console.WriteLine($"Results: {Path.Combine(s.Out, "results.md")}, results.json and plots (wall {wall.Elapsed.TotalMinutes:F1} min).");
         return 0;

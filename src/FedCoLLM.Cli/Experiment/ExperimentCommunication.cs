@@ -26,13 +26,13 @@ public static class ExperimentCommunication
         public double FractionOfLlm => AdapterBytes / (4.0 * LlmParameters);
     }
 
-    public static Communication? Accounting(IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, string outDir, IBlobStore store, Learning.Federation.FederationSetup models)
+    public static Communication? Accounting(IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs, string recordsDir, IBlobStore store, Learning.Federation.FederationSetup models)
     {
         var fed = runs.FirstOrDefault(r => r.Job.Method is Method.FedCoLLM or Method.FedAvg && r.State.History.Count > 0);
         if (fed.State is null) return null;
         var slm = fed.State.History[^1].Slm;
         var methods = runs.Where(r => !r.State.Transfers.IsEmpty).GroupBy(r => r.Job.Method).Select(g => Traffic(g.Key, g.Select(r => r.State).ToArray())).ToArray();
-        return new Communication(methods, slm.Size, ExperimentRecords.AdapterParameters(outDir, store, slm),
+        return new Communication(methods, slm.Size, ExperimentRecords.AdapterParameters(recordsDir, store, slm),
             SafeTensorParameters(Path.Combine(models.SlmDirectory, "model.safetensors")),
             SafeTensorParameters(Path.Combine(models.LlmDirectory, "model.safetensors")));
     }

@@ -8,7 +8,7 @@ using FedCoLLM.Learning.Lora;
 namespace FedCoLLM.Cli.Experiment;
 
 /// <summary>
-/// OUT/records/JOB.json: a finished job's final round state (the journal's own snapshot JSON, manifest
+/// RECORDS/JOB.json (RECORDS is OUT/records unless <c>--records</c> names another folder): a finished job's final round state (the journal's own snapshot JSON, manifest
 /// <see cref="StateManifest"/>), its wall time and its final SLM adapter's parameter count. A job whose record is there
 /// and names the same job definition is not submitted again, so an experiment resumes from its records alone: a few KB
 /// per job that can be kept (committed) when the journal and blob store, tens of MB, cannot. The report reads only
@@ -19,12 +19,12 @@ public static class ExperimentRecords
     public const string Format = "fedcollm-experiment-record/v1";
     const string StateManifest = "round-state/v2";
 
-    public static string Directory(string outDir) => Path.Combine(outDir, "records");
+    public static string DefaultDirectory(string outDir) => Path.Combine(outDir, "records");
 
-    static string PathOf(string outDir, string jobId) => Path.Combine(Directory(outDir), jobId + ".json");
+    static string PathOf(string recordsDir, string jobId) => Path.Combine(recordsDir, jobId + ".json");
 
     /// <summary>Writes the record of a completed job (atomically: a stopped write leaves no half record).</summary>
-    public static void Write(string outDir, ExperimentJob job, RoundState state, TimeSpan? wall, IBlobStore store)
+    public static void Write(string recordsDir, ExperimentJob job, RoundState state, TimeSpan? wall, IBlobStore store)
     {
         if (state.Phase != RoundPhase.Completed) throw new ArgumentException($"Job {job.JobId} is {state.Phase}; only completed jobs have records.", nameof(state));
         long? parameters = state.History.Count > 0 && store.Contains(state.History[^1].Slm)
@@ -44,8 +44,8 @@ public static class ExperimentRecords
             ["state_manifest"] = StateManifest,
             ["state"] = JsonSerializer.SerializeToNode(state, RoundEventSerializer.Json),
         };
-        System.IO.Directory.CreateDirectory(Directory(outDir));
-        var path = PathOf(outDir, job.JobId);
+        Directory.CreateDirectory(recordsDir);
+        var path = PathOf(recordsDir, job.JobId);
         File.WriteAllText(path + ".tmp", record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.Move(path + ".tmp", path, overwrite: true);
     }
@@ -53,9 +53,9 @@ public static class ExperimentRecords
     /// <summary>The record of <paramref name="job"/> when there is one for this very definition; null when there is none, or
     /// when it was made for another definition (then the job runs again and its new record replaces it).</summary>
     /// <exception cref="InvalidDataException">The record is unreadable; the message names the file, the field and the fix.</exception>
-    public static (RoundState State, TimeSpan? Wall)? Read(string outDir, ExperimentJob job, Action<string> warn)
+    public static (RoundState State, TimeSpan? Wall)? Read(string recordsDir, ExperimentJob job, Action<string> warn)
     {
-        var path = PathOf(outDir, job.JobId);
+        var path = PathOf(recordsDir, job.JobId);
         if (!File.Exists(path)) return null;
         var record = Parse(path);
         var sha = Field(record, path, "definition_sha256");
@@ -83,12 +83,12 @@ public static class ExperimentRecords
 
     /// <summary>Counts an adapter's parameters from the blob store, or from the record of the job whose final SLM adapter
     /// it is when the store no longer holds it (an experiment resumed from records alone).</summary>
-    public static long AdapterParameters(string outDir, IBlobStore store, BlobRef adapter)
+    public static long AdapterParameters(string recordsDir, IBlobStore store, BlobRef adapter)
     {
         if (store.Contains(adapter)) return AdapterWeights.FromBytes(store.Read(adapter), adapter.ToString()).ParameterCount;
-        var dir = Directory(outDir);
-        if (System.IO.Directory.Exists(dir))
-            foreach (var path in System.IO.Directory.EnumerateFiles(dir, "*.json"))
+        var dir = recordsDir;
+        if (Directory.Exists(dir))
+            foreach (var path in Directory.EnumerateFiles(dir, "*.json"))
                 if (Parse(path)["slm_adapter"] is JsonObject slm && slm["sha256"]?.GetValue<string>() == adapter.Sha256
                     && slm["parameters"]?.GetValue<long>() is long n)
                     return n;

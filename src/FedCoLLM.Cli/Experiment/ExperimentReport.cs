@@ -127,10 +127,10 @@ public static class ExperimentReport
     /// <param name="caption">How the methods' settings were chosen (<c>--tune</c>: <see cref="TuningPlan.Caption"/>), printed
     /// under the accuracy table's heading and kept in results.json; null when they were not tuned.</param>
     public static string Write(string outDir, ExperimentPlan plan, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> runs,
-        IBlobStore store, TimeSpan wall, string? caption = null)
+        IBlobStore store, string recordsDir, TimeSpan wall, string? caption = null)
     {
         var rows = Table(plan, runs);
-        var comm = ExperimentCommunication.Accounting(runs, outDir, store, plan.Base.ToSetup());
+        var comm = ExperimentCommunication.Accounting(runs, recordsDir, store, plan.Base.ToSetup());
         var slmCurves = Curves(plan, runs, "slm");
         var llmCurves = Curves(plan, runs, "llm");
         var losses = LossCurves(plan, runs);

@@ -19,7 +19,8 @@ public static class ExperimentRunner
     /// them all), 1 when one ended otherwise, 2 when one was refused, 130 when stopped; the finished jobs either way.</summary>
     public sealed record RunResult(int Code, IReadOnlyList<(ExperimentJob Job, RoundState State, TimeSpan? Wall)> Finished);
 
-    public static async Task<RunResult> RunAsync(FederationHost host, IEnumerable<ExperimentJob> jobs, string outDir, CancellationToken stop)
+    /// <param name="recordsDir">Where the jobs' records are read and written (<see cref="ExperimentRecords"/>).</param>
+    public static async Task<RunResult> RunAsync(FederationHost host, IEnumerable<ExperimentJob> jobs, string outDir, string recordsDir, CancellationToken stop)
     {
         var finished = new List<(ExperimentJob Job, RoundState State, TimeSpan? Wall)>();
         foreach (var job in jobs)
@@ -27,7 +28,7 @@ public static class ExperimentRunner
             (RoundState State, TimeSpan? Wall)? recorded;
             try
             {
-                recorded = ExperimentRecords.Read(outDir, job, warning => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(warning)}[/]"));
+                recorded = ExperimentRecords.Read(recordsDir, job, warning => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(warning)}[/]"));
             }
             catch (InvalidDataException e)
             {
@@ -36,7 +37,7 @@ public static class ExperimentRunner
             }
             if (recorded is not null)
             {
-                Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] == {job.JobId}: from its record in {ExperimentRecords.Directory(outDir)}");
+                Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] == {job.JobId}: from its record in {recordsDir}");
                 finished.Add((job, recorded.Value.State, recorded.Value.Wall));
                 continue;
             }
@@ -66,7 +67,7 @@ public static class ExperimentRunner
             }
             bool ranHere = accepted.Outcome == Outcome.Accepted || jobWall.Elapsed > TimeSpan.FromSeconds(30);
             finished.Add((job, state, ranHere ? jobWall.Elapsed : null));
-            ExperimentRecords.Write(outDir, job, state, ranHere ? jobWall.Elapsed : null, host.Store);
+            ExperimentRecords.Write(recordsDir, job, state, ranHere ? jobWall.Elapsed : null, host.Store);
         }
         return new RunResult(0, finished);
     }
