@@ -18,7 +18,7 @@ public class RunMetricsTests(ITestOutputHelper log)
     static readonly string[] Series =
     [
         "fedcollm_round_duration_seconds_bucket", "fedcollm_phase_duration_seconds_bucket", "fedcollm_client_transfer_bytes_total",
-        "fedcollm_loss", "fedcollm_evaluation_accuracy", "fedcollm_journal_write_duration_seconds_bucket", "fedcollm_cluster_members",
+        "fedcollm_loss", "fedcollm_evaluation_accuracy", "fedcollm_journal_write_duration_seconds_bucket", "fedcollm_journal_write_events_bucket", "fedcollm_cluster_members",
         "fedcollm_steps_in_flight", "fedcollm_steps_queued",
     ];
 
