@@ -14,18 +14,7 @@ public class ExperimentContrastsTests
     public void Each_question_is_the_per_seed_difference_of_its_two_methods()
     {
         using var dir = new TempDir();
-        string Abs(params string[] parts) => Path.Combine([Repository.Root, .. parts]).Replace('\\', '/');
-        string[] overrides =
-        [
-            $"job.models.slm.path = \"{Abs("models", "wordnet-slm")}\"",
-            $"job.models.llm.path = \"{Abs("models", "wordnet-llm")}\"",
-            $"job.data.prompt.file = \"{Abs("data", "wordnet", "prompt.json")}\"",
-            $"job.data.public-set = \"{Abs("data", "wordnet", "public", "train.jsonl")}\"",
-            $"job.data.evaluation.sets = [ {{ name = \"noun.animal\", path = \"{Abs("data", "wordnet", "clients", "noun.animal", "test.jsonl")}\" }} ]",
-        ];
-        var methods = new[] { Method.FedCoLLM, Method.FedCoLLMCeOnly, Method.ZeroShot };
-        var plan = ExperimentPlan.Create(TestJobs.QuickBase, Abs("data", "wordnet"), dir.Path, clients: 2, rounds: 1, seeds: 2, methods,
-            "validation", evalItems: 4, publicEvalItems: 4, overrides, new ExperimentOptions(), maxClientExamples: 8);
+        var plan = WordNetPlans.Create(dir.Path, [Method.FedCoLLM, Method.FedCoLLMCeOnly, Method.ZeroShot], seeds: 2);
 
         // FedCoLLM's LLM: 0.40 + 0.01·seed on the first domain, 0.50 on the second; ce-only 0.45 everywhere; pre-trained 0.30.
         RoundState State(ExperimentJob job)

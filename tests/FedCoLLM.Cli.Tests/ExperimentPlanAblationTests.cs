@@ -11,19 +11,8 @@ public class ExperimentPlanAblationTests
     public void Each_ablation_method_is_a_job_file_with_its_one_difference()
     {
         using var dir = new TempDir();
-        string Abs(params string[] parts) => Path.Combine([Repository.Root, .. parts]).Replace('\\', '/');
-        // Absolute paths: the plan parses every job file it writes, and relative ones resolve against the current directory.
-        string[] overrides =
-        [
-            $"job.models.slm.path = \"{Abs("models", "wordnet-slm")}\"",
-            $"job.models.llm.path = \"{Abs("models", "wordnet-llm")}\"",
-            $"job.data.prompt.file = \"{Abs("data", "wordnet", "prompt.json")}\"",
-            $"job.data.public-set = \"{Abs("data", "wordnet", "public", "train.jsonl")}\"",
-            $"job.data.evaluation.sets = [ {{ name = \"noun.animal\", path = \"{Abs("data", "wordnet", "clients", "noun.animal", "test.jsonl")}\" }} ]",
-        ];
         var methods = new[] { "fedcollm", "fedcollm-ce-only", "fedcollm-kd-only", "fedcollm-t2", "llm-public" }.Select(ExperimentPlan.ParseMethod).ToArray();
-        var plan = ExperimentPlan.Create(TestJobs.QuickBase, Abs("data", "wordnet"), dir.Path, clients: 2, rounds: 1, seeds: 1, methods,
-            "validation", evalItems: 4, publicEvalItems: 4, overrides, new ExperimentOptions(), maxClientExamples: 8);
+        var plan = WordNetPlans.Create(dir.Path, methods, seeds: 1);
 
         Assert.Equal(["fedcollm-s1", "fedcollm-ce-only-s1", "fedcollm-kd-only-s1", "fedcollm-t2-s1", "llm-public-s1"], plan.Jobs.Select(j => j.JobId));
         var jobs = plan.Jobs.ToDictionary(j => j.JobId, j => JobSpecs.DefinitionOf(j.Spec));
