@@ -238,9 +238,11 @@ public static class ExperimentReport
         TeacherMassTable(md, plan, TeacherMassCurves(plan, runs));
         if (comm is not null) ExperimentCommunication.Markdown(md, comm);
         md.AppendLine().AppendLine("## Jobs").AppendLine();
-        md.AppendLine("| job | method | seed | rounds | final SLM adapter | final LLM adapter | wall (this invocation) |").AppendLine("|---|---|---|---|---|---|---|");
+        // A job's wall is that of the process that finished it (kept in its record); "not measured" when that process only
+        // found it finished in the journal, and only the resumed part when a process resumed it midway.
+        md.AppendLine("| job | method | seed | rounds | final SLM adapter | final LLM adapter | wall (the run that finished it) |").AppendLine("|---|---|---|---|---|---|---|");
         foreach (var (job, state, w) in runs)
-            md.AppendLine($"| {job.JobId} | {job.Method} | {job.Seed} | {state.History.Count} | `{state.History.LastOrDefault()?.Slm.Sha256[..12]}` | `{state.History.LastOrDefault()?.Llm.Sha256[..12]}` | {(w is null ? "earlier" : $"{w.Value.TotalMinutes:F1} min")} |");
+            md.AppendLine($"| {job.JobId} | {job.Method} | {job.Seed} | {state.History.Count} | `{state.History.LastOrDefault()?.Slm.Sha256[..12]}` | `{state.History.LastOrDefault()?.Llm.Sha256[..12]}` | {(w is null ? "not measured" : $"{w.Value.TotalMinutes:F1} min")} |");
         md.AppendLine().AppendLine("Plots: `accuracy-slm.png`, `accuracy-llm.png`, `distillation-loss.png`.");
         return md.ToString();
     }
@@ -307,7 +309,7 @@ public static class ExperimentReport
                 ["method"] = ExperimentPlan.Slug(r.Job.Method),
                 ["seed"] = r.Job.Seed,
                 ["domain"] = r.Job.Domain,
-                ["wall_seconds_this_invocation"] = r.Wall is null ? null : Math.Round(r.Wall.Value.TotalSeconds, 1),
+                ["wall_seconds"] = r.Wall is null ? null : Math.Round(r.Wall.Value.TotalSeconds, 1),
                 ["report"] = RunReport.Json(r.State),
             }).ToArray()),
         };
