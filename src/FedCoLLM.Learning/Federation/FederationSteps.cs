@@ -183,8 +183,12 @@ public sealed class FederationSteps : IDisposable
     /// with CE + λ·KD against <paramref name="teacherLogits"/> (from <see cref="TeacherLogits"/> on the same file), using
     /// <see cref="FederationSetup.SlmDistillation"/> or <see cref="FederationSetup.LlmDistillation"/>.
     /// </summary>
+    /// <param name="checkpointDirectory">Where to keep a checkpoint after every optimizer step (the adapter in float32,
+    /// the optimizer state and the step): a later call with the same inputs and directory, after this one was killed,
+    /// continues from the last step and returns the same bytes an uninterrupted call would. The caller keys the directory
+    /// by the step's inputs and deletes it once the result is kept. Null: no checkpoints.</param>
     public DistillationResult Distill(ModelKind student, byte[] studentAdapter, byte[] teacherLogits, string publicJsonl, long seed,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, string? checkpointDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(studentAdapter);
         ArgumentNullException.ThrowIfNull(teacherLogits);
@@ -204,10 +208,23 @@ public sealed class FederationSteps : IDisposable
             var (model, adapter) = LoadInto(student, studentAdapter);
             string phase = student == ModelKind.Slm ? "distill-llm-to-slm" : "distill-slm-to-llm";
             var report = Distillation.Train(phase, model, examples, teacher, PhaseSettings(Setup.DistillationOf(student), seed),
-                Setup.Distillation, Setup.Compute, progress, cancellation);
+                Setup.Distillation, Setup.Compute, progress, cancellation, AdapterCheckpoints(checkpointDirectory, adapter));
             return new DistillationResult(adapter.Export().ToBytes(WireDtypeOf(student)), report);
         }
     }
+
+    /// <summary>Checkpoints of a training step that trains <paramref name="adapter"/> only: its weights in float32 (exact),
+    /// beside the optimizer state the loop keeps.</summary>
+    static TrainingCheckpoints? AdapterCheckpoints(string? directory, LoraAdapter adapter) => directory is null ? null
+        : new TrainingCheckpoints(directory, Every: 1,
+            SaveModel: dir => File.WriteAllBytes(Path.Combine(dir, AdapterCheckpointFile), adapter.Export().ToBytes()),
+            LoadModel: dir =>
+            {
+                var path = Path.Combine(dir, AdapterCheckpointFile);
+                adapter.Load(AdapterWeights.FromBytes(File.ReadAllBytes(path), path), path);
+            });
+
+    const string AdapterCheckpointFile = "adapter.safetensors";
 
     /// <summary>Zero-shot multiple-choice accuracy (log-likelihood, as lm-evaluation-harness) of <paramref name="kind"/> with
     /// <paramref name="adapter"/> on the first <paramref name="maxItems"/> (default all) questions of <paramref name="testJsonl"/>.</summary>

@@ -21,7 +21,8 @@ public static class Distillation
         DistillationSettings distillation,
         ComputeOptions compute,
         IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default,
+        TrainingCheckpoints? checkpoints = null)
     {
         distillation.Validate();
         if (teacher.Count != examples.Count)
@@ -38,6 +39,6 @@ public static class Distillation
             // CE + λ·KD from one chunked pass of the LM head over the answer rows.
             return FusedHeadLoss.CrossEntropyPlusDistillation(pass.AnswerHead(), pass.Targets(),
                 indices.to(device), teacherLogits.to(device), distillation.Kd, distillation.Lambda);
-        }, progress, cancellation);
+        }, progress, cancellation, checkpoints);
     }
 }
