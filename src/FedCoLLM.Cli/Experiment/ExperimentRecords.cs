@@ -27,9 +27,7 @@ public static class ExperimentRecords
     public static void Write(string recordsDir, ExperimentJob job, RoundState state, TimeSpan? wall, IBlobStore store)
     {
         if (state.Phase != RoundPhase.Completed) throw new ArgumentException($"Job {job.JobId} is {state.Phase}; only completed jobs have records.", nameof(state));
-        long? parameters = state.History.Count > 0 && store.Contains(state.History[^1].Slm)
-            ? AdapterWeights.FromBytes(store.Read(state.History[^1].Slm), state.History[^1].Slm.ToString()).ParameterCount
-            : null;
+        long? parameters = state.History.Count > 0 ? CountInStore(store, state.History[^1].Slm) : null;
         var record = new JsonObject
         {
             ["format"] = Format,
@@ -85,15 +83,17 @@ public static class ExperimentRecords
     /// it is when the store no longer holds it (an experiment resumed from records alone).</summary>
     public static long AdapterParameters(string recordsDir, IBlobStore store, BlobRef adapter)
     {
-        if (store.Contains(adapter)) return AdapterWeights.FromBytes(store.Read(adapter), adapter.ToString()).ParameterCount;
-        var dir = recordsDir;
-        if (Directory.Exists(dir))
-            foreach (var path in Directory.EnumerateFiles(dir, "*.json"))
+        if (CountInStore(store, adapter) is long counted) return counted;
+        if (Directory.Exists(recordsDir))
+            foreach (var path in Directory.EnumerateFiles(recordsDir, "*.json"))
                 if (Parse(path)["slm_adapter"] is JsonObject slm && slm["sha256"]?.GetValue<string>() == adapter.Sha256
                     && slm["parameters"]?.GetValue<long>() is long n)
                     return n;
-        throw new InvalidDataException($"Adapter {adapter} is neither in the blob store nor counted in any record under {dir}; rerun the job that made it (delete its record).");
+        throw new InvalidDataException($"Adapter {adapter} is neither in the blob store nor counted in any record under {recordsDir}; rerun the job that made it (delete its record).");
     }
+
+    static long? CountInStore(IBlobStore store, BlobRef adapter) =>
+        store.Contains(adapter) ? AdapterWeights.FromBytes(store.Read(adapter), adapter.ToString()).ParameterCount : null;
 
     static JsonObject Parse(string path)
     {
