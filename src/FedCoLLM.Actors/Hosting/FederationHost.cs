@@ -47,7 +47,7 @@ public sealed class FederationHost : IAsyncDisposable
         var secrets = LearningStepRunner.DefaultSecretDirectory(store);
         IStepRunner RunnerOver(IBlobStore s)
         {
-            IStepRunner r = new LearningStepRunner(setups ?? owned!, s, secrets);
+            IStepRunner r = new LearningStepRunner(setups ?? owned!, s, secrets, StepCheckpoints.From(system.Settings.Config, s));
             return wrap is null ? r : wrap(r);
         }
         var runner = RunnerOver(store);

@@ -13,7 +13,9 @@ namespace FedCoLLM.Actors.Workers;
 /// </summary>
 /// <param name="secretDirectory">Where a client node keeps its secure-aggregation secret; by default the folder
 /// <c>secagg-keys</c> beside the blob store's folder (never inside it: blobs are served to peers).</param>
-public sealed class LearningStepRunner(IJobSetups setups, IBlobStore store, string? secretDirectory = null) : IStepRunner
+/// <param name="checkpoints">Where training steps checkpoint, so a re-dispatched step resumes (<see cref="StepCheckpoints"/>);
+/// null: they run from their first step every time.</param>
+public sealed class LearningStepRunner(IJobSetups setups, IBlobStore store, string? secretDirectory = null, StepCheckpoints? checkpoints = null) : IStepRunner
 {
     readonly SecAggStepRunner secAgg = new(store, secretDirectory ?? DefaultSecretDirectory(store));
 
@@ -37,10 +39,12 @@ public sealed class LearningStepRunner(IJobSetups setups, IBlobStore store, stri
                 var initialLlm = steps.InitialAdapter(ModelKind.Llm, request.Seed);
                 return Result([initialSlm, initialLlm], job.Server(request).ScoreBaseline ? Evaluate(job, request, initialSlm, initialLlm, progress, cancellation) : null);
             case Operations.TrainSlm:
-                var update = job.For(request, ModelKind.Slm).TrainClient(In(0),
-                    dataPath ?? throw new ArgumentException($"{request}: a client step needs the client's data path.", nameof(dataPath)),
-                    request.Seed, training, cancellation);
-                return Result([update.Adapter], Losses("train", update.Report), update.SampleCount);
+                var clientData = dataPath ?? throw new ArgumentException($"{request}: a client step needs the client's data path.", nameof(dataPath));
+                return Checkpointed(request, checkpoint =>
+                {
+                    var update = job.For(request, ModelKind.Slm).TrainClient(In(0), clientData, request.Seed, training, cancellation, checkpoint);
+                    return Result([update.Adapter], Losses("train", update.Report), update.SampleCount);
+                });
             case Operations.FedAvg:
                 var counts = request.SampleCounts ?? throw new ArgumentException($"{request}: aggregation needs SampleCounts.", nameof(request));
                 return Result([job.Steps.Aggregate(request.Inputs.Select((_, i) => (In(i), counts[i])).ToList())]);
@@ -51,25 +55,41 @@ public sealed class LearningStepRunner(IJobSetups setups, IBlobStore store, stri
                 var slmTeacher = job.For(request, ModelKind.Slm).TeacherLogitsWithMass(ModelKind.Slm, In(0), job.Server(request).PublicSetPath, cancellation);
                 return Result([slmTeacher.Logits], TeacherMass(SlmToLlmTeacherMass, slmTeacher));
             case Operations.DistillSlm:
-                var slm = job.For(request, ModelKind.Slm).Distill(ModelKind.Slm, In(0), In(1), job.Server(request).PublicSetPath, request.Seed, training, cancellation);
-                return Result([slm.Adapter], Losses("slm_distill", slm.Report));
+                return Checkpointed(request, checkpoint =>
+                {
+                    var slm = job.For(request, ModelKind.Slm).Distill(ModelKind.Slm, In(0), In(1), job.Server(request).PublicSetPath, request.Seed, training, cancellation, checkpoint);
+                    return Result([slm.Adapter], Losses("slm_distill", slm.Report));
+                });
             case Operations.DistillLlm:
-                var llm = job.For(request, ModelKind.Llm).Distill(ModelKind.Llm, In(0), In(1), job.Server(request).PublicSetPath, request.Seed, training, cancellation);
-                return Result([llm.Adapter], Losses("llm_distill", llm.Report));
+                return Checkpointed(request, checkpoint =>
+                {
+                    var llm = job.For(request, ModelKind.Llm).Distill(ModelKind.Llm, In(0), In(1), job.Server(request).PublicSetPath, request.Seed, training, cancellation, checkpoint);
+                    return Result([llm.Adapter], Losses("llm_distill", llm.Report));
+                });
             case Operations.FineTuneLlm:
                 var trainingSet = job.Server(request).LlmTrainingSetPath
                     ?? throw new StepRefusedException($"{request}: {Operations.FineTuneLlm} needs the job's data.server-training-set.");
-                var tuned = job.For(request, ModelKind.Llm).TrainLlm(In(0), trainingSet, request.Seed, training, cancellation);
-                return Result([tuned.Adapter], Losses("llm_sft", tuned.Report));
+                return Checkpointed(request, checkpoint =>
+                {
+                    var tuned = job.For(request, ModelKind.Llm).TrainLlm(In(0), trainingSet, request.Seed, training, cancellation, checkpoint);
+                    return Result([tuned.Adapter], Losses("llm_sft", tuned.Report));
+                });
             case Operations.FineTuneLlmOnPublic:
-                var onPublic = job.For(request, ModelKind.Llm).TrainLlmOnPublic(In(0), job.Server(request).PublicSetPath, request.Seed, training, cancellation);
-                return Result([onPublic.Adapter], Losses("llm_public_sft", onPublic.Report));
+                return Checkpointed(request, checkpoint =>
+                {
+                    var onPublic = job.For(request, ModelKind.Llm).TrainLlmOnPublic(In(0), job.Server(request).PublicSetPath, request.Seed, training, cancellation, checkpoint);
+                    return Result([onPublic.Adapter], Losses("llm_public_sft", onPublic.Report));
+                });
             case Operations.Evaluate:
                 return Result([], Evaluate(job, request, In(0), In(1), progress, cancellation));
             default:
                 throw new StepRefusedException($"{request}: operation \"{request.Operation}\" is unknown to this node; known: {string.Join(", ", Operations.Signatures.Keys)}.");
         }
     }
+
+    /// <summary>A training step, with its checkpoint when this node keeps them; the checkpoint goes once the outputs are stored.</summary>
+    StepResult Checkpointed(StepRequest request, Func<StepCheckpoint?, StepResult> step) =>
+        checkpoints is null ? step(null) : checkpoints.Run(request, step);
 
     StepResult Result(IReadOnlyList<byte[]> outputs, IReadOnlyDictionary<string, double>? metrics = null, long samples = 0) =>
         new(outputs.Select(o => store.Put(o)).ToArray(), metrics ?? new Dictionary<string, double>(), samples);

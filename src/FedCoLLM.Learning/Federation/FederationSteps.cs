@@ -17,6 +17,13 @@ public sealed record DistillationResult(byte[] Adapter, TrainingReport Report);
 /// top-k at the distillation temperature over the <paramref name="Positions"/> answer positions it covered.</summary>
 public sealed record TeacherLogitsResult(byte[] Logits, double MassOutsideTopK, long Positions);
 
+/// <summary>Where a training step keeps its checkpoints (the adapter in float32, the optimizer state and the step) and how
+/// often: a later call with the same inputs and directory, after one that was killed, continues from the last checkpoint
+/// and returns the same bytes an uninterrupted call would. The caller keys the directory by the step's inputs and
+/// deletes it once the result is kept.</summary>
+/// <param name="Interval">At most one save per this much time (zero: after every optimizer step).</param>
+public sealed record StepCheckpoint(string Directory, TimeSpan Interval = default);
+
 /// <summary>
 /// The steps of one FedCoLLM round (fedcollm.md §1.2) as byte-in/byte-out functions, so an actor layer only has to
 /// move content-addressed bytes: adapters are <see cref="AdapterWeights.ToBytes"/> (PEFT's adapter_model.safetensors),
@@ -85,7 +92,7 @@ public sealed class FederationSteps : IDisposable
     /// <see cref="FederationSetup.MaxClientExamples"/> when set), with <see cref="FederationSetup.ClientTraining"/>.
     /// </summary>
     public ClientUpdate TrainClient(byte[] slmAdapter, string trainJsonl, long seed,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, StepCheckpoint? checkpoint = null)
     {
         ArgumentNullException.ThrowIfNull(slmAdapter);
         lock (ProcessGate)
@@ -93,7 +100,8 @@ public sealed class FederationSteps : IDisposable
             ThrowIfDisposed();
             var examples = TrainingSet(trainJsonl, Setup.MaxClientExamples);
             var (model, adapter) = LoadInto(ModelKind.Slm, slmAdapter);
-            var report = SupervisedFineTuning.Train(model, examples, PhaseSettings(Setup.ClientTraining, seed), Setup.Compute, progress, cancellation);
+            var report = SupervisedFineTuning.Train(model, examples, PhaseSettings(Setup.ClientTraining, seed), Setup.Compute, progress, cancellation,
+                AdapterCheckpoints(checkpoint, adapter));
             return new ClientUpdate(adapter.Export().ToBytes(Setup.SlmWireDtype), examples.Count, report);
         }
     }
@@ -105,8 +113,8 @@ public sealed class FederationSteps : IDisposable
     /// (or <see cref="FederationSetup.ClientTraining"/>). The same loss as <see cref="TrainClient"/>, on the other model.
     /// </summary>
     public ClientUpdate TrainLlm(byte[] llmAdapter, string trainJsonl, long seed,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default) =>
-        SftLlm(llmAdapter, trainJsonl, Setup.MaxClientExamples, Setup.LlmFineTuning ?? Setup.ClientTraining, seed, progress, cancellation);
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, StepCheckpoint? checkpoint = null) =>
+        SftLlm(llmAdapter, trainJsonl, Setup.MaxClientExamples, Setup.LlmFineTuning ?? Setup.ClientTraining, seed, progress, cancellation, checkpoint);
 
     /// <summary>
     /// The "LLM on the public set alone" reference (issue 16): answer-token cross-entropy SFT of the LLM, starting from
@@ -115,14 +123,14 @@ public sealed class FederationSteps : IDisposable
     /// FedCoLLM's SLM → LLM step, without the KD term and without any SLM.
     /// </summary>
     public ClientUpdate TrainLlmOnPublic(byte[] llmAdapter, string publicJsonl, long seed,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default) =>
-        SftLlm(llmAdapter, publicJsonl, Setup.MaxPublicExamples, Setup.LlmDistillation, seed, progress, cancellation);
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, StepCheckpoint? checkpoint = null) =>
+        SftLlm(llmAdapter, publicJsonl, Setup.MaxPublicExamples, Setup.LlmDistillation, seed, progress, cancellation, checkpoint);
 
     /// <summary>Answer-token cross-entropy SFT of the LLM from <paramref name="llmAdapter"/> on the first
     /// <paramref name="maxExamples"/> questions of <paramref name="jsonl"/>: the shared body of <see cref="TrainLlm"/> and
     /// <see cref="TrainLlmOnPublic"/>, which differ only in the data, its cap and the phase settings.</summary>
     ClientUpdate SftLlm(byte[] llmAdapter, string jsonl, int? maxExamples, TrainingSettings phase, long seed,
-        IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+        IProgress<TrainingProgress>? progress, CancellationToken cancellation, StepCheckpoint? checkpoint)
     {
         ArgumentNullException.ThrowIfNull(llmAdapter);
         lock (ProcessGate)
@@ -130,7 +138,8 @@ public sealed class FederationSteps : IDisposable
             ThrowIfDisposed();
             var examples = TrainingSet(jsonl, maxExamples);
             var (model, adapter) = LoadInto(ModelKind.Llm, llmAdapter);
-            var report = SupervisedFineTuning.Train(model, examples, PhaseSettings(phase, seed), Setup.Compute, progress, cancellation);
+            var report = SupervisedFineTuning.Train(model, examples, PhaseSettings(phase, seed), Setup.Compute, progress, cancellation,
+                AdapterCheckpoints(checkpoint, adapter));
             return new ClientUpdate(adapter.Export().ToBytes(), examples.Count, report);
         }
     }
@@ -183,12 +192,10 @@ public sealed class FederationSteps : IDisposable
     /// with CE + λ·KD against <paramref name="teacherLogits"/> (from <see cref="TeacherLogits"/> on the same file), using
     /// <see cref="FederationSetup.SlmDistillation"/> or <see cref="FederationSetup.LlmDistillation"/>.
     /// </summary>
-    /// <param name="checkpointDirectory">Where to keep a checkpoint after every optimizer step (the adapter in float32,
-    /// the optimizer state and the step): a later call with the same inputs and directory, after this one was killed,
-    /// continues from the last step and returns the same bytes an uninterrupted call would. The caller keys the directory
-    /// by the step's inputs and deletes it once the result is kept. Null: no checkpoints.</param>
+    /// <param name="checkpoint">Where and how often to checkpoint (<see cref="StepCheckpoint"/>); null: no checkpoints.
+    /// The other training steps take the same parameter.</param>
     public DistillationResult Distill(ModelKind student, byte[] studentAdapter, byte[] teacherLogits, string publicJsonl, long seed,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, string? checkpointDirectory = null)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, StepCheckpoint? checkpoint = null)
     {
         ArgumentNullException.ThrowIfNull(studentAdapter);
         ArgumentNullException.ThrowIfNull(teacherLogits);
@@ -208,15 +215,15 @@ public sealed class FederationSteps : IDisposable
             var (model, adapter) = LoadInto(student, studentAdapter);
             string phase = student == ModelKind.Slm ? "distill-llm-to-slm" : "distill-slm-to-llm";
             var report = Distillation.Train(phase, model, examples, teacher, PhaseSettings(Setup.DistillationOf(student), seed),
-                Setup.Distillation, Setup.Compute, progress, cancellation, AdapterCheckpoints(checkpointDirectory, adapter));
+                Setup.Distillation, Setup.Compute, progress, cancellation, AdapterCheckpoints(checkpoint, adapter));
             return new DistillationResult(adapter.Export().ToBytes(WireDtypeOf(student)), report);
         }
     }
 
     /// <summary>Checkpoints of a training step that trains <paramref name="adapter"/> only: its weights in float32 (exact),
     /// beside the optimizer state the loop keeps.</summary>
-    static TrainingCheckpoints? AdapterCheckpoints(string? directory, LoraAdapter adapter) => directory is null ? null
-        : new TrainingCheckpoints(directory, Every: 1,
+    static TrainingCheckpoints? AdapterCheckpoints(StepCheckpoint? checkpoint, LoraAdapter adapter) => checkpoint is null ? null
+        : new TrainingCheckpoints(checkpoint.Directory, Every: 1, Interval: checkpoint.Interval,
             SaveModel: dir => File.WriteAllBytes(Path.Combine(dir, AdapterCheckpointFile), adapter.Export().ToBytes()),
             LoadModel: dir =>
             {

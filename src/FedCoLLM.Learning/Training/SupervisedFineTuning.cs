@@ -14,8 +14,9 @@ public static class SupervisedFineTuning
         TrainingSettings settings,
         ComputeOptions compute,
         IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellation = default) =>
-        TrainingLoop.Run("sft", model, examples, settings, compute, AnswerLoss, progress, cancellation);
+        CancellationToken cancellation = default,
+        TrainingCheckpoints? checkpoints = null) =>
+        TrainingLoop.Run("sft", model, examples, settings, compute, AnswerLoss, progress, cancellation, checkpoints);
 
     /// <summary>Mean answer-token CE with the LM head applied to the answer rows only, fused with the loss (no [N, V]
     /// logits). Distillation with λ = 0 uses exactly this, so it equals SFT bit for bit.</summary>

@@ -10,8 +10,13 @@ namespace FedCoLLM.Learning.Training;
 /// A checkpoint directory holds the caller's model files, <c>optimizer.bin</c> and <c>progress.json</c>;
 /// it is written beside the old one and swapped in by rename, so a kill never leaves a half-written one.
 /// </summary>
-public sealed record TrainingCheckpoints(string Directory, int Every, Action<string> SaveModel, Action<string> LoadModel)
+/// <param name="Every">Save after every this-many optimizer steps (and after the last).</param>
+/// <param name="Interval">And only once this long has passed since the last save: bounds the cost of saving for a
+/// phase of many short steps, at the price of redoing at most this much work after a kill. Zero: every due step.</param>
+public sealed record TrainingCheckpoints(string Directory, int Every, Action<string> SaveModel, Action<string> LoadModel, TimeSpan Interval = default)
 {
+    readonly System.Diagnostics.Stopwatch sinceSave = System.Diagnostics.Stopwatch.StartNew();
+
     const string OptimizerFile = "optimizer.bin";
     const string ProgressFile = "progress.json";
 
@@ -28,6 +33,10 @@ public sealed record TrainingCheckpoints(string Directory, int Every, Action<str
 
     public bool HasCheckpoint => Existing is not null;
 
+    /// <summary>Whether the loop saves after <paramref name="step"/> of <paramref name="totalSteps"/>.</summary>
+    internal bool Due(int step, int totalSteps) =>
+        step == totalSteps || (step % Every == 0 && sinceSave.Elapsed >= Interval);
+
     internal void Save(int step, int totalSteps, IReadOnlyList<double> losses, TimeSpan elapsed, OptimizerHelper optimizer)
     {
         if (System.IO.Directory.Exists(Incoming)) System.IO.Directory.Delete(Incoming, recursive: true);
@@ -40,6 +49,7 @@ public sealed record TrainingCheckpoints(string Directory, int Every, Action<str
         if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Move(Directory, Previous);
         System.IO.Directory.Move(Incoming, Directory);
         if (System.IO.Directory.Exists(Previous)) System.IO.Directory.Delete(Previous, recursive: true);
+        sinceSave.Restart();
     }
 
     /// <summary>Loads model and optimizer state; returns the step to continue from, the losses and time so far.</summary>

@@ -81,7 +81,7 @@ public static class TrainingLoop
                     optimizer.step();
                     losses.Add(stepLoss);
                     step++;
-                    if (checkpoints is not null && (step % checkpoints.Every == 0 || step == totalSteps))
+                    if (checkpoints?.Due(step, totalSteps) == true)
                         checkpoints.Save(step, totalSteps, losses, before + clock.Elapsed, optimizer);
                     progress?.Report(new TrainingProgress(phase, step, totalSteps, epoch, stepLoss, lr));
                 }

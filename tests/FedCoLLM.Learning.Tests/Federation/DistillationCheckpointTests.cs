@@ -22,7 +22,7 @@ public class DistillationCheckpointTests(FederationData data) : IClassFixture<Fe
         Assert.True(whole.Report.Steps >= 3, $"the fixture's distillation has {whole.Report.Steps} steps; the test needs 3");
 
         using var dir = new TempDirectory();
-        var checkpoint = Path.Combine(dir.Path, "distill-llm-to-slm");
+        var checkpoint = new StepCheckpoint(Path.Combine(dir.Path, "distill-llm-to-slm"));
         using var kill = new CancellationTokenSource();
         Assert.ThrowsAny<OperationCanceledException>(() => steps.Distill(ModelKind.Slm, student, teacher, data.Public, seed: 4,
             new Steps(p => { if (p.Step == 2) kill.Cancel(); }), kill.Token, checkpoint));
