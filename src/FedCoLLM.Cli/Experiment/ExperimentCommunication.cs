@@ -16,8 +16,10 @@ public static class ExperimentCommunication
     /// <summary>One method's measured traffic per client. Up: its update per round. Down: the broadcast distilled adapter per
     /// round, the starting adapter of round 1, the job definition, and the final download (the last round's broadcast).
     /// Total: everything one client moved in one job. <paramref name="FinalReported"/> of <paramref name="ClientJobs"/>
-    /// client-jobs reported their final download.</summary>
-    public sealed record MethodTraffic(Method Method, int Jobs, long? UpPerRound, long? BroadcastPerRound, long? InitialAdapter,
+    /// client-jobs reported their final download.
+    /// <paramref name="Jobs"/> of the method's <paramref name="AllJobs"/> were measured alone (<see cref="MeasuredAlone"/>);
+    /// the figures come from those only.</summary>
+    public sealed record MethodTraffic(Method Method, int Jobs, int AllJobs, long? UpPerRound, long? BroadcastPerRound, long? InitialAdapter,
         long? Definition, long? FinalDownload, long? TotalPerJob, int FinalReported, int ClientJobs);
 
     public sealed record Communication(IReadOnlyList<MethodTraffic> Methods, long AdapterBytes, long AdapterParameters, long SlmParameters, long LlmParameters)
@@ -31,13 +33,29 @@ public static class ExperimentCommunication
         var fed = runs.FirstOrDefault(r => r.Job.Method is Method.FedCoLLM or Method.FedAvg && r.State.History.Count > 0);
         if (fed.State is null) return null;
         var slm = fed.State.History[^1].Slm;
-        var methods = runs.Where(r => !r.State.Transfers.IsEmpty).GroupBy(r => r.Job.Method).Select(g => Traffic(g.Key, g.Select(r => r.State).ToArray())).ToArray();
+        var methods = runs.Where(r => !r.State.Transfers.IsEmpty).GroupBy(r => r.Job.Method)
+            .Select(g => Traffic(g.Key, g.Select(r => r.State).Where(MeasuredAlone).ToArray(), g.Count())).ToArray();
         return new Communication(methods, slm.Size, ExperimentRecords.AdapterParameters(recordsDir, store, slm),
             SafeTensorParameters(Path.Combine(models.SlmDirectory, "model.safetensors")),
             SafeTensorParameters(Path.Combine(models.LlmDirectory, "model.safetensors")));
     }
 
-    static MethodTraffic Traffic(Method method, IReadOnlyList<RoundState> jobs)
+    /// <summary>
+    /// Whether every client transfer of the job went through the transfer layer. The jobs of one experiment share the
+    /// server's and each client's blob store, and a blob already there is not moved again (content addressing): a job
+    /// whose round-1 update is byte-identical to an earlier job's (same seed, starting adapter, data and learning rate,
+    /// e.g. an ablation and FedCoLLM, or a test job and its tuning cell) or that resumed after a restart counts 0 bytes for
+    /// it, and may not report downloads its client already held. Those counters say what the experiment moved, not what
+    /// the job needs on its own, so they are left out. The one expected zero is a download of the client's own update
+    /// (Standalone's round result), which no deployment moves either.
+    /// </summary>
+    public static bool MeasuredAlone(RoundState job)
+    {
+        var own = job.Transfers.Where(t => t.Direction == ClientTransfer.Up).Select(t => (t.ClientId, t.Blob.Sha256)).ToHashSet();
+        return job.Transfers.All(t => t.Count.Transfers > 0 || (t.Direction == ClientTransfer.Down && own.Contains((t.ClientId, t.Blob.Sha256))));
+    }
+
+    static MethodTraffic Traffic(Method method, IReadOnlyList<RoundState> jobs, int allJobs)
     {
         var transfers = jobs.SelectMany(s => s.Transfers).ToArray();
         // Per (job, round, client) or (job, client) sums, so a retried transfer shows in the figure it belongs to.
@@ -46,7 +64,7 @@ public static class ExperimentCommunication
         long? PerClientJob(IEnumerable<IEnumerable<ClientTransfer>> perJob) => Median(perJob.SelectMany(ts => ts
             .GroupBy(t => t.ClientId).Select(g => g.Sum(t => t.Count.Bytes))));
         var finals = jobs.SelectMany(CommunicationSummary.FinalDownloads).ToArray();
-        return new MethodTraffic(method, jobs.Count,
+        return new MethodTraffic(method, jobs.Count, allJobs,
             PerRound(t => t.Direction == ClientTransfer.Up),
             PerRound(t => t.What == ClientTransfer.Broadcast),
             PerClientJob(jobs.Select(s => s.Transfers.Where(t => t.What == ClientTransfer.GlobalSlm && t.Round == 1))),
@@ -73,13 +91,16 @@ public static class ExperimentCommunication
         md.AppendLine().AppendLine("## Communication per client (measured, bytes)").AppendLine();
         md.AppendLine("Payload bytes counted by the transfer layer (the server counts each update it fetches; each client counts what it fetches "
             + "and reports it), medians over each method's clients, rounds and seeds. A retried transfer counts twice; remoting framing is not included. "
+            + "Only jobs measured alone count (*jobs*: measured alone / all): the experiment's jobs share the blob stores, and a blob an earlier "
+            + "job (or the same job before a restart) had already stored is not moved again, so such a job's counters understate what it needs; "
+            + "an ablation's round-1 updates, for one, are byte-identical to FedCoLLM's of the same seed. "
             + "*final* is the last round's distilled SLM adapter, which every client takes home at the end of the job. "
             + $"*adapter (derived)* is the SLM LoRA adapter's size, the figure this table used to derive everything from: {comm.AdapterBytes:N0} bytes, "
             + $"{100 * comm.FractionOfSlm:F2} % of the full SLM and {100 * comm.FractionOfLlm:F2} % of the full LLM (fp32).").AppendLine();
         md.AppendLine("| method | jobs | up per round | down per round (broadcast) | down: round-1 adapter | down: job definition | final download | total per client per job | adapter (derived) |")
             .AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var m in comm.Methods)
-            md.AppendLine($"| {m.Method} | {m.Jobs} | {B(m.UpPerRound)} | {B(m.BroadcastPerRound)} | {B(m.InitialAdapter)} | {B(m.Definition)} | "
+            md.AppendLine($"| {m.Method} | {m.Jobs} / {m.AllJobs} | {B(m.UpPerRound)} | {B(m.BroadcastPerRound)} | {B(m.InitialAdapter)} | {B(m.Definition)} | "
                 + $"{B(m.FinalDownload)} ({m.FinalReported}/{m.ClientJobs} reported) | {B(m.TotalPerJob)} | {comm.AdapterBytes:N0} |");
         if (comm.Methods.Count == 0) md.AppendLine("| (no job measured a transfer: the journal predates the counters) | | | | | | | | |");
         md.AppendLine().AppendLine($"LoRA parameters {comm.AdapterParameters:N0}; SLM {comm.SlmParameters:N0}, LLM {comm.LlmParameters:N0} parameters.");
@@ -87,11 +108,12 @@ public static class ExperimentCommunication
 
     public static JsonObject Json(Communication comm) => new()
     {
-        ["measured_by"] = "transfer layer: payload bytes received; medians per client over each method's jobs (and rounds); retries count twice; framing excluded",
+        ["measured_by"] = "transfer layer: payload bytes received; medians per client over each method's jobs measured alone (every transfer moved, none served from a blob an earlier job stored) and rounds; retries count twice; framing excluded",
         ["methods"] = new JsonArray(comm.Methods.Select(m => (JsonNode)new JsonObject
         {
             ["method"] = ExperimentPlan.Slug(m.Method),
-            ["jobs"] = m.Jobs,
+            ["jobs_measured_alone"] = m.Jobs,
+            ["jobs"] = m.AllJobs,
             ["up_bytes_per_client_round"] = m.UpPerRound,
             ["broadcast_bytes_per_client_round"] = m.BroadcastPerRound,
             ["initial_adapter_bytes_per_client"] = m.InitialAdapter,
