@@ -52,8 +52,8 @@ public static class ExperimentReport
 
     static IReadOnlyList<string> ModelsOf(Method m) => m switch
     {
-        Method.FedCoLLM or Method.Centralized or Method.ZeroShot or Method.FedCoLLMCeOnly or Method.FedCoLLMKdOnly or Method.FedCoLLMT2
-            or Method.LlmPublic => ["slm", "llm"],
+        Method.FedCoLLM or Method.Centralized or Method.ZeroShot or Method.FedCoLLMCeOnly or Method.FedCoLLMKdOnly or Method.FedCoLLMT2 => ["slm", "llm"],
+        Method.LlmPublic => ["llm"], // it never trains the SLM: an SLM row would repeat zero-shot
         _ => ["slm"], // FedAvg and Standalone never train the LLM: it stays the zero-shot model.
     };
 
