@@ -47,12 +47,17 @@ public static class ExperimentCommunication
     /// e.g. an ablation and FedCoLLM, or a test job and its tuning cell) or that resumed after a restart counts 0 bytes for
     /// it, and may not report downloads its client already held. Those counters say what the experiment moved, not what
     /// the job needs on its own, so they are left out. The one expected zero is a download of the client's own update
-    /// (Standalone's round result), which no deployment moves either.
+    /// (Standalone's round result), which no deployment moves either. A client fetches the adapter its first training
+    /// round starts from (<see cref="ClientTransfer.GlobalSlm"/>); one that already held it (the seed's starting adapter,
+    /// the same in every method of that seed) reports nothing, so a missing one marks the job too.
     /// </summary>
     public static bool MeasuredAlone(RoundState job)
     {
         var own = job.Transfers.Where(t => t.Direction == ClientTransfer.Up).Select(t => (t.ClientId, t.Blob.Sha256)).ToHashSet();
-        return job.Transfers.All(t => t.Count.Transfers > 0 || (t.Direction == ClientTransfer.Down && own.Contains((t.ClientId, t.Blob.Sha256))));
+        var starts = job.Transfers.Where(t => t.What == ClientTransfer.GlobalSlm).Select(t => (t.ClientId, t.Round)).ToHashSet();
+        var firstUpdates = job.Transfers.Where(t => t.What == ClientTransfer.Update).GroupBy(t => t.ClientId).Select(g => (g.Key, g.Min(t => t.Round)));
+        return job.Transfers.All(t => t.Count.Transfers > 0 || (t.Direction == ClientTransfer.Down && own.Contains((t.ClientId, t.Blob.Sha256))))
+            && firstUpdates.All(starts.Contains);
     }
 
     static MethodTraffic Traffic(Method method, IReadOnlyList<RoundState> jobs, int allJobs)
