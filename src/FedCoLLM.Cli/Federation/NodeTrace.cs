@@ -4,6 +4,7 @@ using FedCoLLM.Actors.Server;
 using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Rounds;
 using FedCoLLM.Actors.Workers;
+using FedCoLLM.Learning.Training;
 
 namespace FedCoLLM.Cli.Federation;
 
@@ -15,6 +16,8 @@ public static class NodeTrace
 {
     public const string StepStarted = "step started:";
     public const string StepFinished = "step finished:";
+    /// <summary>A training step whose first optimizer step came from a checkpoint a killed run left (Workers/StepCheckpoints.cs).</summary>
+    public const string StepResumed = "step resumed:";
     public const string Serving = "serving blob";
     // Membership and job-entity lines: `fedcollm bench failover` splits a failover into its parts by them.
     public const string Unreachable = "member unreachable:";
@@ -66,7 +69,14 @@ public static class NodeTrace
             var secAgg = request.SecAgg is { } sa ? $" {request.Operation} attempt {sa.Attempt}" : "";
             var name = $"round {request.Round} {request.Phase}{(request.ClientId is null ? "" : " " + request.ClientId)}{secAgg} · job {request.JobId} spec {request.Spec?.Sha256[..12] ?? "none"}";
             Line($"{StepStarted} {name}");
-            var result = inner.Run(request, dataPath, progress, cancellation);
+            var first = true;
+            var watched = new InlineProgress<StepProgress>(p =>
+            {
+                if (first && p.Step > 1) Line($"{StepResumed} {name} at optimizer step {p.Step} of {p.TotalSteps}, from its checkpoint");
+                first = false;
+                progress.Report(p);
+            });
+            var result = inner.Run(request, dataPath, watched, cancellation);
             Line($"{StepFinished} {name}");
             return result;
         }
