@@ -41,7 +41,8 @@ public static class FailoverSummary
                 ["median_s"] = ChaosReport.Quantile(xs, 0.5), ["p90_s"] = ChaosReport.Quantile(xs, 0.9), ["max_s"] = xs[^1], ["n"] = xs.Length,
             };
         }
-        var config = FederationConfig.Load(Federation.NodeCommand.DefaultConfigFiles);
+        // Only read for the settings in force; the lab's nodes got their database from the lab, so this process may have none.
+        var config = FederationConfig.Load(Federation.NodeCommand.DefaultConfigFiles, $"{NodeEnvironment.Postgres} = \"not used: settings read for the report\"");
         var settings = new JsonObject();
         foreach (var key in SettingKeys) settings[key] = config.HasPath(key) ? config.GetString(key) : null;
         return new JsonObject
