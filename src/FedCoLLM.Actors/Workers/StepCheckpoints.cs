@@ -5,6 +5,7 @@ using Akka.Configuration;
 using FedCoLLM.Actors.Blobs;
 using FedCoLLM.Actors.Rounds;
 using FedCoLLM.Learning.Federation;
+using FedCoLLM.Learning.Training;
 
 namespace FedCoLLM.Actors.Workers;
 
@@ -105,15 +106,14 @@ public sealed class StepCheckpoints(string root, TimeSpan interval)
         }
     }
 
-    /// <summary>Removes a step's checkpoint, the folders <see cref="Learning.Training.TrainingCheckpoints"/> swaps through,
-    /// then its lock file, still holding the lock: a process that opens the path afterwards gets a new file and its lock,
-    /// and finds no checkpoint, which is right since this step is done.</summary>
+    /// <summary>Removes a step's checkpoint (with the folders it swaps through), then its lock file, still holding the lock:
+    /// a process that opens the path afterwards gets a new file and its lock, and finds no checkpoint, which is right
+    /// since this step is done.</summary>
     static void Remove(string directory, string lockPath)
     {
         try
         {
-            foreach (var dir in new[] { directory, directory + ".previous", directory + ".incoming" })
-                if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            TrainingCheckpoints.Delete(directory);
             File.Delete(lockPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

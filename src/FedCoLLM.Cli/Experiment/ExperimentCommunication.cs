@@ -62,9 +62,8 @@ public static class ExperimentCommunication
 
     static MethodTraffic Traffic(Method method, IReadOnlyList<RoundState> jobs, int allJobs)
     {
-        var transfers = jobs.SelectMany(s => s.Transfers).ToArray();
         // Per (job, round, client) or (job, client) sums, so a retried transfer shows in the figure it belongs to.
-        long? PerRound(Func<ClientTransfer, bool> which) => Median(jobs.SelectMany((s, j) => s.Transfers.Where(which)
+        long? PerRound(Func<ClientTransfer, bool> which) => Median(jobs.SelectMany(s => s.Transfers.Where(which)
             .GroupBy(t => (t.Round, t.ClientId)).Select(g => g.Sum(t => t.Count.Bytes))));
         long? PerClientJob(IEnumerable<IEnumerable<ClientTransfer>> perJob) => Median(perJob.SelectMany(ts => ts
             .GroupBy(t => t.ClientId).Select(g => g.Sum(t => t.Count.Bytes))));

@@ -16,7 +16,9 @@ public static class NodeTrace
 {
     public const string StepStarted = "step started:";
     public const string StepFinished = "step finished:";
-    /// <summary>A training step whose first optimizer step came from a checkpoint a killed run left (Workers/StepCheckpoints.cs).</summary>
+    /// <summary>A training step whose first optimizer step came from a checkpoint a killed run left (Workers/StepCheckpoints.cs),
+    /// told by its first progress report being past step 1; one resumed from a checkpoint of its last step trains no
+    /// further step, reports nothing and so prints no such line.</summary>
     public const string StepResumed = "step resumed:";
     public const string Serving = "serving blob";
     // Membership and job-entity lines: `fedcollm bench failover` splits a failover into its parts by them.

@@ -22,8 +22,18 @@ public sealed record TrainingCheckpoints(string Directory, int Every, Action<str
 
     sealed record Progress(int Step, int TotalSteps, List<double> StepLosses, double ElapsedSeconds);
 
-    string Previous => Directory + ".previous";
-    string Incoming => Directory + ".incoming";
+    string Previous => PreviousOf(Directory);
+    string Incoming => IncomingOf(Directory);
+
+    static string PreviousOf(string directory) => directory + ".previous";
+    static string IncomingOf(string directory) => directory + ".incoming";
+
+    /// <summary>Removes the checkpoint in <paramref name="directory"/> and the folders a save swaps through beside it.</summary>
+    public static void Delete(string directory)
+    {
+        foreach (var dir in new[] { directory, PreviousOf(directory), IncomingOf(directory) })
+            if (System.IO.Directory.Exists(dir)) System.IO.Directory.Delete(dir, recursive: true);
+    }
 
     /// <summary>The checkpoint to resume from: the current one, or the previous one if a swap was interrupted.</summary>
     string? Existing =>
