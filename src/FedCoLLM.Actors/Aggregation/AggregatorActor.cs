@@ -25,6 +25,11 @@ public sealed class AggregatorActor : ReceiveActor
     readonly List<IActorRef> waiting = [];
     IActorRef worker = ActorRefs.Nobody;
     string? runningKey;
+    // The holders the running request's inputs are being fetched from, and whether one fetch has finished (the step
+    // then runs once). A job entity that moved asks again naming its new host; the fetch from the dead one would only
+    // fail after its timeout (30 s), so the new holder is fetched from at once, alongside.
+    readonly HashSet<string> holders = new(StringComparer.Ordinal);
+    bool inputsReady;
     (string Key, Aggregated Reply)? last;
 
     public AggregatorActor(NodeServices services)
@@ -40,18 +45,26 @@ public sealed class AggregatorActor : ReceiveActor
             }
             Sender.Tell(new AggregationStarted(request.JobId, request.Request));
             if (!waiting.Contains(Sender)) waiting.Add(Sender);
-            if (runningKey == key) return;
-            runningKey = key;
-            // The inputs and the job definition the step obeys.
-            var blobs = request.Request.Spec is { } spec ? request.Request.Inputs.Append(spec) : request.Request.Inputs;
-            Task.WhenAll(blobs.Select(i => services.Blobs.EnsureLocalAsync(Context.System, i, request.Holder)))
-                .PipeTo(Self, success: () => new InputsReady(request), failure: e => new InputsFailed(request, e.Message));
+            if (runningKey != key)
+            {
+                runningKey = key;
+                holders.Clear();
+                inputsReady = false;
+            }
+            if (!inputsReady && holders.Add(request.Holder)) FetchInputs(request);
         });
         Receive<InputsReady>(r =>
         {
-            if (runningKey == KeyOf(r.Request.Request)) worker.Tell(new TrainingWorker.RunStep(r.Request.Request));
+            if (runningKey != KeyOf(r.Request.Request) || inputsReady) return;
+            inputsReady = true;
+            worker.Tell(new TrainingWorker.RunStep(r.Request.Request));
         });
-        Receive<InputsFailed>(f => Reply(f.Request.Request, new AggregationFailed(f.Request.JobId, f.Request.Request, f.Error)));
+        Receive<InputsFailed>(f =>
+        {
+            // Only when every holder asked of has failed: another may still deliver.
+            if (runningKey != KeyOf(f.Request.Request) || inputsReady || !holders.Remove(f.Request.Holder) || holders.Count > 0) return;
+            Reply(f.Request.Request, new AggregationFailed(f.Request.JobId, f.Request.Request, f.Error));
+        });
         Receive<TrainingWorker.StepSucceeded>(s =>
         {
             var reply = new Aggregated(s.Request.JobId, s.Request, s.Result, services.BlobServerPath);
@@ -74,6 +87,14 @@ public sealed class AggregatorActor : ReceiveActor
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(maxNrOfRetries: -1, withinTimeRange: Timeout.InfiniteTimeSpan, _ => Directive.Restart);
+
+    /// <summary>Fetches the request's inputs and the job definition the step obeys from the request's holder.</summary>
+    void FetchInputs(AggregateUpdates request)
+    {
+        var blobs = request.Request.Spec is { } spec ? request.Request.Inputs.Append(spec) : request.Request.Inputs;
+        Task.WhenAll(blobs.Select(i => services.Blobs.EnsureLocalAsync(Context.System, i, request.Holder)))
+            .PipeTo(Self, success: () => new InputsReady(request), failure: e => new InputsFailed(request, e.Message));
+    }
 
     void Reply(StepRequest request, object reply)
     {
