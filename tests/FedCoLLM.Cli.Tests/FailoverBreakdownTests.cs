@@ -54,6 +54,23 @@ public class FailoverBreakdownTests
     }
 
     [Fact]
+    public void A_transition_the_killed_node_wrote_itself_is_not_a_failover()
+    {
+        OutputLine[] lines =
+        [
+            At(7, $"{NodeTrace.Downed} {Victim}"),
+            At(12, $"{NodeTrace.EntityStarted} chaos"),
+            At(12.5, $"{NodeTrace.EntityRecovered} chaos at round 1 Evaluating (16 events replayed)"),
+        ];
+
+        Assert.True(FailoverBreakdown.From(lines, Kill, transitionSeconds: 15).FailedOver);
+        // The step had just finished: its transition reached the journal 0.2 s after the SIGKILL, before any survivor
+        // started the entity.
+        Assert.False(FailoverBreakdown.From(lines, Kill, transitionSeconds: 0.2).FailedOver);
+        Assert.False(FailoverBreakdown.From(lines[..1], Kill, transitionSeconds: 15).FailedOver);
+    }
+
+    [Fact]
     public void A_job_host_only_run_draws_the_job_host_every_trial_with_the_moments_of_a_mixed_run()
     {
         var only = Enumerable.Range(0, 12).Select(t => ChaosFault.Draw(seed: 1, t, rounds: 2, clients: 2, only: FaultKind.JobHost)).ToArray();

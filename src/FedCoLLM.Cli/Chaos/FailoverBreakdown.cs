@@ -12,8 +12,8 @@ namespace FedCoLLM.Cli.Chaos;
 /// <item><b>down</b>: the victim was downed (split-brain resolver, or replaced by its restarted incarnation);</item>
 /// <item><b>hand-off</b>: the job entity started on its new host (member removal, shard coordinator, allocation);</item>
 /// <item><b>replay</b>: the entity finished replaying its journal;</item>
-/// <item><b>step</b>: from then until the job persisted its next phase transition (re-dispatching and re-running
-/// the interrupted step, which starts over: round steps keep no mid-step checkpoint).</item>
+/// <item><b>step</b>: from then until the job persisted its next phase transition (re-dispatching the interrupted
+/// step, which resumes from its last checkpoint where it keeps one: Workers/StepCheckpoints.cs).</item>
 /// </list>
 /// A stage the logs do not show (e.g. no unreachable line because the downing came first) is null.
 /// </summary>
@@ -25,6 +25,10 @@ public sealed record FailoverBreakdown(double? Unreachable, double? Downed, doub
     public double? Handoff => EntityStarted - Downed;
     public double? Replay => EntityRecovered - EntityStarted;
     public double? Step => Transition - EntityRecovered;
+
+    /// <summary>The next transition came after the job's entity started on a survivor. False when the killed
+    /// incarnation's own last write landed after the SIGKILL (the step had just finished): no failover was timed.</summary>
+    public bool FailedOver => Transition is { } transition && EntityStarted is { } started && transition >= started;
 
     static double? Min(double? a, double? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
 
