@@ -45,4 +45,17 @@ public class ExperimentPlanAblationTests
         Assert.Equal("fedcollm-kd-only", ExperimentPlan.Slug(ExperimentPlan.ParseMethod("fedcollm-kd-only")));
         Assert.Contains("llm-public", Assert.Throws<ArgumentException>(() => ExperimentPlan.ParseMethod("kd-only")).Message);
     }
+
+    [Fact]
+    public void The_settings_line_gives_the_centralized_jobs_own_llm_sft_learning_rate()
+    {
+        using var dir = new TempDir();
+        var plan = WordNetPlans.Create(dir.Path, [Method.FedCoLLM, Method.Centralized], seeds: 1);
+        var setup = JobSpecs.DefinitionOf(plan.Jobs.Single(j => j.Method == Method.Centralized).Spec).ToSetup();
+        var sft = setup.LlmFineTuning!;
+        // The base job has no LLM SFT block; its client SFT rate is not what the Centralized job trains with.
+        Assert.NotEqual(setup.ClientTraining.Optimizer.LearningRate, sft.Optimizer.LearningRate);
+
+        Assert.Contains(FormattableString.Invariant($"LLM SFT (centralized) {sft.Epochs} ep lr {sft.Optimizer.LearningRate} ·"), ExperimentReport.Describe(plan));
+    }
 }

@@ -30,8 +30,11 @@ public sealed class RoundBenchSettings : CommandSettings
     [CommandOption("--eval-items <N>"), Description("Test questions evaluated per model (default 16).")]
     public int EvalItems { get; init; } = 16;
 
-    [CommandOption("--batch <B>"), Description("Batch size of every phase (default 16, the built-in job's).")]
+    [CommandOption("--batch <B>"), Description("Batch size of the training phases (default 16, the built-in job's).")]
     public int Batch { get; init; } = 16;
+
+    [CommandOption("--eval-batch <B>"), Description("Batch size of the teacher passes and evaluation (default 64, the built-in job's).")]
+    public int EvalBatch { get; init; } = 64;
 
     [CommandOption("--threads <N>"), Description("libtorch intra-op threads (default 2).")]
     public int Threads { get; init; } = 2;
@@ -95,6 +98,7 @@ public sealed class RoundBenchCommand : AsyncCommand<RoundBenchSettings>
             PublicExamples = s.PublicExamples,
             EvaluationItems = s.EvalItems,
             BatchSize = s.Batch,
+            EvalBatchSize = s.EvalBatch,
             Threads = s.Threads,
             Seed = s.Seed,
             ProfileSteps = s.ProfileSteps,
@@ -145,6 +149,7 @@ public sealed class RoundBenchCommand : AsyncCommand<RoundBenchSettings>
                 ["public_examples"] = s.PublicExamples,
                 ["eval_items"] = s.EvalItems,
                 ["batch"] = s.Batch,
+                ["eval_batch"] = s.EvalBatch,
                 ["max_length"] = r.Setup.MaxLength,
                 ["lora_rank"] = r.Setup.LlmLora.Rank,
                 ["flop_formula"] = "forward = sum 2*(P_blocks+P_lora)*t + 4*L*d*t^2 + 2*d*V*a; LoRA training = sum 4*P_blocks*t + 6*P_lora*t + 12*L*d*t^2 + 4*d*V*a (t tokens, a answer tokens per example; LM head only at answer positions)",

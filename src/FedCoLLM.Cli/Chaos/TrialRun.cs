@@ -22,13 +22,17 @@ public sealed record TrialVerdict(bool Completed, bool Identical, IReadOnlyList<
 /// </summary>
 public static class TrialRun
 {
-    /// <param name="fault">Applied once every node is started; gets the deadline's token.</param>
+    /// <summary>How long a trial waits for every node to be Up before it starts the follower anyway.</summary>
+    static readonly TimeSpan Formation = TimeSpan.FromMinutes(2);
+
+    /// <param name="fault">Applied once every node is started and the follower has been started on the formed cluster; gets
+    /// the deadline's token.</param>
     public static async Task<TrialVerdict> Run(ChaosCluster cluster, string logs, TrialChecks checks, Func<CancellationToken, Task> fault, CancellationToken cancellation)
     {
         var wall = Stopwatch.StartNew();
         try
         {
-            cluster.StartAll();
+            await cluster.StartAllAsync(Formation, cancellation);
             using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
             {
                 deadline.CancelAfter(checks.Timeout);

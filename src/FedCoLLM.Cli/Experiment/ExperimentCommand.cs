@@ -127,7 +127,7 @@ public sealed class ExperimentCommand : AsyncCommand<ExperimentCommand.Settings>
             }
         }
         Console.WriteLine($"Experiment: {plan!.Jobs.Count} jobs in {Path.Combine(s.Out, "jobs")} ({string.Join(", ", plan.Methods)}; seeds {string.Join(", ", plan.Seeds)}; "
-            + $"{plan.Rounds} round(s); clients {string.Join(", ", plan.Domains)}; scored on {plan.EvalSplit}). {ExperimentReport.Describe(plan.Base)}");
+            + $"{plan.Rounds} round(s); clients {string.Join(", ", plan.Domains)}; scored on {plan.EvalSplit}). {ExperimentReport.Describe(plan)}");
 
         var run = await ExperimentRunner.RunAsync(host, plan.Jobs, s.Out, records, stop.Token);
         // A stopped or failed experiment still reports what finished (the table says which jobs).

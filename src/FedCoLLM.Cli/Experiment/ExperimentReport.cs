@@ -108,11 +108,15 @@ public static class ExperimentReport
 
     static string Pct(double x) => (100 * x).ToString("F1", CultureInfo.InvariantCulture);
 
-    /// <summary>The base job's knobs as one line, for the report (record ToString prints a list's type, not its items).</summary>
-    public static string Describe(JobDefinition job)
+    /// <summary>The base job's knobs as one line, for the report (record ToString prints a list's type, not its items). The
+    /// LLM SFT settings are the Centralized job's own (only its file has that block, at the learning rate
+    /// <see cref="ExperimentOptions.CentralizedJobLines"/> chose), not the base job's fallback to the client SFT's.</summary>
+    public static string Describe(ExperimentPlan plan)
     {
-        var s = job.ToSetup();
-        var sft = s.LlmFineTuning ?? s.ClientTraining;
+        var s = plan.Base.ToSetup();
+        var centralized = plan.Jobs.FirstOrDefault(j => j.Method == Method.Centralized);
+        var sft = (centralized is null ? null : JobSpecs.DefinitionOf(centralized.Spec).ToSetup().LlmFineTuning)
+            ?? s.LlmFineTuning ?? s.ClientTraining;
         return string.Create(CultureInfo.InvariantCulture,
             $"λ={s.Distillation.Lambda} T={s.Distillation.Kd.Temperature} k={s.TopK} "
             + $"SLM LoRA r={s.SlmLora.Rank} α={s.SlmLora.Alpha} [{string.Join(",", s.SlmLora.TargetModules)}] "
@@ -221,7 +225,7 @@ public static class ExperimentReport
         md.AppendLine("# FedCoLLM experiment").AppendLine();
         md.AppendLine($"Seeds {string.Join(", ", plan.Seeds)} · {plan.Rounds} round(s) · clients {string.Join(", ", plan.Domains)} · scored on the **{plan.EvalSplit}** split"
             + $" · {runs.Count}/{plan.Jobs.Count} jobs finished · wall time of this invocation {wall.TotalMinutes:F1} min").AppendLine();
-        md.AppendLine($"Settings: {Describe(plan.Base)}").AppendLine();
+        md.AppendLine($"Settings: {Describe(plan)}").AppendLine();
         var missing = plan.Jobs.Where(j => runs.All(r => r.Job.JobId != j.JobId)).Select(j => j.JobId).ToArray();
         if (missing.Length > 0) md.AppendLine($"**Not finished:** {string.Join(", ", missing)} (rerun the same command to complete them).").AppendLine();
         md.AppendLine("## Accuracy (acc, %, final round; mean ± std over seeds)").AppendLine();
@@ -279,7 +283,7 @@ public static class ExperimentReport
             ["clients"] = new JsonArray(plan.Domains.Select(x => (JsonNode)x).ToArray()),
             ["methods"] = new JsonArray(plan.Methods.Select(m => (JsonNode)ExperimentPlan.Slug(m)).ToArray()),
             ["eval_split"] = plan.EvalSplit,
-            ["settings"] = Describe(plan.Base),
+            ["settings"] = Describe(plan),
             ["machine"] = $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
             ["wall_seconds_this_invocation"] = Math.Round(wall.TotalSeconds, 1),
             ["jobs_planned"] = plan.Jobs.Count,

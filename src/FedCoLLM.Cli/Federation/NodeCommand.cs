@@ -93,7 +93,7 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         var cluster = Cluster.Get(host.System);
         Console.WriteLine($"Node {cluster.SelfAddress} roles [{string.Join(", ", cluster.SelfRoles)}]" +
             (clients.Count > 0 ? $" clients [{string.Join(", ", clients.Select(c => c.ClientId))}]" : "") + $", blobs {blobs}.");
-        cluster.RegisterOnMemberUp(() => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] joined the cluster ({cluster.State.Members.Count} members)."));
+        cluster.RegisterOnMemberUp(() => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {NodeTrace.Joined} ({cluster.State.Members.Count} members)."));
         if (cluster.SelfRoles.Contains("server") && !string.IsNullOrEmpty(host.System.Settings.Config.GetString("akka.persistence.journal.plugin", "")))
         {
             _ = ReportEntityHost(host.Node.Servers, stop.Token);

@@ -22,6 +22,7 @@ public static class NodeTrace
     public const string StepResumed = "step resumed:";
     public const string Serving = "serving blob";
     // Membership and job-entity lines: `fedcollm bench failover` splits a failover into its parts by them.
+    public const string Joined = "joined the cluster";
     public const string Unreachable = "member unreachable:";
     public const string Downed = "member downed:";
     public const string Removed = "member removed:";

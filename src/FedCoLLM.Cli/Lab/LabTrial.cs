@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FedCoLLM.Actors.Security;
 using FedCoLLM.Cli.Chaos;
+using FedCoLLM.Cli.Federation;
 
 namespace FedCoLLM.Cli.Lab;
 
@@ -40,7 +41,7 @@ public sealed record LabResult(
 /// </summary>
 public static partial class LabTrial
 {
-    public const string Joined = "joined the cluster";
+    const string Joined = NodeTrace.Joined;
     const string AkkaHandshakeFailed = "TLS handshake failed (Server side)";
     static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 

@@ -20,7 +20,10 @@ public sealed record RoundBenchmarkOptions
     public int ClientExamples { get; init; } = 32;
     public int PublicExamples { get; init; } = 32;
     public int EvaluationItems { get; init; } = 16;
+    /// <summary>Batch size of the training phases (the built-in job's: 16).</summary>
     public int BatchSize { get; init; } = 16;
+    /// <summary>Batch size of the teacher passes and evaluation (the built-in job's <c>data.evaluation.batch-size</c>: 64).</summary>
+    public int EvalBatchSize { get; init; } = 64;
     public int Threads { get; init; } = 2;
     public long Seed { get; init; } = 0;
     /// <summary>Timed repetitions of the LLM-distillation step breakdown.</summary>
@@ -79,7 +82,7 @@ public static class RoundBenchmark
             ClientTraining = baseline.ClientTraining with { BatchSize = o.BatchSize },
             SlmDistillation = baseline.SlmDistillation with { BatchSize = o.BatchSize },
             LlmDistillation = baseline.LlmDistillation with { BatchSize = o.BatchSize },
-            EvalBatchSize = o.BatchSize,
+            EvalBatchSize = o.EvalBatchSize,
             Compute = baseline.Compute with { Threads = o.Threads, Seed = o.Seed },
         };
         var tokenizer = TokenizerFiles.Load(slmDir);

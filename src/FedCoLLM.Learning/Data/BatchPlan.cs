@@ -6,13 +6,19 @@ namespace FedCoLLM.Learning.Data;
 /// </summary>
 public static class BatchPlan
 {
-    /// <summary>Consecutive batches 0..count-1 in dataset order (evaluation, teacher passes). The last may be short.</summary>
-    public static IReadOnlyList<int[]> InOrder(int count, int batchSize)
+    /// <summary>
+    /// Batches of examples of similar length, for passes whose outputs do not depend on the order (teacher passes,
+    /// evaluation: each row is mapped back by <see cref="Batch.ExampleIndices"/>): indices sorted by length (stable, so
+    /// equal lengths keep dataset order), then cut. A batch is padded to its longest row, so batches of mixed lengths
+    /// computed about 2× the positions on the WordNet sets. The plan depends only on the lengths: outputs stay deterministic.
+    /// </summary>
+    public static IReadOnlyList<int[]> ByLength(IReadOnlyList<int> lengths, int batchSize)
     {
         RequireBatchSize(batchSize);
+        var sorted = Enumerable.Range(0, lengths.Count).OrderBy(i => lengths[i]).ToArray(); // OrderBy is stable
         var plan = new List<int[]>();
-        for (int start = 0; start < count; start += batchSize)
-            plan.Add(Enumerable.Range(start, Math.Min(batchSize, count - start)).ToArray());
+        for (int start = 0; start < sorted.Length; start += batchSize)
+            plan.Add(sorted[start..Math.Min(start + batchSize, sorted.Length)]);
         return plan;
     }
 

@@ -178,11 +178,8 @@ public sealed class FederationSteps : IDisposable
             ThrowIfDisposed();
             var examples = TrainingSet(publicJsonl, Setup.MaxPublicExamples);
             var (model, _) = LoadInto(teacher, teacherAdapter);
-            var order = ByLength(examples);
             var mass = new Losses.TeacherMassTally(Setup.Distillation.Kd.Temperature);
-            var sorted = TeacherPass.Extract(model, order.Select(i => examples[i]).ToList(), Setup.TopK, Setup.EvalBatchSize, Setup.MaxLength, Setup.Compute, mass, cancellation);
-            var rows = new Losses.TeacherTopK[examples.Count];
-            for (int j = 0; j < order.Length; j++) rows[order[j]] = sorted[j];
+            var rows = TeacherPass.Extract(model, examples, Setup.TopK, Setup.EvalBatchSize, Setup.MaxLength, Setup.Compute, mass, cancellation);
             return new TeacherLogitsResult(new TeacherLogitsFile(rows).ToBytes(), mass.Mean, mass.Positions);
         }
     }
@@ -247,11 +244,8 @@ public sealed class FederationSteps : IDisposable
             if (maxItems is int n && n < questions.Count) questions = questions.Take(n).ToList();
             var (model, _) = LoadInto(kind, adapter);
             var choices = questions.SelectMany(q => q.Choices).ToList();
-            var order = ByLength(choices);
-            var sorted = MultipleChoiceEvaluator.LogLikelihoods(model, order.Select(i => choices[i]).ToList(), Setup.EvalBatchSize, Setup.MaxLength, Setup.Compute, cancellation);
-            var logLikelihoods = new double[choices.Count];
-            for (int j = 0; j < order.Length; j++) logLikelihoods[order[j]] = sorted[j];
-            return MultipleChoiceEvaluator.Tally(questions, logLikelihoods);
+            return MultipleChoiceEvaluator.Tally(questions,
+                MultipleChoiceEvaluator.LogLikelihoods(model, choices, Setup.EvalBatchSize, Setup.MaxLength, Setup.Compute, cancellation));
         }
     }
 
@@ -277,15 +271,6 @@ public sealed class FederationSteps : IDisposable
         ModelKind.Llm => llmConfig,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "ModelKind must be Slm or Llm."),
     };
-
-    /// <summary>Dataset indices ordered by fitted length (stable): forward-only passes batch neighbours, so sorting
-    /// cuts the padding a batch of mixed lengths would compute (about 2× on the WordNet sets). Results are put back
-    /// in dataset order; the order depends only on the data, so outputs stay deterministic.</summary>
-    int[] ByLength(IReadOnlyList<TokenizedExample> examples)
-    {
-        var lengths = new BatchBuilder(PadId: 0, Setup.MaxLength).FittedLengths(examples);
-        return Enumerable.Range(0, examples.Count).OrderBy(i => lengths[i]).ToArray();
-    }
 
     TrainingSettings PhaseSettings(TrainingSettings settings, long seed) => settings with { Seed = seed, MaxLength = Setup.MaxLength };
 

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace FedCoLLM.Learning.Training;
 
 /// <summary>
-/// Runs a frozen model over a dataset in dataset order, batch by batch, in evaluation mode and without
-/// gradients — the shared core of teacher passes and log-likelihood scoring. It stops before the LM head
+/// Runs a frozen model over a dataset, batch by batch (examples of similar length together), in evaluation mode and
+/// without gradients — the shared core of teacher passes and log-likelihood scoring. It stops before the LM head
 /// (<see cref="ForwardPass"/>), so callers apply it to the rows they read. Each batch's tensors are freed
 /// when <c>onBatch</c> returns, so it must copy out what it keeps.
 /// </summary>
@@ -26,7 +26,7 @@ public static class InferencePass
         var builder = new BatchBuilder(PadId: 0, maxLength);
         model.eval();
         using var _ = no_grad();
-        foreach (var indices in BatchPlan.InOrder(examples.Count, batchSize))
+        foreach (var indices in BatchPlan.ByLength(builder.FittedLengths(examples), batchSize))
         {
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();

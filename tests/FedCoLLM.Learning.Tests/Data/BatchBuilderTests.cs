@@ -52,10 +52,10 @@ public class BatchBuilderTests
     }
 
     [Fact]
-    public void In_order_plan_covers_every_example_once_in_order()
+    public void By_length_plan_covers_every_example_once_shortest_first_and_keeps_dataset_order_among_equals()
     {
-        var plan = BatchPlan.InOrder(7, 3);
-        Assert.Equal(new[] { new[] { 0, 1, 2 }, new[] { 3, 4, 5 }, new[] { 6 } }, plan);
+        var plan = BatchPlan.ByLength([9, 3, 7, 3, 12, 1, 7], 3);
+        Assert.Equal(new[] { new[] { 5, 1, 3 }, new[] { 2, 6, 0 }, new[] { 4 } }, plan);
     }
 
     private static int[] Lengths(int n, int seed)
