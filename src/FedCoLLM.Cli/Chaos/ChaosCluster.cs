@@ -59,10 +59,12 @@ public sealed class ChaosCluster : IDisposable
         foreach (var name in Layout.Nodes) Start(name);
         supervisor = Task.Run(Supervise);
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (waited.Elapsed < formation && !Layout.Nodes.All(n => this[n].Saw(Federation.NodeTrace.Joined)))
-            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellation);
+        while (waited.Elapsed < formation && !AllUp) await Task.Delay(TimeSpan.FromMilliseconds(100), cancellation);
         Start(Follower);
     }
+
+    /// <summary>Every node (the follower aside) has printed that it is Up, in its running (or last) incarnation.</summary>
+    public bool AllUp => Layout.Nodes.All(n => this[n].Saw(Federation.NodeTrace.Joined));
 
     public void Start(string name)
     {

@@ -41,7 +41,6 @@ public sealed record LabResult(
 /// </summary>
 public static partial class LabTrial
 {
-    const string Joined = NodeTrace.Joined;
     const string AkkaHandshakeFailed = "TLS handshake failed (Server side)";
     static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
@@ -137,7 +136,7 @@ public static partial class LabTrial
         while (clock.Elapsed < options.RejoinTimeout)
         {
             // The supervisor may have replaced the incarnation (it exited: downed, or no seed answered): follow it.
-            if (cluster[victim].First(Joined, started) is { } line)
+            if (cluster[victim].First(NodeTrace.Joined, started) is { } line)
             {
                 // "joined the cluster (N members)": one that rejoined the running cluster sees most of its members.
                 var members = int.Parse(MemberCount().Match(line.Text).Groups[1].Value);
@@ -161,7 +160,7 @@ public static partial class LabTrial
         try { await Task.Delay(options.Partition, cancellation); }
         finally { network.Heal(node); }
         var healed = DateTime.UtcNow;
-        await WaitFor(() => cluster[node].First(Joined, healed - options.Partition) is not null || cluster[ChaosCluster.Follower].HasExited, cancellation);
+        await WaitFor(() => cluster[node].First(NodeTrace.Joined, healed - options.Partition) is not null || cluster[ChaosCluster.Follower].HasExited, cancellation);
         var downed = cluster.SupervisorRestarts.Any(r => r.Node == node && r.At >= cut);
         return $"{node} cut off for {options.Partition.TotalSeconds:F0} s" + (downed ? ", downed and restarted by the supervisor" : ", not downed");
     }
@@ -176,13 +175,13 @@ public static partial class LabTrial
         // Any incarnation counts: the restarts replace the servers that refused it.
         var refusers = cluster.Layout.Nodes
             .Where(n => cluster.Incarnations(n).Any(p => p.Saw(PeerValidator.Refused) || p.Saw(AkkaHandshakeFailed))).ToArray();
-        if (intruder.Saw(Joined)) error = "an intruder with a certificate from another CA joined the cluster";
+        if (intruder.Saw(NodeTrace.Joined)) error = "an intruder with a certificate from another CA joined the cluster";
         else if (refusers.Length == 0) error = "no node logged refusing the intruder (a certificate from another CA)";
-        return $"an intruder with another CA's certificate tried to join throughout: refused by {(refusers.Length == 0 ? "none" : string.Join(", ", refusers))}, joined {intruder.Saw(Joined)}";
+        return $"an intruder with another CA's certificate tried to join throughout: refused by {(refusers.Length == 0 ? "none" : string.Join(", ", refusers))}, joined {intruder.Saw(NodeTrace.Joined)}";
     }
 
     static async Task AllJoined(ChaosCluster cluster, CancellationToken cancellation) =>
-        await WaitFor(() => cluster.Layout.Nodes.All(n => cluster[n].Saw(Joined)), cancellation);
+        await WaitFor(() => cluster.AllUp, cancellation);
 
     static async Task WaitFor(Func<bool> condition, CancellationToken cancellation)
     {
