@@ -64,12 +64,15 @@ public static class BlobFetcher
             return blob;
 
         Exception? last = null;
+        // The bulk channel first where this node has it; after a failed attempt the stream ref, which needs nothing but
+        // remoting (a firewall that lets remoting through may still stop the channel's port).
+        var bulk = BulkChannel.For(system).Enabled;
         for (var attempt = 1; attempt <= maxAttempts; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                return await FetchOnceAsync(system, store, blob, holder, timeout, chunkTimeout ?? timeout, tally, cancellationToken).ConfigureAwait(false);
+                return await FetchOnceAsync(system, store, blob, holder, bulk, timeout, chunkTimeout ?? timeout, tally, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -82,6 +85,7 @@ public static class BlobFetcher
             catch (Exception e)
             {
                 last = e;
+                bulk = false;
                 system.Log.Warning("Fetching {0} from {1} failed (attempt {2} of {3}): {4}",
                     blob, holder, attempt, maxAttempts, e.Message);
             }
@@ -97,14 +101,14 @@ public static class BlobFetcher
             $"last failure: {last!.GetType().Name}: {last.Message}", last);
     }
 
-    private static async Task<BlobRef> FetchOnceAsync(ActorSystem system, IBlobStore store, BlobRef blob, ICanTell holder,
+    private static async Task<BlobRef> FetchOnceAsync(ActorSystem system, IBlobStore store, BlobRef blob, ICanTell holder, bool bulk,
         TimeSpan timeout, TimeSpan chunkTimeout, TransferTally? tally, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         object reply;
         try
         {
-            reply = await holder.Ask<object>(new FetchBlob(blob), timeout, cancellationToken).ConfigureAwait(false);
+            reply = await holder.Ask<object>(new FetchBlob(blob, bulk), timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (AskTimeoutException e)
         {
@@ -115,6 +119,7 @@ public static class BlobFetcher
         {
             BlobInline i when i.Blob == blob => InlineStream(i, tally),
             BlobOffer o when o.Blob == blob => OfferStream(system, o, chunkTimeout, tally),
+            BlobBulkOffer b when b.Blob == blob => await BulkChannel.For(system).OpenAsync(b, chunkTimeout, tally, cancellationToken).ConfigureAwait(false),
             BlobMissing m when m.Blob == blob => throw new BlobNotFoundException(blob, $"{holder} does not have {blob}."),
             Status.Failure f => throw new IOException($"{holder} failed to offer {blob}: {f.Cause?.Message}", f.Cause),
             _ => throw new InvalidOperationException($"{holder} answered FetchBlob({blob}) with an unexpected {reply?.GetType().Name ?? "null"}."),

@@ -3,8 +3,16 @@ using FedCoLLM.Actors.Protocol;
 
 namespace FedCoLLM.Actors.Blobs;
 
-/// <summary>Ask a node's <see cref="BlobServerActor"/> for a blob. Answered by <see cref="BlobOffer"/> or <see cref="BlobMissing"/>.</summary>
-public sealed record FetchBlob(BlobRef Blob) : IWireMessage;
+/// <summary>Ask a node's <see cref="BlobServerActor"/> for a blob. Answered by <see cref="BlobInline"/>, <see cref="BlobOffer"/>,
+/// <see cref="BlobBulkOffer"/> (only when <paramref name="Bulk"/>: the asker can use the bulk channel) or <see cref="BlobMissing"/>.</summary>
+public sealed record FetchBlob(BlobRef Blob, bool Bulk = false) : IWireMessage;
+
+/// <summary>
+/// The holder has the blob and serves it on its bulk channel (<see cref="BulkChannel"/>): connect to
+/// <paramref name="Host"/>:<paramref name="Port"/> and present <paramref name="Ticket"/> (single use, valid for
+/// <see cref="BulkChannel.TicketLifetime"/>) to receive the bytes.
+/// </summary>
+public sealed record BlobBulkOffer(BlobRef Blob, string Host, int Port, byte[] Ticket) : IWireMessage;
 
 /// <summary>
 /// The holder has the blob: <see cref="Chunks"/> streams its bytes in chunks of at most

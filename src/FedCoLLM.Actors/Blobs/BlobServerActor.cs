@@ -10,6 +10,7 @@ namespace FedCoLLM.Actors.Blobs;
 
 /// <summary>
 /// Serves this node's <see cref="IBlobStore"/> to other nodes: answers <see cref="FetchBlob"/> with a
+/// <see cref="BlobBulkOffer"/> (the bulk channel, <see cref="BulkChannel"/>) when the asker can use it, else with a
 /// <see cref="BlobOffer"/> whose stream ref carries the file in chunks (each its own remoting message, far below the
 /// frame size), with <see cref="BlobInline"/> for a blob of one chunk, or with <see cref="BlobMissing"/>. One per node, by convention at <c>/user/blobs</c>
 /// (<see cref="DefaultName"/>). Clients use <see cref="BlobFetcher"/>.
@@ -111,6 +112,13 @@ public sealed class BlobServerActor : ReceiveActor
         if (blob.Size <= _chunkSize && _chunkInterval == TimeSpan.Zero)
         {
             ServeInline(blob);
+            return;
+        }
+
+        if (request.Bulk && BulkChannel.For(Context.System).Offer(_store, blob, _chunkInterval, _chunkSize) is { } bulk)
+        {
+            Context.System.EventStream.Publish(new BlobServing(blob, Sender.Path.Address.ToString()));
+            Sender.Tell(bulk);
             return;
         }
 

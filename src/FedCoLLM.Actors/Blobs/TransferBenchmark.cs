@@ -22,7 +22,7 @@ public sealed record TransferBenchOptions(IReadOnlyList<long> Sizes, int Reps, b
 
 /// <summary>One blob size: medians over the repetitions of the production fetch and of a raw socket copy of the same bytes
 /// between the same two endpoints, and their ratio.</summary>
-public sealed record TransferRow(string Transport, long Bytes, double Seconds, double MbPerS, double TcpSeconds, double TcpMbPerS,
+public sealed record TransferRow(string Transport, string Path, long Bytes, double Seconds, double MbPerS, double TcpSeconds, double TcpMbPerS,
     double ThroughputOverTcp, int ChunkSize, int Window, int Reps, IReadOnlyList<double> FetchSamples, IReadOnlyList<double> TcpSamples)
 {
     /// <summary>Profile of the fetches (both nodes share this process): bytes allocated per byte moved, and the share of the
@@ -39,7 +39,7 @@ public sealed record TransferRow(string Transport, long Bytes, double Seconds, d
 /// one (hocon/cluster.conf and serialization.conf through <see cref="FederationHost.CreateSystem"/>, so Hyperion wire
 /// messages, the shipped frame size and, with TLS, mutual TLS under a CA made for the run), on 127.0.0.1, the receiver a
 /// member of the holder's cluster. A blob moves by the production path: <see cref="BlobFetcher.EnsureLocalAsync(ActorSystem, IBlobStore, BlobRef, ActorPath, TimeSpan, CancellationToken, int, TimeSpan?, TransferTally?)"/>
-/// → <see cref="BlobServerActor"/> → stream ref of chunks → <see cref="DirectoryBlobStore.PutAsync"/>. The yardstick copies
+/// → <see cref="BlobServerActor"/> → the bulk channel (<see cref="BulkChannel"/>), or on a second receiver with the channel off a stream ref of chunks → <see cref="DirectoryBlobStore.PutAsync"/>. The yardstick copies
 /// the same bytes from the holder's blob file over one raw TCP connection (an <see cref="SslStream"/> with the same node
 /// certificates when TLS is on) into the receiver's store by the same <see cref="DirectoryBlobStore.PutAsync"/>, so both
 /// sides read, hash and fsync the same way and the ratio is the transport's alone. The two alternate (the order swaps
@@ -64,12 +64,15 @@ public static class TransferBenchmark
         var receiverStore = new DirectoryBlobStore(Path.Combine(root, "receiver"));
         foreach (var blob in receiverStore.List()) receiverStore.Delete(blob);
 
-        var holder = FederationHost.CreateSystem(NodeConfig(holderCredentials, options.Tls, options.Window));
-        var receiver = FederationHost.CreateSystem(NodeConfig(receiverCredentials, options.Tls, options.Window));
+        var holder = FederationHost.CreateSystem(NodeConfig(holderCredentials, options.Tls, options.Window, bulk: true));
+        // Two receivers, one with the bulk channel (the shipped setting) and one without (remoting streams), sharing one store.
+        var receiver = FederationHost.CreateSystem(NodeConfig(receiverCredentials, options.Tls, options.Window, bulk: true));
+        var streamReceiver = FederationHost.CreateSystem(NodeConfig(receiverCredentials, options.Tls, options.Window, bulk: false));
         try
         {
             await Cluster.Get(holder).JoinAsync(Cluster.Get(holder).SelfAddress).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             await Cluster.Get(receiver).JoinAsync(Cluster.Get(holder).SelfAddress).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            await Cluster.Get(streamReceiver).JoinAsync(Cluster.Get(holder).SelfAddress).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             // One blob server per chunk size, so chunk sizes are compared interleaved in one run.
             var holderPaths = options.ChunkSizes.Select((chunk, c) =>
             {
@@ -78,20 +81,23 @@ public static class TransferBenchmark
                 return new RootActorPath(Cluster.Get(holder).SelfAddress) / "user" / name;
             }).ToArray();
             var window = receiver.Settings.Config.GetInt(WindowKey, 32);
+            // What is compared with the raw copy: the bulk channel, then the stream ref at each chunk size.
+            var variants = new[] { (Path: "bulk", Receiver: receiver, Holder: holderPaths[0], Chunk: 0) }
+                .Concat(options.ChunkSizes.Select((chunk, c) => (Path: "stream", Receiver: streamReceiver, Holder: holderPaths[c], Chunk: chunk))).ToArray();
 
             using var raw = await RawCopy.StartAsync(holderStore, receiverStore,
                 holderCredentials is null ? null : Certificate(holderCredentials), receiverCredentials is null ? null : Certificate(receiverCredentials)).ConfigureAwait(false);
 
             var blobs = options.Sizes.Select((size, i) => holderStore.Put(Random(size, seed: 1000 + i))).ToArray();
-            var chunks = options.ChunkSizes.Count;
-            var fetchProfile = blobs.SelectMany(_ => options.ChunkSizes).Select(_ => new List<Profile>()).ToArray();
+            var chunks = variants.Length;
+            var fetchProfile = blobs.SelectMany(_ => variants).Select(_ => new List<Profile>()).ToArray();
             var copyProfile = blobs.Select(_ => new List<Profile>()).ToArray();
             async Task<double> Fetch(BlobRef blob, int c)
             {
                 receiverStore.Delete(blob);
                 var profile = Profile.Start();
                 var watch = Stopwatch.StartNew();
-                await BlobFetcher.EnsureLocalAsync(receiver, receiverStore, blob, holderPaths[c], TimeSpan.FromSeconds(30), maxAttempts: 1).ConfigureAwait(false);
+                await BlobFetcher.EnsureLocalAsync(variants[c].Receiver, receiverStore, blob, variants[c].Holder, TimeSpan.FromSeconds(30), maxAttempts: 1).ConfigureAwait(false);
                 var seconds = watch.Elapsed.TotalSeconds;
                 fetchProfile[Array.IndexOf(blobs, blob) * chunks + c].Add(profile.Stop(blob.Size, seconds));
                 return seconds;
@@ -113,12 +119,12 @@ public static class TransferBenchmark
                 await Copy(blob).ConfigureAwait(false);
             }
             foreach (var p in fetchProfile.Concat(copyProfile)) p.Clear(); // the warm-up is not measured
-            var fetches = blobs.SelectMany(_ => options.ChunkSizes).Select(_ => new List<double>()).ToArray();
+            var fetches = blobs.SelectMany(_ => variants).Select(_ => new List<double>()).ToArray();
             var copies = blobs.Select(_ => new List<double>()).ToArray();
             for (int rep = 0; rep < options.Reps; rep++)
                 for (int i = 0; i < blobs.Length; i++)
                 {
-                    // The raw copy and each chunk size in turn; the order rotates every repetition.
+                    // The raw copy and each variant in turn; the order rotates every repetition.
                     for (int k = 0; k <= chunks; k++)
                     {
                         var slot = (k + rep) % (chunks + 1);
@@ -126,16 +132,18 @@ public static class TransferBenchmark
                         else fetches[i * chunks + slot].Add(await Fetch(blobs[i], slot).ConfigureAwait(false));
                     }
                     progress?.Invoke($"{(options.Tls ? "tls" : "plaintext")} {blobs[i].Size:N0} B rep {rep + 1}: fetch " +
-                        string.Join(", ", options.ChunkSizes.Select((chunk, c) => $"{fetches[i * chunks + c][^1] * 1000:F1} ms ({chunk} B chunks)")) + $", raw {copies[i][^1] * 1000:F1} ms");
+                        string.Join(", ", variants.Select((v, c) => $"{fetches[i * chunks + c][^1] * 1000:F1} ms ({(v.Chunk == 0 ? "bulk" : $"stream, {v.Chunk} B chunks")})")) + $", raw {copies[i][^1] * 1000:F1} ms");
                 }
 
             foreach (var blob in blobs) receiverStore.Delete(blob);
-            return blobs.SelectMany((blob, i) => options.ChunkSizes.Select((chunk, c) =>
+            return blobs.SelectMany((blob, i) => variants.Select((variant, c) =>
             {
                 var f = i * chunks + c;
                 double fetch = Median(fetches[f]), copy = Median(copies[i]);
-                return new TransferRow(options.Tls ? "tls" : "plaintext", blob.Size, fetch, blob.Size / fetch / 1e6, copy, blob.Size / copy / 1e6,
-                    copy / fetch, chunk, window, options.Reps, fetches[f], copies[i])
+                // A blob of one chunk goes in the holder's answer on either path.
+                var inline = blob.Size <= (variant.Chunk == 0 ? options.ChunkSizes[0] : variant.Chunk);
+                return new TransferRow(options.Tls ? "tls" : "plaintext", inline ? "inline" : variant.Path, blob.Size, fetch, blob.Size / fetch / 1e6, copy, blob.Size / copy / 1e6,
+                    copy / fetch, variant.Chunk, variant.Chunk == 0 ? 0 : window, options.Reps, fetches[f], copies[i])
                 {
                     FetchAllocatedPerByte = Median(fetchProfile[f].Select(p => p.AllocatedPerByte).ToList()),
                     FetchGcPauseFraction = Median(fetchProfile[f].Select(p => p.PauseFraction).ToList()),
@@ -147,12 +155,13 @@ public static class TransferBenchmark
         }
         finally
         {
-            await Task.WhenAll(receiver.Terminate(), holder.Terminate()).WaitAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+            await Task.WhenAll(receiver.Terminate(), streamReceiver.Terminate(), holder.Terminate()).WaitAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
         }
     }
 
-    static Config NodeConfig(NodeCredentials? credentials, bool tls, int? window) => ConfigurationFactory.ParseString($"""
+    static Config NodeConfig(NodeCredentials? credentials, bool tls, int? window, bool bulk) => ConfigurationFactory.ParseString($"""
         {(window is int w ? $"{WindowKey} = {w}" : "")}
+        {BulkChannel.EnabledKey} = {(bulk ? "on" : "off")}
         akka.remote.dot-netty.tcp {"{"} hostname = "127.0.0.1", port = 0, enable-ssl = {(tls ? "on" : "off")} {"}"}
         akka.cluster.seed-nodes = []
         akka.cluster.roles = [server]

@@ -13,7 +13,8 @@ public sealed class TransferTally
     /// <summary>Payload bytes received (the chunks' contents, without remoting framing).</summary>
     public long Bytes => Interlocked.Read(ref bytes);
 
-    /// <summary>Chunks received: each is one remoting message, so this is the count of framed messages the payload took.</summary>
+    /// <summary>Chunks received: pieces of at most 64 KiB (<see cref="BlobServerActor.DefaultChunkSize"/>). On a stream ref
+    /// each is one remoting message; on the bulk channel (<see cref="BulkStream"/>) each is a 64 KiB span of the connection.</summary>
     public long Chunks => Interlocked.Read(ref chunks);
 
     /// <summary>Transfers begun (the holder offered the blob and its stream was opened): 1 unless a transfer was retried.</summary>
@@ -21,17 +22,17 @@ public sealed class TransferTally
 
     internal void Began() => Interlocked.Increment(ref transfers);
 
-    internal void Received(int n)
+    internal void Received(long n, long pieces = 1)
     {
         Interlocked.Add(ref bytes, n);
-        Interlocked.Increment(ref chunks);
+        Interlocked.Add(ref chunks, pieces);
     }
 
     public TransferCount Count() => new(Bytes, Chunks, (int)Transfers);
 }
 
 /// <summary>A measured transfer as the journal records it (numbers only): payload <paramref name="Bytes"/> received, in
-/// <paramref name="Chunks"/> remoting messages, over <paramref name="Transfers"/> transfers (0 when the receiver already
+/// <paramref name="Chunks"/> pieces of at most 64 KiB (<see cref="TransferTally.Chunks"/>), over <paramref name="Transfers"/> transfers (0 when the receiver already
 /// held the blob and nothing moved; more than 1 when a broken transfer was retried).</summary>
 public sealed record TransferCount(long Bytes, long Chunks, int Transfers)
 {

@@ -16,6 +16,9 @@ public static class NodeEnvironment
     public const string Port = "FEDCOLLM_PORT";
     /// <summary>Comma-separated Akka addresses (akka.ssl.tcp://fedcollm@HOST:PORT with TLS, the cluster default).</summary>
     public const string Seeds = "FEDCOLLM_SEEDS";
+    /// <summary>Port of the blob bulk channel (fedcollm.blobs.bulk.port, src/FedCoLLM.Actors/Blobs/BulkChannel.cs); 0 or
+    /// unset takes any free port. Set it where a firewall or network policy must name the port.</summary>
+    public const string BlobPort = "FEDCOLLM_BLOB_PORT";
     /// <summary>Port of the health, metrics and status HTTP server; 0 or unset leaves it off.</summary>
     public const string HttpPort = "FEDCOLLM_HTTP_PORT";
     /// <summary>The PostgreSQL connection string (read by hocon/persistence-postgres.conf).</summary>
@@ -33,7 +36,7 @@ public static class NodeEnvironment
     /// <summary>The directory of a client node's private keys (<c>ID.key</c>, written by <c>fedcollm keys new</c>).</summary>
     public const string KeysDir = "FEDCOLLM_KEYS_DIR";
 
-    public static readonly string[] All = [Hostname, PublicHostname, Port, Seeds, HttpPort, Postgres, LogFormat, TlsCertificate, TlsKey, TlsCa, KeysDir];
+    public static readonly string[] All = [Hostname, PublicHostname, Port, BlobPort, Seeds, HttpPort, Postgres, LogFormat, TlsCertificate, TlsKey, TlsCa, KeysDir];
 
     /// <summary>The HOCON the variables stand for (empty when none is set), to lay over the files' configuration.</summary>
     public static Config Overrides(Func<string, string?>? read = null)
@@ -44,6 +47,7 @@ public static class NodeEnvironment
         if (Get(Hostname) is { } host) lines.Add($"akka.remote.dot-netty.tcp.hostname = {Quote(host)}");
         if (Get(PublicHostname) is { } publicHost) lines.Add($"akka.remote.dot-netty.tcp.public-hostname = {Quote(publicHost)}");
         if (Get(Port) is { } port) lines.Add($"akka.remote.dot-netty.tcp.port = {Number(Port, port, 0)}");
+        if (Get(BlobPort) is { } blobPort) lines.Add($"{Blobs.BulkChannel.PortKey} = {Number(BlobPort, blobPort, 0)}");
         if (Get(HttpPort) is { } http) lines.Add($"fedcollm.http.port = {Number(HttpPort, http, 0)}");
         if (Get(Seeds) is { } seeds)
         {

@@ -93,7 +93,7 @@ public static class PeerValidator
 
     static IPAddress Normal(IPAddress ip) => ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip;
 
-    static IPAddress[] Resolve(string name)
+    internal static IPAddress[] Resolve(string name)
     {
         var lookup = Dns.GetHostAddressesAsync(name);
         return lookup.Wait(DnsTimeout) ? lookup.Result : throw new TimeoutException($"resolving {name} took over {DnsTimeout.TotalSeconds:F0} s");

@@ -30,11 +30,20 @@ public static class RemotingTls
         "(docs/deploy.md, \"Certificates\"), then set FEDCOLLM_TLS_CERTIFICATE=DIR/tls.crt, FEDCOLLM_TLS_KEY=DIR/tls.key and FEDCOLLM_TLS_CA=DIR/ca.crt.";
 
     /// <summary>Whether the configuration turns remoting TLS on (a remote or cluster provider with enable-ssl).</summary>
-    public static bool Enabled(Config config) => Remote(config) && config.GetBoolean(EnableSsl, false);
+    public static bool Enabled(Config config) => IsRemote(config) && config.GetBoolean(EnableSsl, false);
 
     /// <summary>The setup that makes remoting mutual TLS under our CA; null when TLS is off. Throws, naming the file and the
     /// fix, when a file is missing, unreadable, expired or does not fit this node.</summary>
     public static DotNettySslSetup? Setup(Config config)
+    {
+        if (Credentials(config) is not var (certificate, ca)) return null;
+        return new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false,
+            customValidator: PeerValidator.TrustOnly(ca));
+    }
+
+    /// <summary>This node's certificate (with its key) and our CA, checked as <see cref="Setup"/> describes; null when TLS is
+    /// off. The blob bulk channel (src/FedCoLLM.Actors/Blobs/BulkChannel.cs) authenticates with the same pair.</summary>
+    public static (X509Certificate2 Certificate, X509Certificate2 Ca)? Credentials(Config config)
     {
         if (!Enabled(config)) return null;
         var certificate = Load(config);
@@ -46,8 +55,7 @@ public static class RemotingTls
             throw new InvalidOperationException($"{certificatePath} names {PeerValidator.Names(certificate)}, but this node is reached at {host} " +
                 "(akka.remote.dot-netty.tcp.public-hostname, else hostname; FEDCOLLM_PUBLIC_HOSTNAME, FEDCOLLM_HOSTNAME): peers would refuse it. " +
                 $"Issue it with that name: `fedcollm certs issue --ca CA_DIR --name NODE {(IPAddress.TryParse(host, out _) ? "--ip" : "--dns")} {host} --out DIR`.");
-        return new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false,
-            customValidator: PeerValidator.TrustOnly(ca));
+        return (certificate, ca);
     }
 
     /// <summary>Plaintext remoting is allowed on loopback only (the single-process <c>fedcollm run</c>, whose one node
@@ -56,7 +64,7 @@ public static class RemotingTls
     /// <returns>The warning to log, or null.</returns>
     public static string? RequirePlaintextOptIn(Config config)
     {
-        if (!Remote(config) || Enabled(config)) return null;
+        if (!IsRemote(config) || Enabled(config)) return null;
         var bind = config.GetString("akka.remote.dot-netty.tcp.hostname", "");
         if (IPAddress.TryParse(bind, out var ip) && IPAddress.IsLoopback(ip) || bind == "localhost") return null;
         if (!config.GetBoolean(AllowPlaintextKey, false))
@@ -65,7 +73,8 @@ public static class RemotingTls
         return $"INSECURE: remoting listens in plaintext on \"{bind}\" ({AllowPlaintextKey} = on): any host that reaches this port can join the cluster and send any message to any actor.";
     }
 
-    static bool Remote(Config config) => config.GetString("akka.actor.provider", "local") is var p && !p.Equals("local", StringComparison.OrdinalIgnoreCase) && !p.Contains("LocalActorRefProvider", StringComparison.Ordinal);
+    /// <summary>Whether the node has remoting at all (a remote or cluster provider).</summary>
+    public static bool IsRemote(Config config) => config.GetString("akka.actor.provider", "local") is var p && !p.Equals("local", StringComparison.OrdinalIgnoreCase) && !p.Contains("LocalActorRefProvider", StringComparison.Ordinal);
 
     static string Required(Config config, string key, string variable)
     {

@@ -7,8 +7,8 @@ using Spectre.Console.Cli;
 namespace FedCoLLM.Cli.Bench;
 
 /// <summary>
-/// `fedcollm bench transfer`: blob fetches through the production path next to a raw socket copy of the same bytes, with
-/// TLS on and off (the measurement is <see cref="TransferBenchmark"/>).
+/// `fedcollm bench transfer`: blob fetches through the production path (the bulk channel, and the remoting stream it falls
+/// back to) next to a raw socket copy of the same bytes, with TLS on and off (the measurement is <see cref="TransferBenchmark"/>).
 /// </summary>
 public sealed class TransferBenchCommand : AsyncCommand<TransferBenchCommand.Settings>
 {
@@ -48,7 +48,7 @@ public sealed class TransferBenchCommand : AsyncCommand<TransferBenchCommand.Set
                 line => AnsiConsole.WriteLine(line)));
         var loadAfter = File.ReadAllText("/proc/loadavg").Trim();
         foreach (var r in rows)
-            AnsiConsole.WriteLine($"{r.Transport,-9} {r.Bytes,12:N0} B, {r.ChunkSize,6} B chunks: fetch {r.Seconds * 1000,9:F1} ms {r.MbPerS,8:F1} MB/s | raw {r.TcpSeconds * 1000,9:F1} ms {r.TcpMbPerS,8:F1} MB/s | over raw {r.ThroughputOverTcp:F2} | fetch: {r.FetchAllocatedPerByte:F1} B allocated/B, GC paused {r.FetchGcPauseFraction:P0}, {r.FetchGen2Collections} gen2 (raw: {r.TcpAllocatedPerByte:F1} B/B, {r.TcpGcPauseFraction:P0})");
+            AnsiConsole.WriteLine($"{r.Transport,-9} {r.Bytes,12:N0} B, {(r.Path == "stream" ? $"stream, {r.ChunkSize,6} B chunks" : $"{r.Path,-24}")}: fetch {r.Seconds * 1000,9:F1} ms {r.MbPerS,8:F1} MB/s | raw {r.TcpSeconds * 1000,9:F1} ms {r.TcpMbPerS,8:F1} MB/s | over raw {r.ThroughputOverTcp:F2} | fetch: {r.FetchAllocatedPerByte:F1} B allocated/B, GC paused {r.FetchGcPauseFraction:P0}, {r.FetchGen2Collections} gen2 (raw: {r.TcpAllocatedPerByte:F1} B/B, {r.TcpGcPauseFraction:P0})");
         if (s.Json is not null)
         {
             var doc = new
@@ -58,7 +58,7 @@ public sealed class TransferBenchCommand : AsyncCommand<TransferBenchCommand.Set
                 machine = $"{Environment.ProcessorCount} cores, {CpuModel()}, {Environment.OSVersion}, .NET {Environment.Version}",
                 load_average_before = loadBefore,
                 load_average_after = loadAfter,
-                nodes = "two ActorSystems in one process over real Akka.Remote (DotNetty TCP) on 127.0.0.1, cluster members, hocon/cluster.conf + serialization.conf",
+                nodes = "a holder and two receivers (bulk channel on; off, so remoting streams) as ActorSystems in one process over real Akka.Remote (DotNetty TCP) on 127.0.0.1, cluster members, hocon/cluster.conf + serialization.conf",
                 chunk_sizes = chunk,
                 default_chunk_size = BlobServerActor.DefaultChunkSize,
                 window = rows.FirstOrDefault()?.Window,

@@ -24,6 +24,8 @@ public sealed record LabNode(string Name, LabNodeKind Kind, IReadOnlyList<string
 public static class LabTopology
 {
     public const int RemotingPort = 4053;
+    /// <summary>The blob bulk channel's port (src/FedCoLLM.Actors/Blobs/BulkChannel.cs), the same on every node.</summary>
+    public const int BlobPort = 4054;
     public const int HttpPort = 8080;
     public const int ServerReplicas = 3;
     /// <summary>The headless Service of the server StatefulSet: its pods are SERVER-N.fedcollm-server.</summary>
@@ -109,6 +111,7 @@ public static class LabTopology
         [NodeEnvironment.Hostname] = "0.0.0.0",
         [NodeEnvironment.PublicHostname] = publicHostname,
         [NodeEnvironment.Port] = $"{RemotingPort}",
+        [NodeEnvironment.BlobPort] = $"{BlobPort}",
         [NodeEnvironment.HttpPort] = $"{HttpPort}",
         [NodeEnvironment.Seeds] = string.Join(",", Seeds),
         [NodeEnvironment.LogFormat] = "json",
