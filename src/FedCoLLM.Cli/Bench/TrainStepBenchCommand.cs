@@ -40,6 +40,9 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
         [CommandOption("--rounds <N>")] [DefaultValue(2)] [Description("Interleaved TorchSharp/PyTorch rounds.")]
         public int Rounds { get; init; }
         [CommandOption("--lora-r <R>")] [DefaultValue(8)] public int LoraRank { get; init; }
+        [CommandOption("--parts")]
+        [Description("Instead of the ratio: where each side's step goes (batch, body forward, head + loss, head backward, body backward, clip + AdamW), both with huge pages, at --threads and 1 thread.")]
+        public bool Parts { get; init; }
         [CommandOption("--ours-only-json <FILE>", IsHidden = true)]
         [Description("Internal: run only the TorchSharp side and write its step seconds (the THP-off child).")]
         public string? OursOnlyJson { get; init; }
@@ -63,6 +66,8 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
             File.WriteAllText(s.OursOnlyJson, JsonSerializer.Serialize(TorchSharpStepSeconds(shape, s.Threads, s.LoraRank)));
             return 0;
         }
+        if (s.Parts)
+            return Parts(s, shape);
         var ours = new Dictionary<string, List<double>> { ["thp_on"] = [], ["thp_off"] = [] };
         var theirs = new Dictionary<string, List<double>> { ["thp_on"] = [], ["thp_off"] = [] };
         var pytorchInfo = new Dictionary<string, JsonNode>();
@@ -143,6 +148,50 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
         return 0;
     }
 
+    /// <summary>`--parts`: each side's step split at the same places (<see cref="SftStepParts"/>, pytorch_train_step.py --parts),
+    /// huge pages on both sides, PyTorch with the answer-row head, each thread count; the sides alternate round by round and
+    /// each part's median over the rounds' medians is reported.</summary>
+    static int Parts(Settings s, Shape shape)
+    {
+        var threadCounts = new[] { s.Threads, 1 }.Distinct().ToArray();
+        var runs = new Dictionary<string, List<Dictionary<string, double>>>();
+        for (int round = 0; round < shape.Rounds; round++)
+            foreach (var threads in threadCounts)
+            {
+                AnsiConsole.MarkupLine($"[grey]round {round + 1}/{shape.Rounds}, {threads} thread(s): TorchSharp, then PyTorch…[/]");
+                Add($"torchsharp_{threads}", SftStepParts.Measure(shape.Vocab, shape.Layers, shape.Width, shape.Heads, shape.Batch, shape.Seq, s.LoraRank, threads, WarmupSteps, shape.Steps));
+                var py = PyTorchRun(shape, threads, s.LoraRank, s.Python, hugePages: true, "answer-rows", parts: true);
+                Add($"pytorch_{threads}", py["parts"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>()));
+            }
+        void Add(string key, Dictionary<string, double> parts) => (runs.TryGetValue(key, out var list) ? list : runs[key] = []).Add(parts);
+
+        var medians = runs.ToDictionary(r => r.Key, r => r.Value[0].Keys.ToDictionary(n => n, n => Statistics.Median(r.Value.Select(p => p[n]).ToList())));
+        var columns = medians.Keys.Order(StringComparer.Ordinal).ToArray();
+        var table = new Table().AddColumn("part (ms, median)");
+        foreach (var c in columns) table.AddColumn(c.Replace('_', ' ') + " thr");
+        foreach (var n in SftStepParts.Names.Append("total").Concat(SftStepParts.HeadNames))
+            table.AddRow([n, .. columns.Select(c => n == "total" ? $"{SftStepParts.Names.Sum(p => medians[c][p]) * 1000:F1}"
+                : medians[c].TryGetValue(n, out var x) ? $"{x * 1000:F1}" : "")]);
+        AnsiConsole.Write(table);
+        if (s.Json is not null)
+        {
+            var json = new JsonObject
+            {
+                ["benchmark"] = "train-step --parts",
+                ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'"),
+                ["shape"] = JsonSerializer.SerializeToNode(shape),
+                ["lora_rank"] = s.LoraRank,
+                ["pages"] = "huge pages on both sides (TorchSharp THP_MEM_ALLOC_ENABLE=1; PyTorch also GLIBC_TUNABLES=glibc.malloc.hugetlb=1)",
+                ["pytorch_head"] = "answer-rows",
+                ["part_seconds_median"] = JsonSerializer.SerializeToNode(medians),
+                ["part_seconds_per_round"] = JsonSerializer.SerializeToNode(runs),
+                ["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
+            };
+            File.WriteAllText(s.Json, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+        return 0;
+    }
+
     static JsonNode Without(JsonNode node, string key)
     {
         var copy = node.DeepClone().AsObject();
@@ -209,7 +258,7 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
     /// <summary>How the PyTorch side applies the LM head (pytorch_train_step.py --head).</summary>
     static readonly string[] PyTorchHeads = ["full", "answer-rows"];
 
-    static JsonNode PyTorchRun(Shape shape, int threads, int loraRank, string python, bool hugePages, string head)
+    static JsonNode PyTorchRun(Shape shape, int threads, int loraRank, string python, bool hugePages, string head, bool parts = false)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "Bench", "pytorch_train_step.py");
         var psi = new ProcessStartInfo(python)
@@ -221,6 +270,7 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
                      "--seq", $"{shape.Seq}", "--steps", $"{shape.Steps}", "--warmup", $"{WarmupSteps}",
                      "--threads", $"{threads}", "--lora-r", $"{loraRank}", "--head", head })
             psi.ArgumentList.Add(a);
+        if (parts) psi.ArgumentList.Add("--parts");
         // PyTorch 1.13's CPU allocator predates THP_MEM_ALLOC_ENABLE (it is set anyway, for newer PyTorch); it takes its
         // large blocks from glibc, which madvises them for huge pages with this tunable (glibc ≥ 2.35).
         psi.Environment.Remove("THP_MEM_ALLOC_ENABLE");

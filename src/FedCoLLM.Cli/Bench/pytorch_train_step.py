@@ -87,6 +87,37 @@ def answer_loss(model, ids, mask, labels, head):
     return F.cross_entropy(logits, targets[keep]), logits
 
 
+def step_parts(model, opt, params, ids, mask, labels, warmup, steps):
+    """Median seconds of the answer-rows step's parts. The graph is cut at the hidden states (a detached copy feeds the
+    head), so the backward splits into the head's share and the body's, as in src/FedCoLLM.Cli/Bench/SftStepParts.cs."""
+    names = ["batch", "body_forward", "head_loss_forward", "head_backward", "body_backward", "clip_adamw"]
+    times = {n: [] for n in names}
+    targets = labels[:, 1:]
+    keep = targets != -100
+    for step in range(warmup + steps):
+        opt.zero_grad()
+        t = [time.perf_counter()]
+        t.append(time.perf_counter())  # the batch is already built: nothing to time
+        hidden = model.hidden(ids, mask)
+        t.append(time.perf_counter())
+        cut = hidden.detach().requires_grad_()
+        rows = cut[:, :-1][keep]
+        loss = F.cross_entropy(rows @ model.wte.weight.t(), targets[keep])
+        loss.item()
+        t.append(time.perf_counter())
+        loss.backward()
+        t.append(time.perf_counter())
+        hidden.backward(cut.grad)
+        t.append(time.perf_counter())
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        t.append(time.perf_counter())
+        if step >= warmup:
+            for i, n in enumerate(names):
+                times[n].append(t[i + 1] - t[i])
+    return {n: statistics.median(v) for n, v in times.items()}
+
+
 def mapped_libraries():
     """Shared libraries of this process that do linear algebra (/proc/self/maps), after torch has run a matmul."""
     try:
@@ -113,6 +144,8 @@ def main():
                           ("lora-r", 8), ("seed", 0)]:
         p.add_argument("--" + name, type=int, default=default)
     p.add_argument("--head", choices=["full", "answer-rows"], default="full")
+    p.add_argument("--parts", action="store_true",
+                   help="time the step's parts (answer-rows head), split where SftStepParts.cs splits ours")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -125,6 +158,10 @@ def main():
     mask = torch.ones(a.batch, a.seq, dtype=torch.long)
     labels = ids.clone()
     labels[:, : a.seq // 2] = -100  # first half is "prompt"
+    if a.parts:
+        json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(),
+                   "parts": step_parts(model, opt, params, ids, mask, labels, a.warmup, a.steps)}, sys.stdout)
+        return
     times, loss = [], float("nan")
     for step in range(a.warmup + a.steps):
         t0 = time.perf_counter()
