@@ -28,11 +28,12 @@ static class SftStepParts
 
     /// <summary>Median seconds of each part in <see cref="Names"/> and <see cref="HeadNames"/> over <paramref name="steps"/> steps after <paramref name="warmup"/>.</summary>
     public static Dictionary<string, double> Measure(int vocab, int layers, int width, int heads, int batchSize, int seq, int loraRank,
-        int threads, int warmup, int steps)
+        int threads, int warmup, int steps, bool huggingFaceInit)
     {
         var compute = new ComputeOptions("cpu", threads, Seed: 0);
         compute.Apply();
         using var model = new Gpt2Model(new Gpt2Config(vocab, seq, width, layers, heads, EmbdPdrop: 0, AttnPdrop: 0, ResidPdrop: 0));
+        if (huggingFaceInit) model.InitializeForPretraining();
         var adapter = LoraAdapter.Apply(model, LoraConfig.ForModelType("gpt2", loraRank, alpha: 16, dropout: 0), seed: 0);
         var trainable = adapter.TrainableParameters();
         var o = new OptimizerSettings { LearningRate = 1e-4 };

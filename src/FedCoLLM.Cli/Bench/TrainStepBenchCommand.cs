@@ -40,6 +40,9 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
         [CommandOption("--rounds <N>")] [DefaultValue(2)] [Description("Interleaved TorchSharp/PyTorch rounds.")]
         public int Rounds { get; init; }
         [CommandOption("--lora-r <R>")] [DefaultValue(8)] public int LoraRank { get; init; }
+        [CommandOption("--init <INIT>")] [DefaultValue("hf")]
+        [Description("Both sides' weights: hf (Hugging Face's GPT-2 init, N(0, 0.02), as a real GPT-2's scale) or torch-default (N(0, 1) embeddings; the tied head's softmax then underflows into denormals).")]
+        public string Init { get; init; } = "hf";
         [CommandOption("--parts")]
         [Description("Instead of the ratio: where each side's step goes (batch, body forward, head + loss, head backward, body backward, clip + AdamW), both with huge pages, at --threads and 1 thread.")]
         public bool Parts { get; init; }
@@ -53,13 +56,15 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
 
     const int WarmupSteps = 3;
 
-    sealed record Shape(int Vocab, int Layers, int Width, int Heads, int Batch, int Seq, int Steps, int Rounds);
+    sealed record Shape(int Vocab, int Layers, int Width, int Heads, int Batch, int Seq, int Steps, int Rounds, string Init);
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellation)
     {
         var shape = s.Quick
-            ? new Shape(4096, 2, 128, 4, 4, 64, 8, 1)
-            : new Shape(s.Vocab, s.Layers, s.Width, s.Heads, s.Batch, s.Seq, s.Steps, s.Rounds);
+            ? new Shape(4096, 2, 128, 4, 4, 64, 8, 1, s.Init)
+            : new Shape(s.Vocab, s.Layers, s.Width, s.Heads, s.Batch, s.Seq, s.Steps, s.Rounds, s.Init);
+        if (s.Init is not ("hf" or "torch-default"))
+            throw new ArgumentException($"--init {s.Init}: expected hf or torch-default.");
         if (s.OursOnlyJson is not null)
         {
             // Child mode: our side alone, in a process whose libtorch started with the caller's THP setting.
@@ -159,7 +164,7 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
             foreach (var threads in threadCounts)
             {
                 AnsiConsole.MarkupLine($"[grey]round {round + 1}/{shape.Rounds}, {threads} thread(s): TorchSharp, then PyTorch…[/]");
-                Add($"torchsharp_{threads}", SftStepParts.Measure(shape.Vocab, shape.Layers, shape.Width, shape.Heads, shape.Batch, shape.Seq, s.LoraRank, threads, WarmupSteps, shape.Steps));
+                Add($"torchsharp_{threads}", SftStepParts.Measure(shape.Vocab, shape.Layers, shape.Width, shape.Heads, shape.Batch, shape.Seq, s.LoraRank, threads, WarmupSteps, shape.Steps, shape.Init == "hf"));
                 var py = PyTorchRun(shape, threads, s.LoraRank, s.Python, hugePages: true, "answer-rows", parts: true);
                 Add($"pytorch_{threads}", py["parts"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>()));
             }
@@ -223,7 +228,7 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
         if (entry.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)) psi.ArgumentList.Add(entry); // `dotnet fedcollm.dll`
         foreach (var a in new[] { "bench", "train-step", "--ours-only-json", output, "--threads", $"{threads}", "--lora-r", $"{s.LoraRank}",
                      "--vocab", $"{shape.Vocab}", "--layers", $"{shape.Layers}", "--width", $"{shape.Width}", "--heads", $"{shape.Heads}",
-                     "--batch", $"{shape.Batch}", "--seq", $"{shape.Seq}", "--steps", $"{shape.Steps}" })
+                     "--batch", $"{shape.Batch}", "--seq", $"{shape.Seq}", "--steps", $"{shape.Steps}", "--init", shape.Init })
             psi.ArgumentList.Add(a);
         psi.Environment["THP_MEM_ALLOC_ENABLE"] = "0";
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start the TorchSharp child process");
@@ -245,6 +250,7 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
         compute.Apply();
         using var model = new Gpt2Model(new Gpt2Config(shape.Vocab, shape.Seq, shape.Width, shape.Layers, shape.Heads,
             EmbdPdrop: 0, AttnPdrop: 0, ResidPdrop: 0));
+        if (shape.Init == "hf") model.InitializeForPretraining();
         LoraAdapter.Apply(model, LoraConfig.ForModelType("gpt2", loraRank, alpha: 16, dropout: 0), seed: 0);
         var examples = RandomSftExamples.Make(shape.Batch * (WarmupSteps + shape.Steps), shape.Seq, shape.Vocab);
         var stamps = new StepClock();
@@ -268,7 +274,7 @@ public sealed class TrainStepBenchCommand : Command<TrainStepBenchCommand.Settin
         foreach (var a in new[] { script, "--vocab", $"{shape.Vocab}", "--ctx", $"{shape.Seq}", "--d", $"{shape.Width}",
                      "--layers", $"{shape.Layers}", "--heads", $"{shape.Heads}", "--batch", $"{shape.Batch}",
                      "--seq", $"{shape.Seq}", "--steps", $"{shape.Steps}", "--warmup", $"{WarmupSteps}",
-                     "--threads", $"{threads}", "--lora-r", $"{loraRank}", "--head", head })
+                     "--threads", $"{threads}", "--lora-r", $"{loraRank}", "--head", head, "--init", shape.Init })
             psi.ArgumentList.Add(a);
         if (parts) psi.ArgumentList.Add("--parts");
         // PyTorch 1.13's CPU allocator predates THP_MEM_ALLOC_ENABLE (it is set anyway, for newer PyTorch); it takes its

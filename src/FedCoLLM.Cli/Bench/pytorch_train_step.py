@@ -74,6 +74,24 @@ class Gpt2(nn.Module):
         return self.hidden(ids, attention_mask) @ self.wte.weight.t()  # tied head
 
 
+def hf_init(model, layers):
+    """Hugging Face's GPT2PreTrainedModel._init_weights, as Gpt2Model.InitializeForPretraining does on our side:
+    N(0, 0.02) for embeddings and projections, residual projections scaled by 1/sqrt(2 layers), LayerNorm (1, 0),
+    biases 0. LoRA's own init (A Kaiming, B zero) is left as it is."""
+    with torch.no_grad():
+        for name, prm in model.named_parameters():
+            if "lora_" in name:
+                continue
+            if name.endswith("bias"):
+                prm.zero_()
+            elif ".ln_" in name or name.startswith("ln_f"):
+                prm.fill_(1.0)
+            elif name.endswith("c_proj.weight") or name.endswith("mlp_proj.weight"):
+                prm.normal_(0, 0.02 / math.sqrt(2 * layers))
+            else:
+                prm.normal_(0, 0.02)
+
+
 def answer_loss(model, ids, mask, labels, head):
     """Next-token CE on the answer tokens. head "full": [B, T, V] logits, as Hugging Face's model computes them;
     "answer-rows": the tied head applied to the answer positions' hidden states only (what our TrainingLoop does)."""
@@ -144,12 +162,16 @@ def main():
                           ("lora-r", 8), ("seed", 0)]:
         p.add_argument("--" + name, type=int, default=default)
     p.add_argument("--head", choices=["full", "answer-rows"], default="full")
+    p.add_argument("--init", choices=["hf", "torch-default"], default="hf",
+                   help="hf: GPT2PreTrainedModel._init_weights (N(0, 0.02), c_proj scaled); torch-default: N(0, 1) embeddings")
     p.add_argument("--parts", action="store_true",
                    help="time the step's parts (answer-rows head), split where SftStepParts.cs splits ours")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     model = Gpt2(a.vocab, a.ctx, a.d, a.layers, a.heads, a.lora_r)
+    if a.init == "hf":
+        hf_init(model, a.layers)
     for n, prm in model.named_parameters():
         prm.requires_grad = "lora_" in n
     params = [prm for prm in model.parameters() if prm.requires_grad]
