@@ -64,6 +64,7 @@ public sealed class FederationHost : IAsyncDisposable
     /// configuration turns it on (<see cref="RemotingTls"/>); plaintext off loopback needs an explicit opt-out.</summary>
     public static ActorSystem CreateSystem(Config config)
     {
+        config = SeedJoinRetry.Apply(config);
         var insecure = RemotingTls.RequirePlaintextOptIn(config);
         var setup = BootstrapSetup.Create().WithConfig(config).And(WireTypes.Setup());
         if (RemotingTls.Setup(config) is { } tls) setup = setup.And(tls);

@@ -50,8 +50,8 @@ public sealed class ChaosCluster : IDisposable
 
     /// <summary>Starts every node and begins supervising them; once every node is Up (or <paramref name="formation"/> has
     /// passed), starts the follower, which submits the job. Started with the others, the follower joined whatever had
-    /// formed: seeds that start before the first seed has formed the cluster get its InitJoinNack and ask again only after
-    /// seed-node-timeout (15 s, hocon/cluster.conf), so the job could run on the first seed alone, and a kill of that one
+    /// formed: seeds that start before the first seed has formed the cluster got its InitJoinNack and asked again only after
+    /// seed-node-timeout (15 s then; now fedcollm.cluster.join-retry, src/FedCoLLM.Actors/Hosting/SeedJoinRetry.cs), so the job could run on the first seed alone, and a kill of that one
     /// server left the follower in a side with no server, which the split-brain resolver downed (`bench failover`, 3 of
     /// 32 trials; docs/reliability.md).</summary>
     public async Task StartAllAsync(TimeSpan formation, CancellationToken cancellation)

@@ -13,7 +13,7 @@ public abstract class ClusterLayout : IDisposable
     public const string Follower = "follower";
 
     /// <summary>How long the follower waits for the cluster to answer (submit's --timeout). All nodes start together and
-    /// the first seed waits seed-node-timeout (15 s) for the others; at load average ~60 the cluster formed after more
+    /// the first seed may wait seed-node-timeout (15 s) for the others; at load average ~60 the cluster formed after more
     /// than submit's default 30 s and the follower gave up before any fault (2 of the first 4 trials of a failover bench).</summary>
     public const string FollowerJoinTimeoutSeconds = "120";
 
