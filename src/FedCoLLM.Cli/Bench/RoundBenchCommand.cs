@@ -106,9 +106,10 @@ public sealed class RoundBenchCommand : AsyncCommand<RoundBenchSettings>
         };
         var r = RoundBenchmark.Run(options, ProcessMemory.PeakBytes, line => AnsiConsole.MarkupLineInterpolated($"[grey]{line}[/]"));
 
-        var table = new Table().AddColumns("phase", "wall s", "peak RSS MiB", "tokens", "GFLOP/s", "of peak", "of matmul around");
+        var table = new Table().AddColumns("phase", "wall s", "peak RSS MiB", "tokens", "real of padded", "GFLOP/s", "of peak", "of matmul around");
         foreach (var p in r.Phases)
             table.AddRow(p.Name, $"{p.WallSeconds:F2}", p.PeakRssBytes is long b ? $"{b / 1048576.0:F0}" : "n/a", $"{p.Tokens}",
+                p.PaddedTokens is long padded && padded > 0 ? $"{(double)p.Tokens / padded:P0}" : "",
                 p.Flops > 0 ? $"{p.Gflops:F1}" : "", p.Flops > 0 ? $"{p.Gflops / r.MatmulPeakGflops:P0}" : "",
                 p.Flops > 0 && p.MatmulGflopsAround is double m ? $"{p.Gflops / m:P0}" : "");
         AnsiConsole.Write(table);
@@ -131,6 +132,8 @@ public sealed class RoundBenchCommand : AsyncCommand<RoundBenchSettings>
                     ["peak_rss_mb"] = p.PeakRssBytes is long b ? b / 1048576.0 : null,
                     ["tokens"] = p.Tokens,
                     ["answer_tokens"] = p.AnswerTokens,
+                    ["padded_tokens"] = p.PaddedTokens,
+                    ["real_of_padded"] = p.PaddedTokens is long padded && padded > 0 ? (double)p.Tokens / padded : null,
                     ["gflop"] = p.Flops / 1e9,
                     ["gflops"] = p.Flops > 0 ? p.Gflops : null,
                     ["fraction_of_peak"] = p.Flops > 0 ? p.Gflops / r.MatmulPeakGflops : null,

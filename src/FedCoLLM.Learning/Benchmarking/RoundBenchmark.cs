@@ -41,6 +41,13 @@ public sealed record RoundPhase(string Name, ModelKind? Model, bool Training, in
     /// <summary>The matmul rate measured right before and right after the phase (mean of the two): on a shared machine
     /// the rate the phase could have had, so Gflops / this is its efficiency net of other load.</summary>
     public double? MatmulGflopsAround { get; init; }
+
+    /// <summary>The token positions one pass of the phase's batches holds once each row is padded to its batch's longest:
+    /// forward phases, InferencePass's length-sorted batches at the evaluation batch size; distillations, the training batch
+    /// size's length-sorted batches, which are what BatchPlan.LengthBucketed makes when the examples fit one of its pools
+    /// (in another order). Tokens / this is the share of the work that is real; the FLOPs above count real tokens only.
+    /// Null where not computed (client SFT: several clients' batches).</summary>
+    public long? PaddedTokens { get; init; }
 }
 
 public sealed record RoundBenchmarkResult(
@@ -91,11 +98,13 @@ public static class RoundBenchmark
         List<(int, int)> ChoiceSizes(int n) =>
             PhaseFlops.Sizes(MultipleChoiceEvaluator.Prepare(MultipleChoiceJsonl.Load(testSet).Take(n).ToList(), setup.Prompt, tokenizer)
                 .SelectMany(q => q.Choices).ToList(), setup.MaxLength);
+        // LengthBucketed sorts pools of 32 batches: with no more examples than that, its batches are the length-sorted ones.
+        int? OnePool(List<(int, int)> sizes) => sizes.Count <= 32 * o.BatchSize ? o.BatchSize : null;
         BenchModelShape ShapeOf(ModelKind kind) => kind == ModelKind.Slm ? o.Slm : o.Llm;
         int RankOf(ModelKind kind) => setup.LoraOf(kind).Rank;
 
         var phases = new List<RoundPhase>();
-        T Phase<T>(string name, ModelKind? model, bool training, int runs, List<(int Tokens, int Answer)> sizes, Func<T> body)
+        T Phase<T>(string name, ModelKind? model, bool training, int runs, List<(int Tokens, int Answer)> sizes, Func<T> body, int? paddingBatch = null)
         {
             log(name);
             T result = default!;
@@ -109,7 +118,12 @@ public static class RoundBenchmark
                 ? (training ? PhaseFlops.Training(ShapeOf(kind), RankOf(kind), sizes) : PhaseFlops.Forward(ShapeOf(kind), RankOf(kind), sizes))
                 : 0;
             phases.Add(new RoundPhase(name, model, training, runs, wall, rss,
-                sizes.Sum(s => (long)s.Tokens), sizes.Sum(s => (long)s.Answer), flops) { MatmulGflopsAround = around });
+                sizes.Sum(s => (long)s.Tokens), sizes.Sum(s => (long)s.Answer), flops)
+            {
+                MatmulGflopsAround = around,
+                PaddedTokens = (paddingBatch ?? (training ? null : o.EvalBatchSize)) is int batch && model is not null
+                    ? PaddedTokens(sizes.Select(s => s.Tokens).ToList(), batch) : null,
+            });
             return result;
         }
 
@@ -127,11 +141,11 @@ public static class RoundBenchmark
 
         var publicSizes = SizesOf(publicSet, o.PublicExamples);
         var llmTeacher = Phase("llm_teacher_logits", ModelKind.Llm, false, 1, publicSizes, () => steps.TeacherLogits(ModelKind.Llm, llm, publicSet));
-        slm = Phase("slm_distillation", ModelKind.Slm, true, 1, publicSizes, () => steps.Distill(ModelKind.Slm, slm, llmTeacher, publicSet, o.Seed + 20).Adapter);
+        slm = Phase("slm_distillation", ModelKind.Slm, true, 1, publicSizes, () => steps.Distill(ModelKind.Slm, slm, llmTeacher, publicSet, o.Seed + 20).Adapter, OnePool(publicSizes));
         var slmTeacher = Phase("slm_teacher_logits", ModelKind.Slm, false, 1, publicSizes, () => steps.TeacherLogits(ModelKind.Slm, slm, publicSet));
         var stepTimes = new StepTimes();
         var llmBefore = llm;
-        llm = Phase("llm_distillation", ModelKind.Llm, true, 1, publicSizes, () => steps.Distill(ModelKind.Llm, llm, slmTeacher, publicSet, o.Seed + 21, stepTimes).Adapter);
+        llm = Phase("llm_distillation", ModelKind.Llm, true, 1, publicSizes, () => steps.Distill(ModelKind.Llm, llm, slmTeacher, publicSet, o.Seed + 21, stepTimes).Adapter, OnePool(publicSizes));
 
         var evalSizes = ChoiceSizes(o.EvaluationItems);
         Phase("slm_evaluation", ModelKind.Slm, false, 1, evalSizes, () => steps.Evaluate(ModelKind.Slm, slm, testSet, o.EvaluationItems));
@@ -144,6 +158,10 @@ public static class RoundBenchmark
         var breakdown = StepBreakdown.Measure(llmDir, setup, ModelKind.Llm, llmBefore, slmTeacher, publicExamples, publicSet, o.ProfileSteps);
         return new RoundBenchmarkResult(peaks.Max(), roundSeconds, phases, breakdown, Median(stepTimes.Seconds), slmDir, llmDir, setup);
     }
+
+    /// <summary>Positions in InferencePass's batches (<see cref="BatchPlan.ByLength"/>): each batch's rows × its longest row.</summary>
+    static long PaddedTokens(IReadOnlyList<int> lengths, int batchSize) =>
+        BatchPlan.ByLength(lengths, batchSize).Sum(batch => (long)batch.Length * batch.Max(i => lengths[i]));
 
     static double Median(IReadOnlyList<double> xs)
     {
