@@ -9,15 +9,13 @@ namespace FedCoLLM.Actors.Blobs;
 /// are counted into <paramref name="tally"/> in pieces of <see cref="BlobServerActor.DefaultChunkSize"/>, so a transfer
 /// counts the same chunks on this channel as on a stream ref.
 /// </summary>
-internal sealed class BulkStream(TcpClient client, Stream inner, long length, TimeSpan idle, TransferTally? tally) : Stream
+internal sealed class BulkStream(TcpClient client, Stream inner, long length, TimeSpan idle, TransferTally? tally) : ReadOnlyAsyncStream
 {
     long position;
     long chunksCounted;
     bool disposed;
 
     public override bool CanRead => !disposed;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => length;
 
     public override long Position
@@ -54,20 +52,6 @@ internal sealed class BulkStream(TcpClient client, Stream inner, long length, Ti
         }
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -6,9 +6,9 @@ namespace FedCoLLM.Actors.Blobs;
 /// Read-only <see cref="Stream"/> over a <see cref="ISinkQueue{T}"/> of byte chunks, so a remote stream ref can be
 /// fed to <see cref="IBlobStore.PutAsync"/> without blocking a thread while the next chunk is on its way.
 /// Disposing it before the end shuts the stream down (which cancels the sender's side). Every chunk that arrives is
-/// counted into <paramref name="tally"/>: this is where a transfer's bytes are measured.
+/// counted into <paramref name="tally"/>: this is where a stream transfer's bytes are measured (<see cref="BulkStream"/> counts the bulk channel's).
 /// </summary>
-internal sealed class ChunkStream(ISinkQueue<byte[]> queue, IKillSwitch killSwitch, TransferTally? tally = null) : Stream
+internal sealed class ChunkStream(ISinkQueue<byte[]> queue, IKillSwitch killSwitch, TransferTally? tally = null) : ReadOnlyAsyncStream
 {
     private byte[] _chunk = [];
     private int _offset;
@@ -16,15 +16,7 @@ internal sealed class ChunkStream(ISinkQueue<byte[]> queue, IKillSwitch killSwit
     private bool _disposed;
 
     public override bool CanRead => !_disposed;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -50,20 +42,6 @@ internal sealed class ChunkStream(ISinkQueue<byte[]> queue, IKillSwitch killSwit
         _offset += n;
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
