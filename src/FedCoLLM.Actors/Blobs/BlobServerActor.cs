@@ -117,7 +117,7 @@ public sealed class BlobServerActor : ReceiveActor
 
         if (request.Bulk && BulkChannel.For(Context.System).Offer(_store, blob, _chunkInterval, _chunkSize) is { } bulk)
         {
-            Context.System.EventStream.Publish(new BlobServing(blob, Sender.Path.Address.ToString()));
+            AnnounceServing(blob);
             Sender.Tell(bulk);
             return;
         }
@@ -165,7 +165,7 @@ public sealed class BlobServerActor : ReceiveActor
             file.Dispose();
             throw;
         }
-        Context.System.EventStream.Publish(new BlobServing(blob, Sender.Path.Address.ToString()));
+        AnnounceServing(blob);
         offered.PipeTo(Sender, success: chunkRef => new BlobOffer(blob, chunkRef),
             failure: e => new Status.Failure(e));
     }
@@ -188,9 +188,14 @@ public sealed class BlobServerActor : ReceiveActor
             return;
         }
         FederationMetrics.BlobBytes(TransferDirection.Sent, bytes.Length);
-        Context.System.EventStream.Publish(new BlobServing(blob, Sender.Path.Address.ToString()));
+        AnnounceServing(blob);
         Sender.Tell(new BlobInline(blob, bytes));
     }
+
+    /// <summary>Tells this node's event stream that <see cref="Sender"/> is being served <paramref name="blob"/> (inline, on the
+    /// bulk channel or as a stream).</summary>
+    private void AnnounceServing(BlobRef blob) =>
+        Context.System.EventStream.Publish(new BlobServing(blob, Sender.Path.Address.ToString()));
 
     private static async Task<Option<byte[]>> ReadChunkAsync(Stream stream, int chunkSize)
     {

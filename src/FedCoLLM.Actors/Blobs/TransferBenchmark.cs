@@ -89,7 +89,7 @@ public static class TransferBenchmark
                 holderCredentials is null ? null : Certificate(holderCredentials), receiverCredentials is null ? null : Certificate(receiverCredentials)).ConfigureAwait(false);
 
             var blobs = options.Sizes.Select((size, i) => holderStore.Put(Random(size, seed: 1000 + i))).ToArray();
-            var chunks = variants.Length;
+            var variantCount = variants.Length;
             var fetchProfile = blobs.SelectMany(_ => variants).Select(_ => new List<Profile>()).ToArray();
             var copyProfile = blobs.Select(_ => new List<Profile>()).ToArray();
             async Task<double> Fetch(BlobRef blob, int c)
@@ -99,7 +99,7 @@ public static class TransferBenchmark
                 var watch = Stopwatch.StartNew();
                 await BlobFetcher.EnsureLocalAsync(variants[c].Receiver, receiverStore, blob, variants[c].Holder, TimeSpan.FromSeconds(30), maxAttempts: 1).ConfigureAwait(false);
                 var seconds = watch.Elapsed.TotalSeconds;
-                fetchProfile[Array.IndexOf(blobs, blob) * chunks + c].Add(profile.Stop(blob.Size, seconds));
+                fetchProfile[Array.IndexOf(blobs, blob) * variantCount + c].Add(profile.Stop(blob.Size, seconds));
                 return seconds;
             }
             async Task<double> Copy(BlobRef blob)
@@ -115,7 +115,7 @@ public static class TransferBenchmark
 
             foreach (var blob in blobs)
             {
-                for (int c = 0; c < chunks; c++) await Fetch(blob, c).ConfigureAwait(false);
+                for (int c = 0; c < variantCount; c++) await Fetch(blob, c).ConfigureAwait(false);
                 await Copy(blob).ConfigureAwait(false);
             }
             foreach (var p in fetchProfile.Concat(copyProfile)) p.Clear(); // the warm-up is not measured
@@ -125,20 +125,20 @@ public static class TransferBenchmark
                 for (int i = 0; i < blobs.Length; i++)
                 {
                     // The raw copy and each variant in turn; the order rotates every repetition.
-                    for (int k = 0; k <= chunks; k++)
+                    for (int k = 0; k <= variantCount; k++)
                     {
-                        var slot = (k + rep) % (chunks + 1);
-                        if (slot == chunks) copies[i].Add(await Copy(blobs[i]).ConfigureAwait(false));
-                        else fetches[i * chunks + slot].Add(await Fetch(blobs[i], slot).ConfigureAwait(false));
+                        var slot = (k + rep) % (variantCount + 1);
+                        if (slot == variantCount) copies[i].Add(await Copy(blobs[i]).ConfigureAwait(false));
+                        else fetches[i * variantCount + slot].Add(await Fetch(blobs[i], slot).ConfigureAwait(false));
                     }
                     progress?.Invoke($"{(options.Tls ? "tls" : "plaintext")} {blobs[i].Size:N0} B rep {rep + 1}: fetch " +
-                        string.Join(", ", variants.Select((v, c) => $"{fetches[i * chunks + c][^1] * 1000:F1} ms ({(v.Chunk == 0 ? "bulk" : $"stream, {v.Chunk} B chunks")})")) + $", raw {copies[i][^1] * 1000:F1} ms");
+                        string.Join(", ", variants.Select((v, c) => $"{fetches[i * variantCount + c][^1] * 1000:F1} ms ({(v.Chunk == 0 ? "bulk" : $"stream, {v.Chunk} B chunks")})")) + $", raw {copies[i][^1] * 1000:F1} ms");
                 }
 
             foreach (var blob in blobs) receiverStore.Delete(blob);
             return blobs.SelectMany((blob, i) => variants.Select((variant, c) =>
             {
-                var f = i * chunks + c;
+                var f = i * variantCount + c;
                 double fetch = Median(fetches[f]), copy = Median(copies[i]);
                 // A blob of one chunk goes in the holder's answer on either path.
                 var inline = blob.Size <= (variant.Chunk == 0 ? options.ChunkSizes[0] : variant.Chunk);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using FedCoLLM.Actors.Security;
 
 namespace FedCoLLM.Actors.Hosting;
 
@@ -42,9 +43,8 @@ public static class SeedJoinRetry
         {
             return false; // Akka refuses a malformed seed list itself, naming it
         }
-        var host = config.GetString("akka.remote.dot-netty.tcp.public-hostname", "");
-        if (string.IsNullOrWhiteSpace(host)) host = config.GetString("akka.remote.dot-netty.tcp.hostname", "");
         var port = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
-        return port != 0 && seed.Port == port && string.Equals(seed.Host?.TrimEnd('.'), host.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
+        return port != 0 && seed.Port == port && RemotingTls.PublicHost(config) is { } host
+            && string.Equals(seed.Host?.TrimEnd('.'), host.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -51,7 +51,7 @@ public static class RemotingTls
         var certificatePath = config.GetString(CertificateKey);
         if (PeerValidator.ChainProblem(ca, certificate) is { } chainProblem)
             throw new InvalidOperationException($"{certificatePath}: {chainProblem}. Every node's certificate must be issued by the CA in {config.GetString(CaKey)}. {Fix}");
-        if (Address(config) is { } host && !Names(certificate, host))
+        if (PublicHost(config) is { } host && !Names(certificate, host))
             throw new InvalidOperationException($"{certificatePath} names {PeerValidator.Names(certificate)}, but this node is reached at {host} " +
                 "(akka.remote.dot-netty.tcp.public-hostname, else hostname; FEDCOLLM_PUBLIC_HOSTNAME, FEDCOLLM_HOSTNAME): peers would refuse it. " +
                 $"Issue it with that name: `fedcollm certs issue --ca CA_DIR --name NODE {(IPAddress.TryParse(host, out _) ? "--ip" : "--dns")} {host} --out DIR`.");
@@ -122,8 +122,9 @@ public static class RemotingTls
         }
     }
 
-    /// <summary>The host peers dial this node at; null for a wildcard bind with no public name (nothing to check).</summary>
-    static string? Address(Config config)
+    /// <summary>The host peers dial this node at (public-hostname, else hostname); null for a wildcard bind with no public
+    /// name. Also what <see cref="Hosting.SeedJoinRetry"/> compares with the first seed.</summary>
+    public static string? PublicHost(Config config)
     {
         var host = config.GetString("akka.remote.dot-netty.tcp.public-hostname", "");
         if (string.IsNullOrWhiteSpace(host)) host = config.GetString("akka.remote.dot-netty.tcp.hostname", "");
